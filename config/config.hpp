@@ -1,0 +1,139 @@
+#pragma once
+// Switchyard configuration: one YAML file in gorouter's keys (both the classic
+// style — `nats: [{host, port, user, pass}]`, durations as integer seconds —
+// and the current one — `nats: {hosts: [{hostname, port}], user, pass}`,
+// durations like `30s`). load_config() is called once at start-up, on the main
+// thread; the result is immutable afterwards and shared read-only.
+//
+// Errors never throw: a ConfigError names the key path (`nats.hosts[0].port`),
+// the offending value and what was expected, or the YAML line/column (1-based)
+// for a syntax error. `switchyard` prints it and exits 2.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace sy::config {
+
+using Seconds = std::chrono::seconds;
+using Millis = std::chrono::milliseconds;
+
+struct NatsServer {
+  std::string host = "127.0.0.1";
+  uint16_t port = 4222;
+  std::string user;  // per-server credentials (classic style); empty = use NatsConfig's
+  std::string pass;
+};
+
+struct NatsConfig {
+  std::vector<NatsServer> servers{NatsServer{}};
+  std::string user;  // current style: shared credentials
+  std::string pass;
+  Millis reconnect_wait{500};
+  Millis ping_interval{20000};
+};
+
+struct StatusConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8082;
+  std::string user;  // basic auth for /routes; empty user and pass = /routes always 401
+  std::string pass;
+};
+
+enum class Balancing { round_robin, least_connection };
+
+struct LoggingConfig {
+  std::string file;           // component log; empty = stderr
+  std::string level = "info";  // debug|info|warn|error
+};
+
+struct AccessLogConfig {
+  std::string file;               // empty = none (unless enable_streaming)
+  bool enable_streaming = false;  // also write access lines to stdout
+};
+
+// Reverse-tunnel listener (SPEC §5). enabled only when `tunnel:` is present.
+struct TunnelConfig {
+  bool enabled = false;
+  std::string host = "127.0.0.1";
+  uint16_t port = 8443;
+  std::string domain = "tunnel.localhost";
+  std::string secret;         // HMAC key for agent tokens; empty = no auth
+  std::string advertise;      // host:port other nodes use to reach this node's proxy port
+  Seconds register_interval{20};
+};
+
+struct Config {
+  // Listeners.
+  std::string bind_address = "127.0.0.1";  // proxy listener address (Switchyard key)
+  uint16_t port = 8081;                      // proxy listener port (gorouter `port`)
+  StatusConfig status;
+  bool enable_proxy = false;  // accept PROXY protocol v1/v2 on the proxy listener
+
+  NatsConfig nats;
+  LoggingConfig logging;
+  AccessLogConfig access_log;
+  std::vector<std::string> extra_headers_to_log;
+
+  int index = 0;
+  std::string zone;
+  int workers = 0;  // 0 = one per core (`workers`, or gorouter `go_max_procs` > 0)
+
+  // Route table.
+  Seconds prune_stale_droplets_interval{30};
+  Seconds droplet_stale_threshold{120};
+  Seconds start_response_delay_interval{5};
+  bool suspend_pruning_if_nats_unavailable = true;
+  bool empty_pool_response_code_503 = true;
+  Seconds empty_pool_timeout{0};
+
+  // Load balancing and backends.
+  Balancing balancing_algorithm = Balancing::round_robin;
+  int max_attempts = 3;          // backends.max_attempts (>= 1)
+  int max_conns = 0;             // backends.max_conns, 0 = unlimited
+  bool disable_keep_alives = false;
+  int max_idle_conns_per_host = 100;
+  Seconds backend_idle_timeout{90};
+
+  // Timeouts.
+  Millis endpoint_timeout{60000};       // whole backend request (not after a 101)
+  Millis endpoint_dial_timeout{5000};
+  Millis frontend_idle_timeout{900000};  // idle keep-alive client connection
+  Millis read_header_timeout{30000};     // from first byte to end of request head
+  size_t max_request_header_bytes = 1024 * 1024;
+
+  // Draining (SIGUSR1).
+  Millis drain_wait{0};
+  std::optional<Millis> drain_timeout;  // default: endpoint_timeout
+
+  // Header handling.
+  bool force_forwarded_proto_https = false;
+  bool sanitize_forwarded_proto = false;
+  std::vector<std::string> hop_by_hop_headers_to_filter;
+
+  TunnelConfig tunnel;
+
+  // Keys present in the file that Switchyard does not implement, dotted
+  // (`route_services_secret`, `logging.syslog`), in file order.
+  std::vector<std::string> ignored_keys;
+
+  Millis effective_drain_timeout() const { return drain_timeout.value_or(endpoint_timeout); }
+};
+
+struct ConfigError {
+  std::string message;  // one line, e.g. "nats.hosts[0].port: value \"x\" is not a port (1..65535)"
+};
+
+// Loads `path`. An empty path returns the defaults above (loopback
+// everything). Never throws.
+std::variant<Config, ConfigError> load_config(const std::string& path);
+// Same, from YAML text (for tests and `-` stdin).
+std::variant<Config, ConfigError> parse_config(const std::string& yaml_text);
+
+// Parses a duration: an integer (seconds) or a number with a unit
+// (ns, us, ms, s, m, h, and Go-style combinations such as 1m30s).
+std::optional<Millis> parse_duration(const std::string& text);
+
+}  // namespace sy::config

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Switchyard builds and tests with. Idempotent:
+# installs only what is missing. Works as root or through sudo.
+set -euo pipefail
+
+build_pkgs=(g++ cmake ninja-build ccache pkg-config
+            libboost1.81-dev libnats-dev rapidjson-dev libyaml-cpp-dev libssl-dev
+            libgtest-dev libgmock-dev libbenchmark-dev)
+run_pkgs=(nats-server curl)
+test_pkgs=(haproxy nginx wrk prometheus golang-go
+           golang-github-hashicorp-yamux-dev golang-github-gorilla-websocket-dev gnuplot-nox procps)
+
+want=("${build_pkgs[@]}" "${run_pkgs[@]}")
+case "${1:-}" in
+  --with-tests) want+=("${test_pkgs[@]}") ;;
+  "") ;;
+  *) echo "usage: $0 [--with-tests]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+# Packages whose postinst would start a system service (nginx, haproxy,
+# nats-server) must not grab ports: policy-rc.d 101 forbids service starts.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+  $sudo chmod +x /usr/sbin/policy-rc.d
+  trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
