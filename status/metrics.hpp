@@ -67,7 +67,10 @@ template <typename T>
 class Family {
  public:
   // Returns the child for `labels`, creating it on first use. Stable address.
+  // Throws std::invalid_argument on a bad label name (and `le` on histograms).
   T& add(const Labels& labels);
+  // Exposed name (counters carry the `_total` suffix).
+  const std::string& name() const { return name_; }
 
  private:
   friend class Registry;
@@ -76,8 +79,12 @@ class Family {
   std::string name_, help_;
   std::vector<double> bounds_;  // histograms only
   mutable std::mutex mutex_;
-  std::deque<std::pair<Labels, std::unique_ptr<T>>> children_;
+  std::map<Labels, std::unique_ptr<T>> children_;  // serialised in label order
 };
+
+extern template class Family<Counter>;
+extern template class Family<Gauge>;
+extern template class Family<Histogram>;
 
 class Registry {
  public:
@@ -89,7 +96,17 @@ class Registry {
   std::string serialize() const;
 
  private:
+  struct Name {
+    Type type;
+    void* family;
+    bool primary;  // the family name itself, not a derived series name (h_sum)
+  };
+  template <typename T>
+  Family<T>& add_family(std::deque<std::unique_ptr<Family<T>>>* list, Type type, std::string name,
+                        const std::string& help, std::vector<double> bounds);
+
   mutable std::mutex mutex_;
+  std::map<std::string, Name> names_;  // every series name exposed, for conflicts
   std::deque<std::unique_ptr<Family<Counter>>> counters_;
   std::deque<std::unique_ptr<Family<Gauge>>> gauges_;
   std::deque<std::unique_ptr<Family<Histogram>>> histograms_;

@@ -1,0 +1,332 @@
+// Maps gorouter's YAML keys onto Config. Rules (see config.hpp):
+// - a key with a null value (`user:`) counts as absent: the default is kept;
+// - a key Switchyard does not implement is appended to ignored_keys (dotted,
+//   file order) unless its value is empty (null, "", [], {}) and so configures
+//   nothing; under an unknown key nothing is descended into;
+// - any bad value fails the whole load with the key path and the value.
+#include "config/config.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <memory>
+
+#include "config/yaml_read.hpp"
+#include "router/base/log.hpp"
+
+namespace sy::config {
+namespace {
+
+using detail::fail;
+using detail::Invalid;
+using detail::Key;
+using Keys = std::vector<Key>;
+using Node = YAML::Node;
+
+constexpr long long kMaxInt = std::numeric_limits<int>::max();
+constexpr long long kMaxWorkers = 4096;
+
+Key string_key(std::string_view name, std::string& out) {
+  return {name, [&out](const Node& n, const std::string& p) { out = detail::read_string(n, p); }};
+}
+Key host_key(std::string_view name, std::string& out) {
+  return {name, [&out](const Node& n, const std::string& p) {
+            out = detail::read_string(n, p);
+            if (out.empty()) fail(p, n, "a host name or address");
+          }};
+}
+Key bool_key(std::string_view name, bool& out) {
+  return {name, [&out](const Node& n, const std::string& p) { out = detail::read_bool(n, p); }};
+}
+Key port_key(std::string_view name, uint16_t& out) {
+  return {name, [&out](const Node& n, const std::string& p) { out = detail::read_port(n, p); }};
+}
+Key millis_key(std::string_view name, Millis& out) {
+  return {name, [&out](const Node& n, const std::string& p) { out = detail::read_millis(n, p); }};
+}
+Key seconds_key(std::string_view name, Seconds& out, bool positive = false) {
+  return {name, [&out, positive](const Node& n, const std::string& p) {
+            out = detail::read_seconds(n, p);
+            if (positive && out.count() == 0) fail(p, n, "a duration greater than zero");
+          }};
+}
+Key int_key(std::string_view name, int& out, long long min, std::string_view what) {
+  return {name, [&out, min, what](const Node& n, const std::string& p) {
+            out = static_cast<int>(detail::read_int(n, p, min, kMaxInt, what));
+          }};
+}
+Key headers_key(std::string_view name, std::vector<std::string>& out) {
+  return {name, [&out](const Node& n, const std::string& p) { out = detail::read_header_list(n, p); }};
+}
+
+void read(const Node& map, const std::string& path, const Keys& keys, std::vector<std::string>& ignored) {
+  detail::read_map(map, path, keys, ignored);
+}
+
+// RFC 1035 host name: dot-separated labels of [a-z0-9-], 1..63 characters,
+// no leading/trailing '-', at most 253 in all. Lower-cased in place.
+bool valid_dns_name(std::string& name) {
+  if (name.empty() || name.size() > 253) return false;
+  size_t label = 0;
+  char prev = '.';
+  for (char& c : name) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (c == '.') {
+      if (label == 0 || prev == '-') return false;
+      label = 0;
+    } else if (alnum || (c == '-' && label > 0)) {
+      if (++label > 63) return false;
+    } else {
+      return false;
+    }
+    prev = c;
+  }
+  return label > 0 && prev != '-';
+}
+
+// "host:port" or "[v6]:port".
+bool valid_host_port(const std::string& text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 >= text.size()) return false;
+  long port = 0;
+  for (char c : text.substr(colon + 1)) {
+    if (c < '0' || c > '9' || (port = port * 10 + (c - '0')) > 65535) return false;
+  }
+  return port >= 1;
+}
+
+class Reader {
+ public:
+  explicit Reader(Config& config) : config_(config) {}
+
+  void read_root(const Node& root) {
+    Keys keys = listener_keys();
+    append(keys, route_table_keys());
+    append(keys, backend_keys());
+    append(keys, header_keys());
+    read(root, "", keys, config_.ignored_keys);
+    finish();
+  }
+
+ private:
+  static void append(Keys& to, const Keys& from) { to.insert(to.end(), from.begin(), from.end()); }
+
+  Keys listener_keys() {
+    Config& c = config_;
+    return {
+        host_key("bind_address", c.bind_address),
+        port_key("port", c.port),
+        {"status", [this](const Node& n, const std::string& p) { read_status(n, p); }},
+        bool_key("enable_proxy", c.enable_proxy),
+        {"nats", [this](const Node& n, const std::string& p) { read_nats(n, p); }},
+        {"logging", [this](const Node& n, const std::string& p) { read_logging(n, p); }},
+        {"access_log", [this](const Node& n, const std::string& p) { read_access_log(n, p); }},
+        headers_key("extra_headers_to_log", c.extra_headers_to_log),
+        int_key("index", c.index, 0, "an integer >= 0"),
+        string_key("zone", c.zone),
+        {"go_max_procs", [this](const Node& n, const std::string& p) { go_max_procs_ = read_workers(n, p); }},
+        {"workers", [this](const Node& n, const std::string& p) { workers_ = read_workers(n, p); }},
+        {"tunnel", [this](const Node& n, const std::string& p) { read_tunnel(n, p); }},
+    };
+  }
+
+  Keys route_table_keys() {
+    Config& c = config_;
+    return {
+        seconds_key("prune_stale_droplets_interval", c.prune_stale_droplets_interval, true),
+        seconds_key("droplet_stale_threshold", c.droplet_stale_threshold),
+        seconds_key("start_response_delay_interval", c.start_response_delay_interval),
+        bool_key("suspend_pruning_if_nats_unavailable", c.suspend_pruning_if_nats_unavailable),
+        bool_key("empty_pool_response_code_503", c.empty_pool_response_code_503),
+        seconds_key("empty_pool_timeout", c.empty_pool_timeout),
+    };
+  }
+
+  Keys backend_keys() {
+    Config& c = config_;
+    return {
+        {"balancing_algorithm", [&c](const Node& n, const std::string& p) { c.balancing_algorithm = read_balancing(n, p); }},
+        {"backends", [this](const Node& n, const std::string& p) { read_backends(n, p); }},
+        bool_key("disable_keep_alives", c.disable_keep_alives),
+        int_key("max_idle_conns_per_host", c.max_idle_conns_per_host, 0, "an integer >= 0"),
+        millis_key("endpoint_timeout", c.endpoint_timeout),
+        millis_key("endpoint_dial_timeout", c.endpoint_dial_timeout),
+        millis_key("frontend_idle_timeout", c.frontend_idle_timeout),
+        millis_key("read_header_timeout", c.read_header_timeout),
+        millis_key("drain_wait", c.drain_wait),
+        {"drain_timeout", [&c](const Node& n, const std::string& p) { c.drain_timeout = detail::read_millis(n, p); }},
+    };
+  }
+
+  Keys header_keys() {
+    Config& c = config_;
+    return {
+        {"max_request_header_bytes",
+         [&c](const Node& n, const std::string& p) {
+           c.max_request_header_bytes = static_cast<size_t>(detail::read_int(n, p, 1024, kMaxInt, "an integer >= 1024"));
+         }},
+        bool_key("force_forwarded_proto_https", c.force_forwarded_proto_https),
+        bool_key("sanitize_forwarded_proto", c.sanitize_forwarded_proto),
+        headers_key("hop_by_hop_headers_to_filter", c.hop_by_hop_headers_to_filter),
+    };
+  }
+
+  void read_status(const Node& node, const std::string& path) {
+    StatusConfig& s = config_.status;
+    read(node, path,
+         {host_key("host", s.host), port_key("port", s.port), string_key("user", s.user), string_key("pass", s.pass)},
+         config_.ignored_keys);
+  }
+
+  // Classic: a list of {host, port, user, pass}. Current: {hosts: [{hostname,
+  // port}], user, pass, tls_enabled, ...}.
+  void read_nats(const Node& node, const std::string& path) {
+    NatsConfig& nats = config_.nats;
+    if (node.IsSequence()) {
+      nats.servers = read_nats_servers(node, path, "host", true);
+      return;
+    }
+    if (!node.IsMap()) fail(path, node, "a list of servers or a map with `hosts`");
+    read(node, path,
+         {{"hosts", [&](const Node& n, const std::string& p) { nats.servers = read_nats_servers(n, p, "hostname", false); }},
+          string_key("user", nats.user),
+          string_key("pass", nats.pass),
+          {"tls_enabled",
+           [this](const Node& n, const std::string& p) {
+             if (detail::read_bool(n, p)) config_.ignored_keys.push_back(p);  // false: plain NATS, as implemented
+           }},
+          millis_key("reconnect_wait", nats.reconnect_wait),
+          millis_key("ping_interval", nats.ping_interval)},
+         config_.ignored_keys);
+  }
+
+  std::vector<NatsServer> read_nats_servers(const Node& node, const std::string& path, std::string_view host_name,
+                                            bool with_credentials) {
+    if (!node.IsSequence()) fail(path, node, "a list of servers");
+    if (node.size() == 0) throw Invalid{path + ": expected at least one server, got an empty list"};
+    std::vector<NatsServer> servers(node.size());
+    for (size_t i = 0; i < node.size(); ++i) {
+      NatsServer& s = servers[i];
+      Keys keys{host_key(host_name, s.host), port_key("port", s.port)};
+      if (with_credentials) append(keys, {string_key("user", s.user), string_key("pass", s.pass)});
+      read(node[i], detail::index(path, i), keys, config_.ignored_keys);
+    }
+    return servers;
+  }
+
+  void read_logging(const Node& node, const std::string& path) {
+    LoggingConfig& l = config_.logging;
+    Key level{"level", [&l](const Node& n, const std::string& p) {
+                bool ok = false;
+                l.level = detail::read_string(n, p);
+                log::parse_level(l.level, &ok);
+                if (!ok) fail(p, n, "a log level (debug, info, warn or error)");
+              }};
+    read(node, path, {string_key("file", l.file), level}, config_.ignored_keys);
+  }
+
+  void read_access_log(const Node& node, const std::string& path) {
+    AccessLogConfig& a = config_.access_log;
+    read(node, path, {string_key("file", a.file), bool_key("enable_streaming", a.enable_streaming)},
+         config_.ignored_keys);
+  }
+
+  void read_backends(const Node& node, const std::string& path) {
+    Config& c = config_;
+    read(node, path,
+         {int_key("max_attempts", c.max_attempts, 1, "an integer >= 1"),
+          int_key("max_conns", c.max_conns, 0, "an integer >= 0 (0 = unlimited)"),
+          seconds_key("idle_timeout", c.backend_idle_timeout)},
+         config_.ignored_keys);
+  }
+
+  void read_tunnel(const Node& node, const std::string& path) {
+    TunnelConfig& t = config_.tunnel;
+    Key domain{"domain", [&t](const Node& n, const std::string& p) {
+                 t.domain = detail::read_string(n, p);
+                 if (!valid_dns_name(t.domain)) fail(p, n, "a DNS name (such as tunnel.example.com)");
+               }};
+    Key advertise{"advertise", [&t](const Node& n, const std::string& p) {
+                    t.advertise = detail::read_string(n, p);
+                    if (!t.advertise.empty() && !valid_host_port(t.advertise)) fail(p, n, "host:port");
+                  }};
+    read(node, path,
+         {host_key("host", t.host), port_key("port", t.port), domain, string_key("secret", t.secret), advertise,
+          seconds_key("register_interval", t.register_interval, true)},
+         config_.ignored_keys);
+    t.enabled = true;
+  }
+
+  static Balancing read_balancing(const Node& node, const std::string& path) {
+    constexpr std::string_view what = "a balancing algorithm (round-robin or least-connection)";
+    const std::string text = node.IsScalar() ? node.Scalar() : std::string();
+    if (text == "round-robin") return Balancing::round_robin;
+    if (text == "least-connection") return Balancing::least_connection;
+    fail(path, node, what);
+  }
+
+  // -1 and 0 = one per core (0); N > 0 = N.
+  static int read_workers(const Node& node, const std::string& path) {
+    long long n = detail::read_int(node, path, -1, kMaxWorkers, "-1, 0 (one per core) or a worker count up to 4096");
+    return n < 0 ? 0 : static_cast<int>(n);
+  }
+
+  // Cross-key rules, after every key has been read.
+  void finish() {
+    Config& c = config_;
+    if (workers_) {
+      c.workers = *workers_;  // Switchyard's key wins over gorouter's
+    } else if (go_max_procs_) {
+      c.workers = *go_max_procs_;
+    }
+    // gorouter: a route must not go stale before the router starts answering.
+    if (c.droplet_stale_threshold < c.start_response_delay_interval) {
+      c.droplet_stale_threshold = c.start_response_delay_interval;
+    }
+  }
+
+  Config& config_;
+  std::optional<int> workers_;
+  std::optional<int> go_max_procs_;
+};
+
+}  // namespace
+
+std::variant<Config, ConfigError> parse_config(const std::string& yaml_text) {
+  std::vector<Node> documents;
+  try {
+    documents = YAML::LoadAll(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return ConfigError{"YAML syntax error at " + detail::describe_mark(e.mark, yaml_text) + ": " + e.msg};
+  } catch (const std::exception& e) {
+    return ConfigError{std::string("YAML error: ") + e.what()};
+  }
+  if (documents.size() > 1) return ConfigError{"expected one YAML document, found " + std::to_string(documents.size())};
+  Config config;
+  try {
+    if (!documents.empty() && !documents[0].IsNull()) Reader(config).read_root(documents[0]);
+  } catch (const Invalid& e) {
+    return ConfigError{e.message};
+  } catch (const std::exception& e) {  // yaml-cpp's own, or bad_alloc
+    return ConfigError{std::string("config error: ") + e.what()};
+  }
+  return config;
+}
+
+std::variant<Config, ConfigError> load_config(const std::string& path) {
+  if (path.empty()) return std::variant<Config, ConfigError>(std::in_place_index<0>);
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) return ConfigError{"config file \"" + path + "\": cannot open: " + std::strerror(errno)};
+  std::string text;
+  char buffer[8192];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, n);
+  if (std::ferror(file.get())) return ConfigError{"config file \"" + path + "\": cannot read: " + std::strerror(errno)};
+  auto result = parse_config(text);
+  if (auto* error = std::get_if<ConfigError>(&result)) error->message = "config file \"" + path + "\": " + error->message;
+  return result;
+}
+
+}  // namespace sy::config

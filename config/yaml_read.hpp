@@ -1,0 +1,58 @@
+#pragma once
+// Internal to sy_config: typed reads of yaml-cpp nodes that name the dotted
+// key path on failure. Failures throw detail::Invalid, which parse_config()
+// catches and turns into a ConfigError — nothing escapes the library.
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace sy::config::detail {
+
+struct Invalid {
+  std::string message;
+};
+
+// Throws Invalid{"<path>: value \"<v>\" is not <what>"} (or "got a map,
+// expected <what>" for a non-scalar node).
+[[noreturn]] void fail(const std::string& path, const YAML::Node& node, std::string_view what);
+
+// Null, "", [] or {}: a key with such a value configures nothing.
+bool is_empty(const YAML::Node& node);
+
+std::string read_string(const YAML::Node& node, const std::string& path);
+bool read_bool(const YAML::Node& node, const std::string& path);
+long long read_int(const YAML::Node& node, const std::string& path, long long min, long long max,
+                   std::string_view what);
+uint16_t read_port(const YAML::Node& node, const std::string& path);
+Millis read_millis(const YAML::Node& node, const std::string& path);
+Seconds read_seconds(const YAML::Node& node, const std::string& path);  // rounded up to whole seconds
+// A list of HTTP header names (RFC 9110 tokens).
+std::vector<std::string> read_header_list(const YAML::Node& node, const std::string& path);
+void require_map(const YAML::Node& node, const std::string& path);
+
+// One key a map understands; `read` gets the (non-null) value and its path.
+struct Key {
+  std::string_view name;
+  std::function<void(const YAML::Node& value, const std::string& path)> read;
+};
+
+// Walks `map` (at `path`, "" for the root) in file order: known keys with a
+// non-null value go to their reader (null = key absent, default kept),
+// duplicate or non-string keys fail, and any other key whose value is not
+// empty is appended to `ignored` as a dotted path (not descended into).
+void read_map(const YAML::Node& map, const std::string& path, const std::vector<Key>& keys,
+              std::vector<std::string>& ignored);
+
+std::string join(const std::string& path, std::string_view key);     // "a" + "b" = "a.b"
+std::string index(const std::string& path, size_t i);                // "a" + 1 = "a[1]"
+
+// "line L, column C" (1-based) for a yaml-cpp error mark within `text`.
+std::string describe_mark(const YAML::Mark& mark, std::string_view text);
+
+}  // namespace sy::config::detail

@@ -1,0 +1,247 @@
+#include "router/control/control.hpp"
+
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <boost/asio/post.hpp>
+
+#include "router/base/uuid.hpp"
+
+namespace sy::control {
+
+namespace asio = boost::asio;
+
+std::string local_ip() {
+  ifaddrs* list = nullptr;
+  std::string found = "127.0.0.1";
+  if (getifaddrs(&list) != 0) return found;
+  for (ifaddrs* a = list; a; a = a->ifa_next) {
+    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
+    auto* in = reinterpret_cast<sockaddr_in*>(a->ifa_addr);
+    if ((ntohl(in->sin_addr.s_addr) >> 24) == 127) continue;
+    char buf[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf);
+    found = buf;
+    break;
+  }
+  freeifaddrs(list);
+  return found;
+}
+
+Control::Control(const config::Config& config, metrics::Registry& registry, route::SnapshotHolder& snapshots,
+                 std::atomic<status::Health>& health)
+    : config_(config),
+      metrics_(registry),
+      snapshots_(snapshots),
+      health_(health),
+      prune_timer_(io_),
+      start_timer_(io_),
+      registry_(route::RegistryOptions{config.droplet_stale_threshold, config.empty_pool_timeout,
+                                       config.balancing_algorithm == config::Balancing::least_connection
+                                           ? route::Algorithm::least_connection
+                                           : route::Algorithm::round_robin}),
+      id_(std::to_string(config.index) + "-" + new_uuid()),
+      host_ip_(local_ip()) {
+  registry_message_ = &registry.counter("registry_message", "router.register messages applied, by action.");
+  unregistry_message_ = &registry.counter("unregistry_message", "router.unregister messages applied.");
+  auto& invalid = registry.counter("registry_message_invalid", "Registry messages dropped as invalid, by cause.");
+  for (int c = 0; c < route::kInvalidCauseCount; ++c) {
+    invalid_by_cause_.push_back(&invalid.add({{"cause", route::to_string(static_cast<route::InvalidCause>(c))}}));
+    invalid_log_limit_.push_back(std::make_unique<log::RateLimit>(std::chrono::seconds(10)));
+  }
+  routes_pruned_ = &registry.counter("routes_pruned", "Endpoints removed by stale pruning.").add({});
+  nats_reconnects_ = &registry.counter("nats_reconnects", "NATS (re)connections after the first.").add({});
+  total_routes_ = &registry.gauge("total_routes", "Route keys (uris) in the table.").add({});
+  total_endpoints_ = &registry.gauge("total_endpoints", "Endpoints in the table, counted once per uri.").add({});
+  ms_since_update_ =
+      &registry.gauge("ms_since_last_registry_update", "Milliseconds since the last registry message.").add({});
+  nats_up_ = &registry.gauge("nats_connected", "1 while connected to NATS.").add({});
+}
+
+Control::~Control() { nats_.reset(); }
+
+void Control::start() {
+  mbus::ConnectionEvents events;
+  events.connected = [this] {
+    nats_connected_ = true;
+    asio::post(io_, [this] { on_connected(); });
+  };
+  events.disconnected = [this] {
+    nats_connected_ = false;
+    asio::post(io_, [this] { on_disconnected(); });
+  };
+  nats_ = std::make_unique<mbus::NatsClient>(config_.nats, std::move(events), "switchyard-" + id_);
+  nats_->subscribe("router.*", [this](std::string_view s, std::string_view d, std::string_view r) {
+    on_message(s, d, r);
+  });
+  nats_->start();
+  schedule_prune();
+  start_timer_.expires_after(config_.start_response_delay_interval);
+  start_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    auto expected = status::Health::starting;
+    if (health_.compare_exchange_strong(expected, status::Health::healthy))
+      log::info("router-healthy", log::Fields()("routes", static_cast<unsigned long long>(registry_.route_count())));
+  });
+}
+
+bool Control::publish(const std::string& subject, std::string_view payload) {
+  return nats_ && nats_->publish(subject, payload);
+}
+
+std::string Control::start_message() const {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("id");
+  w.String(id_);
+  w.Key("hosts");
+  w.StartArray();
+  w.String(host_ip_);
+  w.EndArray();
+  w.Key("minimumRegisterIntervalInSeconds");
+  w.Int64(config_.start_response_delay_interval.count());
+  w.Key("pruneThresholdInSeconds");
+  w.Int64(config_.droplet_stale_threshold.count());
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+void Control::on_message(std::string_view subject, std::string_view data, std::string_view reply) {
+  Inbound in;
+  if (subject == "router.register") {
+    in.kind = Kind::reg;
+  } else if (subject == "router.unregister") {
+    in.kind = Kind::unreg;
+  } else if (subject == "router.greet") {
+    in.kind = Kind::greet;
+    in.reply = reply;
+  } else {
+    return;  // router.start (ours or another router's) and anything else
+  }
+  if (in.kind != Kind::greet) {
+    auto parsed = route::parse_route_message(data);
+    if (auto* err = std::get_if<route::ParseError>(&parsed)) {
+      int cause = static_cast<int>(err->cause);
+      invalid_by_cause_[cause]->inc();
+      if (invalid_log_limit_[cause]->allow(std::chrono::steady_clock::now()))
+        log::warn("registry-message-invalid", log::Fields()("subject", subject)("cause", route::to_string(err->cause))(
+                                                  "detail", err->detail)("bytes", static_cast<unsigned long long>(data.size()))(
+                                                  "suppressed", invalid_log_limit_[cause]->take_suppressed()));
+      return;
+    }
+    in.msg = std::move(std::get<route::RouteMessage>(parsed));
+  }
+  std::lock_guard lock(queue_mutex_);
+  queue_.push_back(std::move(in));
+  if (!drain_posted_) {
+    drain_posted_ = true;
+    asio::post(io_, [this] { drain(); });
+  }
+}
+
+void Control::drain() {
+  std::vector<Inbound> batch;
+  {
+    std::lock_guard lock(queue_mutex_);
+    batch.swap(queue_);
+    drain_posted_ = false;
+  }
+  auto now = route::Clock::now();
+  for (const Inbound& in : batch) apply(in, now);
+  if (registry_.dirty()) {
+    snapshots_.publish(registry_.publish());
+    refresh_gauges();
+  }
+}
+
+metrics::Counter& Control::registry_counter(const std::string& component, const char* action) {
+  auto key = std::make_pair(component, std::string(action));
+  auto it = registry_counters_.find(key);
+  if (it != registry_counters_.end()) return *it->second;
+  auto& family = action[0] == 'r' ? *unregistry_message_ : *registry_message_;
+  metrics::Labels labels{{"component", component}};
+  if (action[0] != 'r') labels["action"] = action;
+  metrics::Counter* c = &family.add(labels);
+  registry_counters_.emplace(key, c);
+  return *c;
+}
+
+void Control::apply(const Inbound& in, route::TimePoint now) {
+  if (in.kind == Kind::greet) {
+    if (!in.reply.empty()) nats_->publish(in.reply, start_message());
+    return;
+  }
+  last_update_ = std::chrono::system_clock::now();
+  std::string component;
+  for (const auto& [k, v] : in.msg.endpoint.meta.tags)
+    if (k == "component") component = v;
+  if (in.kind == Kind::reg) {
+    route::Change c = registry_.apply_register(in.msg, now);
+    registry_counter(component, c.endpoints_added > 0 ? "added" : "updated").inc();
+    if (c.endpoints_added > 0 || c.routes_added > 0)
+      log::info("endpoint-registered", log::Fields()("address", in.msg.endpoint.address())("uris", in.msg.uris.size() == 1 ? in.msg.uris[0].str() : std::to_string(in.msg.uris.size()) + " uris")("new_routes", c.routes_added));
+  } else {
+    route::Change c = registry_.apply_unregister(in.msg, now);
+    registry_counter(component, "removed").inc();
+    if (c.endpoints_removed > 0)
+      log::info("endpoint-unregistered",
+                log::Fields()("address", in.msg.endpoint.address())("removed", c.endpoints_removed)("routes_removed", c.routes_removed));
+  }
+}
+
+void Control::on_connected() {
+  nats_up_->set(1);
+  if (was_disconnected_) {
+    nats_reconnects_->inc();
+    registry_.freshen(route::Clock::now());  // nothing is stale because NATS was away
+    log::info("nats-reconnected", log::Fields()("url", nats_->connected_url()));
+  } else {
+    log::info("nats-connected", log::Fields()("url", nats_->connected_url()));
+  }
+  was_disconnected_ = false;
+  nats_->publish("router.start", start_message());
+}
+
+void Control::on_disconnected() {
+  nats_up_->set(0);
+  was_disconnected_ = true;
+  log::warn("nats-disconnected", log::Fields()("suspend_pruning", config_.suspend_pruning_if_nats_unavailable));
+}
+
+void Control::schedule_prune() {
+  prune_timer_.expires_after(config_.prune_stale_droplets_interval);
+  prune_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    prune();
+    schedule_prune();
+  });
+}
+
+void Control::prune() {
+  if (config_.suspend_pruning_if_nats_unavailable && !nats_connected_.load()) {
+    log::info("prune-suspended", log::Fields()("routes", static_cast<unsigned long long>(registry_.route_count())));
+    return;
+  }
+  route::Change c = registry_.prune(route::Clock::now());
+  if (c.endpoints_removed > 0) {
+    routes_pruned_->inc(c.endpoints_removed);
+    for (const auto& what : c.removed_addresses) log::info("pruned-route", log::Fields()("route", what));
+  }
+  if (registry_.dirty()) {
+    snapshots_.publish(registry_.publish());
+    refresh_gauges();
+  }
+}
+
+void Control::refresh_gauges() {
+  total_routes_->set(static_cast<double>(registry_.route_count()));
+  total_endpoints_->set(static_cast<double>(registry_.endpoint_count()));
+  if (last_update_ != std::chrono::system_clock::time_point{})
+    ms_since_update_->set(std::chrono::duration<double, std::milli>(std::chrono::system_clock::now() - last_update_).count());
+}
+
+}  // namespace sy::control

@@ -1,0 +1,102 @@
+#pragma once
+// Control: the control thread. It owns the authoritative route Registry,
+// applies registry messages handed over from nats.c's thread (in batches:
+// a burst of heartbeats costs one snapshot publish), prunes stale endpoints,
+// publishes `router.start` (at start and on every NATS reconnect), answers
+// `router.greet`, and samples the route gauges.
+//
+// Threading: construct, start() and run() on the control thread; the NATS
+// callbacks only parse (a pure function) and enqueue; stop() from anywhere.
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "router/base/log.hpp"
+#include "router/mbus/nats_client.hpp"
+#include "router/route/registry.hpp"
+#include "router/route/snapshot.hpp"
+#include "status/metrics.hpp"
+#include "status/status_server.hpp"
+
+namespace sy::control {
+
+class Control {
+ public:
+  Control(const config::Config& config, metrics::Registry& registry, route::SnapshotHolder& snapshots,
+          std::atomic<status::Health>& health);
+  ~Control();
+
+  boost::asio::io_context& io() { return io_; }
+  // Connects to NATS (in the background), subscribes, arms the timers.
+  void start();
+  void run() { io_.run(); }
+  void stop() { io_.stop(); }
+
+  // Publishes on NATS (any thread). For other components (tunnels).
+  bool publish(const std::string& subject, std::string_view payload);
+  // The `router.start` / greet payload.
+  std::string start_message() const;
+  // Samples gauges (total_routes, ms_since_last_registry_update); control thread.
+  void refresh_gauges();
+
+ private:
+  enum class Kind { reg, unreg, greet };
+  struct Inbound {
+    Kind kind;
+    route::RouteMessage msg;
+    std::string reply;
+  };
+
+  void on_message(std::string_view subject, std::string_view data, std::string_view reply);  // nats thread
+  void drain();  // control thread
+  void apply(const Inbound& in, route::TimePoint now);
+  void on_connected();
+  void on_disconnected();
+  void schedule_prune();
+  void prune();
+  metrics::Counter& registry_counter(const std::string& component, const char* action);
+
+  const config::Config& config_;
+  metrics::Registry& metrics_;
+  route::SnapshotHolder& snapshots_;
+  std::atomic<status::Health>& health_;
+  boost::asio::io_context io_{1};
+  boost::asio::steady_timer prune_timer_;
+  boost::asio::steady_timer start_timer_;
+  route::Registry registry_;
+  std::unique_ptr<mbus::NatsClient> nats_;
+  std::string id_;
+  std::string host_ip_;
+
+  std::mutex queue_mutex_;
+  std::vector<Inbound> queue_;
+  bool drain_posted_ = false;
+
+  std::atomic<bool> nats_connected_{false};
+  bool was_disconnected_ = false;
+  std::chrono::system_clock::time_point last_update_{};
+
+  // Metrics.
+  metrics::Family<metrics::Counter>* registry_message_;
+  metrics::Family<metrics::Counter>* unregistry_message_;
+  std::map<std::pair<std::string, std::string>, metrics::Counter*> registry_counters_;
+  std::vector<metrics::Counter*> invalid_by_cause_;
+  std::vector<std::unique_ptr<log::RateLimit>> invalid_log_limit_;
+  metrics::Counter* routes_pruned_;
+  metrics::Counter* nats_reconnects_;
+  metrics::Gauge* total_routes_;
+  metrics::Gauge* total_endpoints_;
+  metrics::Gauge* ms_since_update_;
+  metrics::Gauge* nats_up_;
+};
+
+// The first non-loopback IPv4 address of this host, or 127.0.0.1.
+std::string local_ip();
+
+}  // namespace sy::control

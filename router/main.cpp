@@ -1,0 +1,171 @@
+// switchyard: the router node. Wires the config, the control thread (NATS,
+// route registry, pruning, status listener) and the proxy workers, and turns
+// signals into shutdowns: SIGTERM/SIGINT stop at once, SIGUSR1 drains.
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+#include "config/config.hpp"
+#include "router/base/log.hpp"
+#include "router/control/control.hpp"
+#include "router/proxy/worker.hpp"
+#include "router/upstream/tcp_connector.hpp"
+#include "status/status_server.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace sy;
+
+int usage() {
+  std::fprintf(stderr, "usage: switchyard [-c CONFIG.yml]\n");
+  return 2;
+}
+
+// SIGUSR1: health 503, wait drain_wait, stop accepting, finish in-flight
+// requests up to drain_timeout, then stop.
+class Drainer {
+ public:
+  Drainer(asio::io_context& io, const config::Config& cfg, std::atomic<status::Health>& health,
+          proxy::ProxyContext& ctx, std::vector<std::unique_ptr<proxy::Worker>>& workers)
+      : timer_(io), cfg_(cfg), health_(health), ctx_(ctx), workers_(workers) {}
+
+  void begin(std::function<void()> done) {
+    if (started_) return;
+    started_ = true;
+    done_ = std::move(done);
+    health_ = status::Health::draining;
+    log::info("drain-started", log::Fields()("drain_wait_ms", static_cast<long long>(cfg_.drain_wait.count())));
+    timer_.expires_after(cfg_.drain_wait);
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      ctx_.draining = true;
+      for (auto& w : workers_) w->stop_accepting();
+      for (auto& w : workers_) w->close_idle();
+      deadline_ = std::chrono::steady_clock::now() + cfg_.effective_drain_timeout();
+      poll();
+    });
+  }
+
+ private:
+  void poll() {
+    int open = 0;
+    for (auto& w : workers_) open += w->open_connections();
+    if (open == 0 || std::chrono::steady_clock::now() >= deadline_) {
+      log::info("drain-finished", log::Fields()("open_connections", open));
+      done_();
+      return;
+    }
+    for (auto& w : workers_) w->close_idle();
+    timer_.expires_after(std::chrono::milliseconds(50));
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) poll();
+    });
+  }
+
+  asio::steady_timer timer_;
+  const config::Config& cfg_;
+  std::atomic<status::Health>& health_;
+  proxy::ProxyContext& ctx_;
+  std::vector<std::unique_ptr<proxy::Worker>>& workers_;
+  std::function<void()> done_;
+  std::chrono::steady_clock::time_point deadline_;
+  bool started_ = false;
+};
+
+int run(const config::Config& cfg) {
+  metrics::Registry registry;
+  route::SnapshotHolder snapshots;
+  std::atomic<status::Health> health{status::Health::starting};
+  proxy::ProxyContext ctx(cfg, registry, proxy::AccessLog::open(cfg.access_log.file, cfg.access_log.enable_streaming));
+
+  control::Control control(cfg, registry, snapshots, health);
+  status::StatusServer status_server(control.io(), status::StatusOptions{cfg.status.user, cfg.status.pass}, snapshots,
+                                     registry, health, [&control] { control.refresh_gauges(); });
+
+  unsigned n = cfg.workers > 0 ? static_cast<unsigned>(cfg.workers) : std::max(1u, std::thread::hardware_concurrency());
+  upstream::TcpConnectorOptions upstream_options;
+  upstream_options.dial_timeout = cfg.endpoint_dial_timeout;
+  upstream_options.idle_timeout = cfg.backend_idle_timeout;
+  upstream_options.max_idle_per_host = cfg.disable_keep_alives ? 0 : static_cast<size_t>(cfg.max_idle_conns_per_host);
+  proxy::ConnectorFactory connectors = [upstream_options](asio::io_context& io) {
+    return std::make_unique<upstream::TcpConnector>(io, upstream_options);
+  };
+  auto proxy_endpoint = asio::ip::tcp::endpoint(asio::ip::make_address(cfg.bind_address), cfg.port);
+  std::vector<std::unique_ptr<proxy::Worker>> workers;
+  for (unsigned i = 0; i < n; ++i) {
+    workers.push_back(std::make_unique<proxy::Worker>(static_cast<int>(i), ctx, snapshots, connectors));
+    workers.back()->listen(proxy_endpoint);
+  }
+  status_server.start(asio::ip::tcp::endpoint(asio::ip::make_address(cfg.status.host), cfg.status.port));
+  control.start();
+  for (auto& w : workers) w->start();
+  log::info("switchyard-started", log::Fields()("port", cfg.port)("status_port", cfg.status.port)("workers", n)(
+                                      "bind", cfg.bind_address));
+
+  Drainer drainer(control.io(), cfg, health, ctx, workers);
+  asio::signal_set signals(control.io(), SIGTERM, SIGINT, SIGUSR1);
+  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
+                                                                              int sig) {
+    if (ec) return;
+    if (sig == SIGUSR1) {
+      drainer.begin([&] { control.stop(); });
+      signals.async_wait(on_signal);
+      return;
+    }
+    log::info("switchyard-stopping", log::Fields()("signal", sig));
+    control.stop();
+  };
+  signals.async_wait(on_signal);
+  control.run();
+
+  status_server.stop();
+  for (auto& w : workers) w->stop();
+  for (auto& w : workers) w->join();
+  log::info("switchyard-stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if ((a == "-c" || a == "--config") && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (a == "-h" || a == "--help") {
+      usage();
+      return 0;
+    } else {
+      return usage();
+    }
+  }
+  auto loaded = config::load_config(config_path);
+  if (auto* err = std::get_if<config::ConfigError>(&loaded)) {
+    std::fprintf(stderr, "switchyard: config error: %s\n", err->message.c_str());
+    return 2;
+  }
+  const config::Config& cfg = std::get<config::Config>(loaded);
+  bool level_ok = true;
+  log::set_level(log::parse_level(cfg.logging.level, &level_ok));
+  if (!cfg.logging.file.empty() && !log::set_log_file(cfg.logging.file)) {
+    std::fprintf(stderr, "switchyard: cannot open logging.file %s: %s\n", cfg.logging.file.c_str(), std::strerror(errno));
+    return 2;
+  }
+  if (!cfg.ignored_keys.empty()) {
+    std::string keys;
+    for (const auto& k : cfg.ignored_keys) keys += (keys.empty() ? "" : ",") + k;
+    log::warn("config-keys-ignored", log::Fields()("keys", keys));
+  }
+  try {
+    return run(cfg);
+  } catch (const std::exception& e) {
+    log::error("switchyard-start-failed", log::Fields()("error", e.what()));
+    return 1;
+  }
+}

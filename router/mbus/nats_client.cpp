@@ -1,0 +1,121 @@
+#include "router/mbus/nats_client.hpp"
+
+#include <stdexcept>
+
+#include "router/base/log.hpp"
+
+namespace sy::mbus {
+namespace {
+
+void check(natsStatus s, const char* what) {
+  if (s != NATS_OK) throw std::runtime_error(std::string(what) + ": " + natsStatus_GetText(s));
+}
+
+std::string url_escape(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> nats_urls(const config::NatsConfig& config) {
+  std::vector<std::string> urls;
+  for (const auto& s : config.servers) {
+    const std::string& user = s.user.empty() ? config.user : s.user;
+    const std::string& pass = s.user.empty() ? config.pass : s.pass;
+    std::string creds = user.empty() ? "" : url_escape(user) + ":" + url_escape(pass) + "@";
+    std::string host = s.host.find(':') != std::string::npos ? "[" + s.host + "]" : s.host;
+    urls.push_back("nats://" + creds + host + ":" + std::to_string(s.port));
+  }
+  return urls;
+}
+
+NatsClient::NatsClient(const config::NatsConfig& config, ConnectionEvents events, std::string name)
+    : events_(std::move(events)) {
+  std::vector<std::string> urls = nats_urls(config);
+  std::vector<const char*> ptrs;
+  for (auto& u : urls) ptrs.push_back(u.c_str());
+  check(natsOptions_Create(&options_), "nats options");
+  check(natsOptions_SetServers(options_, ptrs.data(), static_cast<int>(ptrs.size())), "nats servers");
+  check(natsOptions_SetName(options_, name.c_str()), "nats name");
+  check(natsOptions_SetMaxReconnect(options_, -1), "nats max reconnect");
+  check(natsOptions_SetReconnectWait(options_, config.reconnect_wait.count()), "nats reconnect wait");
+  check(natsOptions_SetPingInterval(options_, config.ping_interval.count()), "nats ping interval");
+  check(natsOptions_SetReconnectedCB(options_, &NatsClient::on_connected, this), "nats reconnected cb");
+  check(natsOptions_SetDisconnectedCB(options_, &NatsClient::on_disconnected, this), "nats disconnected cb");
+  check(natsOptions_SetRetryOnFailedConnect(options_, true, &NatsClient::on_connected, this), "nats retry");
+  natsStatus s = natsConnection_Connect(&conn_, options_);
+  if (s == NATS_NOT_YET_CONNECTED) {
+    log::warn("nats-connection-pending", log::Fields()("servers", static_cast<long long>(urls.size())));
+  } else {
+    check(s, "nats connect");
+    connected_at_start_ = true;
+  }
+}
+
+void NatsClient::start() {
+  // With retry-on-failed-connect, nats.c calls the connected callback only
+  // when the first attempt failed; a first-time success is reported here,
+  // after the subscriptions exist.
+  if (connected_at_start_) on_connected(conn_, this);
+}
+
+NatsClient::~NatsClient() {
+  for (auto& s : subs_) natsSubscription_Destroy(s->sub);
+  if (conn_) {
+    natsConnection_Close(conn_);
+    natsConnection_Destroy(conn_);
+  }
+  natsOptions_Destroy(options_);
+}
+
+void NatsClient::subscribe(const std::string& subject, MessageHandler handler, int pending_msgs,
+                           int64_t pending_bytes) {
+  auto sub = std::make_unique<Subscription>(Subscription{this, std::move(handler)});
+  check(natsConnection_Subscribe(&sub->sub, conn_, subject.c_str(), &NatsClient::on_message, sub.get()),
+        "nats subscribe");
+  check(natsSubscription_SetPendingLimits(sub->sub, pending_msgs, static_cast<int>(std::min<int64_t>(pending_bytes, INT32_MAX))),
+        "nats pending limits");
+  subs_.push_back(std::move(sub));
+}
+
+bool NatsClient::publish(const std::string& subject, std::string_view payload) {
+  return natsConnection_Publish(conn_, subject.c_str(), payload.data(), static_cast<int>(payload.size())) == NATS_OK;
+}
+
+bool NatsClient::connected() const { return natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED; }
+
+std::string NatsClient::connected_url() const {
+  char buf[256] = {};
+  if (natsConnection_GetConnectedUrl(conn_, buf, sizeof buf) != NATS_OK) return "";
+  return buf;
+}
+
+void NatsClient::on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  auto* sub = static_cast<Subscription*>(closure);
+  const char* reply = natsMsg_GetReply(msg);
+  sub->handler(natsMsg_GetSubject(msg), std::string_view(natsMsg_GetData(msg), natsMsg_GetDataLength(msg)),
+               reply ? std::string_view(reply) : std::string_view());
+  natsMsg_Destroy(msg);
+}
+
+void NatsClient::on_connected(natsConnection*, void* closure) {
+  auto* self = static_cast<NatsClient*>(closure);
+  if (self->events_.connected) self->events_.connected();
+}
+
+void NatsClient::on_disconnected(natsConnection*, void* closure) {
+  auto* self = static_cast<NatsClient*>(closure);
+  if (self->events_.disconnected) self->events_.disconnected();
+}
+
+}  // namespace sy::mbus

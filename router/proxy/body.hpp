@@ -1,0 +1,111 @@
+#pragma once
+// Body framing and relay: moves one message body from a source stream to a
+// destination with its original framing (Content-Length, chunked, or until
+// EOF), through a bounded buffer, writing what it has before reading more.
+// Include only from proxy .cpp files (Beast).
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
+#include <cstdint>
+
+#include "router/proxy/watchdog.hpp"
+
+namespace sy::proxy {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+inline constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+inline constexpr size_t kReadChunk = 64 * 1024;
+
+template <bool isRequest>
+struct Framing {
+  enum class Kind { none, length, chunked, until_eof } kind = Kind::none;
+  uint64_t remaining = 0;
+  boost::beast::http::basic_parser<isRequest>* parser = nullptr;  // chunked only
+
+  bool done() const {
+    if (kind == Kind::none) return true;
+    if (kind == Kind::length) return remaining == 0;
+    if (kind == Kind::chunked) return parser->is_done();
+    return false;
+  }
+  // How many leading bytes of `data` belong to this body. Sets ec on a
+  // framing error (bad chunk syntax).
+  size_t take(asio::const_buffer data, error_code& ec) {
+    ec = {};
+    switch (kind) {
+      case Kind::none: return 0;
+      case Kind::length: {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(remaining, data.size()));
+        remaining -= n;
+        return n;
+      }
+      case Kind::until_eof: return data.size();
+      case Kind::chunked: {
+        size_t total = 0;
+        while (total < data.size() && !parser->is_done()) {
+          size_t n = parser->put(asio::const_buffer(static_cast<const char*>(data.data()) + total, data.size() - total), ec);
+          if (ec == boost::beast::http::error::need_more) ec = {};
+          if (ec || n == 0) break;
+          total += n;
+        }
+        return total;
+      }
+    }
+    return 0;
+  }
+};
+
+struct RelayResult {
+  error_code read_error;   // from the source (eof counts as clean for until_eof)
+  error_code write_error;  // to the destination
+  uint64_t bytes = 0;
+  bool framing_error = false;
+  bool ok() const { return !read_error && !write_error && !framing_error; }
+};
+
+// Relays the body. `buf` holds bytes already read from `src`; bytes past the
+// body's end stay in `buf` (a pipelined next message). Every read and write
+// must make progress within `idle`: the watchdog closes the side that stalls.
+template <typename Src, typename Dst, bool isRequest>
+asio::awaitable<RelayResult> relay_body(Src& src, Dst& dst, boost::beast::flat_buffer& buf, Framing<isRequest>& framing,
+                                        Watchdog& watch, Watchdog::Target src_side, Watchdog::Target dst_side,
+                                        std::chrono::milliseconds idle) {
+  RelayResult r;
+  for (;;) {
+    error_code ec;
+    size_t n = framing.take(buf.data(), ec);
+    if (ec) {
+      r.framing_error = true;
+      co_return r;
+    }
+    if (n > 0) {
+      watch.set(route::Clock::now() + idle, dst_side);
+      auto [wec, written] = co_await asio::async_write(dst, asio::buffer(buf.data().data(), n), use_tuple);
+      if (wec) {
+        r.write_error = wec;
+        co_return r;
+      }
+      buf.consume(n);
+      r.bytes += written;
+    }
+    if (framing.done()) co_return r;
+    if (buf.size() + kReadChunk > buf.max_size()) {
+      r.framing_error = true;
+      co_return r;
+    }
+    watch.set(route::Clock::now() + idle, src_side);
+    auto [rec, got] = co_await src.async_read_some(buf.prepare(kReadChunk), use_tuple);
+    if (rec) {
+      if (!(rec == asio::error::eof && framing.kind == Framing<isRequest>::Kind::until_eof)) r.read_error = rec;
+      co_return r;
+    }
+    buf.commit(got);
+  }
+}
+
+}  // namespace sy::proxy

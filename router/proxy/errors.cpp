@@ -1,0 +1,62 @@
+#include "router/proxy/errors.hpp"
+
+namespace sy::proxy {
+
+const ErrorInfo& error_info(Failure f) {
+  static const ErrorInfo kTable[] = {
+      /* empty_host */ {400, "Bad Request", "empty_host", "public,max-age=2", false},
+      /* bad_request */ {400, "Bad Request", "bad_request", "", false},
+      /* unknown_route */ {404, "Not Found", "unknown_route", "no-cache, no-store", false},
+      /* no_endpoints */ {503, "Service Unavailable", "no_endpoints", "public,max-age=2", false},
+      /* connection_limit */ {503, "Service Unavailable", "Connection Limit Reached", "", false},
+      /* endpoint_failure */ {502, "Bad Gateway", "endpoint_failure", "", true},
+      /* backend_timeout */ {504, "Gateway Timeout", "endpoint_failure", "", false},
+      /* head_too_large */ {431, "Request Header Fields Too Large", "max-request-size-exceeded", "", false},
+      /* forwarding_loop */ {502, "Bad Gateway", "forwarding_loop", "", true},
+  };
+  return kTable[static_cast<int>(f)];
+}
+
+std::string error_message(Failure f, std::string_view host) {
+  std::string h(host);
+  switch (f) {
+    case Failure::empty_host: return "Request had empty Host header";
+    case Failure::bad_request: return "Malformed request";
+    case Failure::unknown_route: return "Requested route ('" + h + "') does not exist.";
+    case Failure::no_endpoints: return "Requested route ('" + h + "') has no available endpoints.";
+    case Failure::connection_limit: return "Requested route ('" + h + "') has reached the connection limit.";
+    case Failure::endpoint_failure: return "Registered endpoint failed to handle the request.";
+    case Failure::backend_timeout: return "Registered endpoint failed to respond in time.";
+    case Failure::head_too_large: return "Request header fields too large";
+    case Failure::forwarding_loop: return "Request was forwarded by a node that does not own the route.";
+  }
+  return "";
+}
+
+std::string router_error_value(Failure f, std::string_view detail) {
+  const ErrorInfo& info = error_info(f);
+  std::string v(info.router_error);
+  if (f == Failure::backend_timeout) return v + " (timeout)";
+  if (f == Failure::endpoint_failure) v += " (" + std::string(detail.empty() ? "unknown" : detail) + ")";
+  return v;
+}
+
+std::string error_response(Failure f, std::string_view host, std::string_view detail, std::string_view request_id,
+                           bool close) {
+  const ErrorInfo& info = error_info(f);
+  std::string body = std::to_string(info.status) + " " + std::string(info.reason) + ": " + error_message(f, host) + "\n";
+  std::string out;
+  out.reserve(256 + body.size());
+  out += "HTTP/1.1 " + std::to_string(info.status) + " " + std::string(info.reason) + "\r\n";
+  out += "Content-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n";
+  out += "X-Cf-Routererror: " + router_error_value(f, detail) + "\r\n";
+  if (!info.cache_control.empty()) out += "Cache-Control: " + std::string(info.cache_control) + "\r\n";
+  if (!request_id.empty()) out += "X-Vcap-Request-Id: " + std::string(request_id) + "\r\n";
+  out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  if (close) out += "Connection: close\r\n";
+  out += "\r\n";
+  out += body;
+  return out;
+}
+
+}  // namespace sy::proxy

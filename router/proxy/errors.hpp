@@ -1,0 +1,41 @@
+#pragma once
+// The one table that maps a routing/proxy failure to what the client sees:
+// status, `X-Cf-Routererror`, body "<code> <reason>: <message>\n", caching,
+// and which counter it bumps (gorouter's error_handler idea). Pure; any thread.
+#include <string>
+#include <string_view>
+
+namespace sy::proxy {
+
+enum class Failure {
+  empty_host,          // 400 empty_host
+  bad_request,         // 400 malformed request (no X-Cf-Routererror in gorouter; we send bad_request)
+  unknown_route,       // 404 unknown_route
+  no_endpoints,        // 503 no_endpoints
+  connection_limit,    // 503 Connection Limit Reached (backends.max_conns)
+  endpoint_failure,    // 502 endpoint_failure (<reason>)
+  backend_timeout,     // 504 endpoint_failure (timeout)
+  head_too_large,      // 431 max-request-size-exceeded
+  forwarding_loop,     // 502 forwarding_loop (tunnel node forwarded to itself)
+};
+
+struct ErrorInfo {
+  int status;
+  std::string_view reason;        // "Bad Gateway"
+  std::string_view router_error;  // X-Cf-Routererror value (endpoint_failure gets "(reason)" appended)
+  std::string_view cache_control;  // empty = none
+  bool counts_as_bad_gateway;
+};
+
+const ErrorInfo& error_info(Failure f);
+
+// Full HTTP/1.1 response for `f`. `host` fills the route messages,
+// `detail` the endpoint_failure reason ("connection refused", "timeout").
+// `close` adds `Connection: close`.
+std::string error_response(Failure f, std::string_view host, std::string_view detail, std::string_view request_id,
+                           bool close);
+
+std::string error_message(Failure f, std::string_view host);
+std::string router_error_value(Failure f, std::string_view detail);
+
+}  // namespace sy::proxy

@@ -1,0 +1,151 @@
+// Forwarding one request: pick endpoints, open streams through the
+// Connector, write the rewritten head and stream the body, relay the
+// response, and decide retries (only when nothing reached the backend, or an
+// idempotent body-less request got EOF before any response byte).
+#include "router/base/log.hpp"
+#include "router/proxy/session_impl.hpp"
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+namespace sy::proxy {
+namespace {
+
+std::string describe(const error_code& ec) {
+  if (ec == asio::error::connection_refused) return "connection refused";
+  if (ec == asio::error::connection_reset) return "connection reset";
+  if (ec == asio::error::eof) return "EOF";
+  if (ec == asio::error::timed_out) return "dial timeout";
+  return ec ? ec.message() : "unknown";
+}
+
+Attempt make(Attempt::Result r, Failure f, std::string detail) {
+  Attempt a;
+  a.result = r;
+  a.failure = f;
+  a.detail = std::move(detail);
+  return a;
+}
+
+}  // namespace
+
+void Session::build_upstream_head(const route::Endpoint& endpoint, std::string_view extra_headers) {
+  RequestRewrite rw;
+  rw.client_ip = client_ip_;
+  rw.request_id = request_id_;
+  rw.now_ms = start_unix_ms_;
+  rw.app_id = endpoint.meta().app_id;
+  rw.instance_index = endpoint.meta().private_instance_index;
+  rw.instance_id = endpoint.instance_id();
+  rw.forwarded_proto = cfg_.force_forwarded_proto_https ? "https" : "http";
+  rw.force_forwarded_proto = cfg_.force_forwarded_proto_https || cfg_.sanitize_forwarded_proto;
+  rw.close = cfg_.disable_keep_alives;
+  rw.extra_headers = extra_headers;
+  rw.filter = &cfg_.hop_by_hop_headers_to_filter;
+  out_.clear();
+  write_upstream_request(req_, rw, &out_);
+}
+
+asio::awaitable<bool> Session::forward(const route::Pool& pool) {
+  route::Tried tried;
+  Attempt last = make(Attempt::Result::fail, Failure::endpoint_failure, "no endpoint");
+  for (int attempts = 0; attempts < cfg_.max_attempts; ++attempts) {
+    auto now = route::Clock::now();
+    const route::EndpointPtr* picked = pool.next(tried, now);
+    if (!picked) break;
+    route::EndpointPtr endpoint = *picked;  // owned: survives a table swap
+    tried.add(endpoint.get());
+    if (attempts > 0) ctx_.metrics.retries->inc();
+    endpoint->begin_request();
+    Attempt a = co_await attempt(endpoint, true);
+    if (a.result == Attempt::Result::retry_fresh) a = co_await attempt(endpoint, false);
+    endpoint->end_request();
+    if (a.result == Attempt::Result::done) {
+      consume_head();
+      co_return a.keep_client;
+    }
+    last = std::move(a);
+    if (last.result == Attempt::Result::retry || last.result == Attempt::Result::retry_fresh) {
+      endpoint->mark_failed(now + cfg_.droplet_stale_threshold / 4);
+      log::info("backend-endpoint-failed", log::Fields()("host", host_)("endpoint", endpoint->address())(
+                                               "error", last.detail)("attempt", attempts + 1));
+      continue;
+    }
+    break;
+  }
+  bool keep = co_await send_error(last.failure, last.detail);
+  co_return keep && last.keep_client;
+}
+
+asio::awaitable<Attempt> Session::attempt(const route::EndpointPtr& endpoint, bool allow_reuse) {
+  auto deadline = route::Clock::now() + cfg_.endpoint_timeout;
+  upstream::OpenResult opened = co_await worker_.connector().open(*endpoint, deadline, allow_reuse);
+  if (opened.error != upstream::OpenError::none) {
+    std::string what = opened.error == upstream::OpenError::connect_timeout ? "dial timeout"
+                       : opened.error == upstream::OpenError::no_tunnel   ? "no tunnel session"
+                                                                          : describe(opened.ec);
+    co_return make(Attempt::Result::retry, Failure::endpoint_failure, what);
+  }
+  std::unique_ptr<upstream::ByteStream> up = std::move(opened.stream);
+  watch_.set_upstream(up.get());
+  build_upstream_head(*endpoint, opened.extra_headers);
+
+  // Head plus whatever body bytes are already buffered, in one write.
+  Framing<true> framing;
+  if (req_.chunked) {
+    framing.kind = Framing<true>::Kind::chunked;
+    framing.parser = &*req_parser_;
+  } else if (req_.content_length) {
+    framing.kind = Framing<true>::Kind::length;
+    framing.remaining = *req_.content_length;
+  }
+  auto buffered = asio::const_buffer(static_cast<const char*>(cbuf_.data().data()) + head_len_,
+                                     cbuf_.size() - head_len_);
+  error_code fec;
+  // A chunked body goes through the parser, whose state must not advance
+  // before the head is known to be delivered; it is relayed afterwards.
+  bool chunked = framing.kind == Framing<true>::Kind::chunked;
+  size_t first_body = (body_started_ || chunked) ? 0 : framing.take(buffered, fec);
+  std::array<asio::const_buffer, 2> first{asio::buffer(out_), asio::buffer(buffered.data(), first_body)};
+  watch_.set(deadline, Watchdog::Target::upstream);
+  auto [wec, written] = co_await asio::async_write(*up, first, use_tuple);
+  if (wec || fec) {
+    watch_.set_upstream(nullptr);
+    up->close();
+    if (fec) co_return make(Attempt::Result::fail, Failure::bad_request, "bad chunked body");
+    if (watch_.expired()) co_return make(Attempt::Result::fail, Failure::backend_timeout, "timeout");
+    // The head did not get through: nothing the backend could act on.
+    co_return make(opened.reused ? Attempt::Result::retry_fresh : Attempt::Result::retry, Failure::endpoint_failure,
+                   describe(wec));
+  }
+  bytes_received_ = first_body;
+  if (request_has_body_) {
+    // The body is streamed from here on: the request can no longer be replayed.
+    cbuf_.consume(head_len_ + first_body);
+    head_len_ = 0;
+    body_started_ = true;
+  }
+  if (!framing.done()) {
+    RelayResult body = co_await relay_body(client_, *up, cbuf_, framing, watch_, Watchdog::Target::client,
+                                           Watchdog::Target::upstream, cfg_.endpoint_timeout);
+    bytes_received_ += body.bytes;
+    if (!body.ok()) {
+      watch_.set_upstream(nullptr);
+      up->close();
+      Attempt a = make(Attempt::Result::fail, Failure::endpoint_failure, "request body relay failed");
+      if (body.read_error || body.framing_error) a.result = Attempt::Result::done;  // client went away
+      a.keep_client = false;
+      co_return a;
+    }
+  }
+  bool reusable = false;
+  Attempt a = co_await relay_response(*up, *endpoint, &reusable);
+  watch_.set_upstream(nullptr);
+  if (a.result == Attempt::Result::retry_fresh && !opened.reused) a.result = Attempt::Result::retry;
+  if (reusable)
+    worker_.connector().release(*endpoint, std::move(up));
+  else
+    up->close();
+  co_return a;
+}
+
+}  // namespace sy::proxy

@@ -1,0 +1,186 @@
+#include "router/proxy/http_head.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace sy::proxy {
+namespace {
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Headers that survive even when a client lists them in `Connection`
+// (gorouter's never-strip list).
+bool protected_header(std::string_view name) {
+  static constexpr std::array<std::string_view, 8> kNames = {
+      "x-forwarded-for", "x-forwarded-proto", "b3", "x-b3", "x-b3-spanid", "x-b3-traceid", "x-request-start",
+      "x-forwarded-client-cert"};
+  return std::any_of(kNames.begin(), kNames.end(), [&](std::string_view n) { return iequals(n, name); });
+}
+
+// Is `name` one of the comma-separated tokens of the Connection header(s)?
+bool listed_in_connection(const std::vector<Field>& fields, std::string_view name) {
+  for (const Field& f : fields) {
+    if (!iequals(f.name, "connection")) continue;
+    std::string_view v = f.value;
+    while (!v.empty()) {
+      size_t comma = v.find(',');
+      std::string_view token = v.substr(0, comma);
+      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+      if (iequals(token, name)) return true;
+      if (comma == std::string_view::npos) break;
+      v.remove_prefix(comma + 1);
+    }
+  }
+  return false;
+}
+
+bool filtered(const RequestRewrite& rw, std::string_view name) {
+  if (!rw.filter) return false;
+  return std::any_of(rw.filter->begin(), rw.filter->end(), [&](const std::string& f) { return iequals(f, name); });
+}
+
+// Request headers the router always replaces with its own value.
+bool router_owned(std::string_view n) {
+  return iequals(n, "x-vcap-request-id") || iequals(n, "x-cf-applicationid") || iequals(n, "x-cf-instanceindex") ||
+         iequals(n, "x-cf-instanceid") || iequals(n, "x-cf-proxy-signature") || iequals(n, "x-forwarded-for");
+}
+
+void add(std::string* out, std::string_view name, std::string_view value) {
+  out->append(name);
+  out->append(": ");
+  out->append(value);
+  out->append("\r\n");
+}
+
+std::string_view find_field(const std::vector<Field>& fields, std::string_view name) {
+  for (const Field& f : fields)
+    if (iequals(f.name, name)) return f.value;
+  return {};
+}
+
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
+}
+
+bool is_hop_by_hop(std::string_view n) {
+  return iequals(n, "connection") || iequals(n, "keep-alive") || iequals(n, "proxy-connection") ||
+         iequals(n, "proxy-authenticate") || iequals(n, "proxy-authorization") || iequals(n, "upgrade") ||
+         iequals(n, "te");
+}
+
+// Reset for the next message, keeping the fields vector's capacity.
+void RequestHead::clear() {
+  std::vector<Field> keep = std::move(fields);
+  keep.clear();
+  *this = RequestHead{};
+  fields = std::move(keep);
+}
+
+void ResponseHead::clear() {
+  std::vector<Field> keep = std::move(fields);
+  keep.clear();
+  *this = ResponseHead{};
+  fields = std::move(keep);
+}
+
+std::string_view RequestHead::find(std::string_view name) const { return find_field(fields, name); }
+std::string_view ResponseHead::find(std::string_view name) const { return find_field(fields, name); }
+
+bool RequestHead::idempotent() const {
+  if (method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE") return true;
+  return !find("idempotency-key").empty() || !find("x-idempotency-key").empty();
+}
+
+std::string_view RequestHead::path() const {
+  std::string_view t = target;
+  if (!t.empty() && t.front() != '/') {  // absolute-form "http://h/p" or "*"
+    size_t scheme = t.find("://");
+    if (scheme == std::string_view::npos) return "/";
+    size_t slash = t.find('/', scheme + 3);
+    if (slash == std::string_view::npos) return "/";
+    t.remove_prefix(slash);
+  }
+  return t.substr(0, std::min(t.find('?'), t.find('#')));
+}
+
+void write_upstream_request(const RequestHead& head, const RequestRewrite& rw, std::string* out) {
+  out->append(head.method);
+  out->push_back(' ');
+  out->append(head.target);
+  out->append(head.version == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+  std::string_view prior_xff;
+  std::string xff_joined;
+  bool has_proto = false, has_start = false;
+  for (const Field& f : head.fields) {
+    if (iequals(f.name, "x-forwarded-for")) {
+      if (prior_xff.empty() && xff_joined.empty()) {
+        prior_xff = f.value;
+      } else {
+        if (xff_joined.empty()) xff_joined = prior_xff;
+        xff_joined.append(", ").append(f.value);
+      }
+      continue;
+    }
+    if (router_owned(f.name) || is_hop_by_hop(f.name) || filtered(rw, f.name)) {
+      // TE: trailers is end-to-end in practice (gRPC needs it).
+      if (iequals(f.name, "te") && iequals(f.value, "trailers")) add(out, f.name, f.value);
+      continue;
+    }
+    if (!protected_header(f.name) && listed_in_connection(head.fields, f.name)) continue;
+    if (iequals(f.name, "x-forwarded-proto")) {
+      if (rw.force_forwarded_proto) continue;
+      has_proto = true;
+    }
+    if (iequals(f.name, "x-request-start")) has_start = true;
+    add(out, f.name, f.value);
+  }
+  if (!xff_joined.empty()) prior_xff = xff_joined;
+  if (prior_xff.empty()) {
+    add(out, "X-Forwarded-For", rw.client_ip);
+  } else {
+    out->append("X-Forwarded-For: ").append(prior_xff).append(", ").append(rw.client_ip).append("\r\n");
+  }
+  if (!has_proto) add(out, "X-Forwarded-Proto", rw.forwarded_proto);
+  if (!has_start) add(out, "X-Request-Start", std::to_string(rw.now_ms));
+  add(out, "X-Vcap-Request-Id", rw.request_id);
+  if (!rw.app_id.empty()) add(out, "X-CF-ApplicationID", rw.app_id);
+  if (!rw.instance_index.empty()) add(out, "X-CF-InstanceIndex", rw.instance_index);
+  add(out, "X-CF-InstanceID", rw.instance_id);
+  out->append(rw.extra_headers);
+  if (head.upgrade) {
+    add(out, "Connection", "Upgrade");
+    add(out, "Upgrade", head.find("upgrade"));
+  } else if (rw.close || head.version == 10) {
+    add(out, "Connection", "close");
+  }
+  out->append("\r\n");
+}
+
+void write_client_response(const ResponseHead& head, const ResponseRewrite& rw, std::string* out) {
+  out->append(head.version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  out->append(std::to_string(head.status));
+  out->push_back(' ');
+  out->append(head.reason);
+  out->append("\r\n");
+  bool has_request_id = false;
+  for (const Field& f : head.fields) {
+    if (rw.keep_upgrade && (iequals(f.name, "connection") || iequals(f.name, "upgrade"))) {
+      add(out, f.name, f.value);
+      continue;
+    }
+    if (is_hop_by_hop(f.name) || listed_in_connection(head.fields, f.name)) continue;
+    if (iequals(f.name, "x-vcap-request-id")) has_request_id = true;
+    add(out, f.name, f.value);
+  }
+  if (!has_request_id && !rw.request_id.empty()) add(out, "X-Vcap-Request-Id", rw.request_id);
+  if (rw.close) add(out, "Connection", "close");
+  out->append("\r\n");
+}
+
+}  // namespace sy::proxy

@@ -1,0 +1,81 @@
+#pragma once
+// Request/response heads as parsed (views into the connection's read buffer)
+// and the rewrites the router applies to them. Only the head is rewritten;
+// bodies are relayed byte for byte with their original framing. Pure
+// functions, no Beast here, so they are cheap to include and to unit-test.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sy::proxy {
+
+struct Field {
+  std::string_view name;
+  std::string_view value;
+};
+
+struct RequestHead {
+  std::string_view method;
+  std::string_view target;
+  int version = 11;  // 10 or 11
+  std::vector<Field> fields;
+  // Derived while parsing.
+  bool keep_alive = true;
+  bool upgrade = false;
+  bool chunked = false;
+  std::optional<uint64_t> content_length;
+  std::string_view host;
+  bool has_host = false;
+
+  void clear();
+  bool has_body() const { return chunked || (content_length && *content_length > 0); }
+  bool idempotent() const;  // GET HEAD OPTIONS TRACE (+ Idempotency-Key header)
+  std::string_view path() const;  // target up to '?', or "/" for absolute-form / "*"
+  std::string_view find(std::string_view name) const;  // first value, case-insensitive; "" if absent
+};
+
+struct ResponseHead {
+  int status = 0;
+  std::string_view reason;
+  int version = 11;
+  std::vector<Field> fields;
+  bool keep_alive = true;
+  bool chunked = false;
+  std::optional<uint64_t> content_length;
+  void clear();
+  std::string_view find(std::string_view name) const;
+};
+
+// What the rewrite adds for the chosen endpoint.
+struct RequestRewrite {
+  std::string_view client_ip;
+  std::string_view request_id;       // X-Vcap-Request-Id (always replaced)
+  long long now_ms = 0;              // X-Request-Start when absent
+  std::string_view app_id;           // X-CF-ApplicationID when not empty
+  std::string_view instance_index;   // X-CF-InstanceIndex when not empty
+  std::string_view instance_id;      // X-CF-InstanceID
+  std::string_view forwarded_proto = "http";
+  bool force_forwarded_proto = false;  // overwrite X-Forwarded-Proto (force https / sanitize)
+  bool close = false;                  // ask the backend to close (HTTP/1.0 or keep-alive disabled)
+  std::string_view extra_headers;      // raw "Name: v\r\n" lines from the connector
+  const std::vector<std::string>* filter = nullptr;  // hop_by_hop_headers_to_filter (lower-case)
+};
+
+// Appends the upstream request head (request line to blank line) to `out`.
+void write_upstream_request(const RequestHead& head, const RequestRewrite& rw, std::string* out);
+
+struct ResponseRewrite {
+  std::string_view request_id;  // added as X-Vcap-Request-Id when the backend did not set it
+  bool close = false;           // add Connection: close (we will close the client connection)
+  bool keep_upgrade = false;    // 101: keep Connection/Upgrade as the backend sent them
+};
+
+void write_client_response(const ResponseHead& head, const ResponseRewrite& rw, std::string* out);
+
+bool iequals(std::string_view a, std::string_view b);
+// True for hop-by-hop headers that a proxy must not forward.
+bool is_hop_by_hop(std::string_view name);
+
+}  // namespace sy::proxy

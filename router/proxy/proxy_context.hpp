@@ -1,0 +1,41 @@
+#pragma once
+// What every worker's sessions share: the config, the metrics they bump, the
+// access log, and the drain state. Created once in main(); read-only apart
+// from the atomics and the (internally synchronised) access log.
+#include <atomic>
+#include <memory>
+
+#include "config/config.hpp"
+#include "router/proxy/access_log.hpp"
+#include "status/metrics.hpp"
+
+namespace sy::proxy {
+
+struct ProxyMetrics {
+  metrics::Counter* total_requests;
+  metrics::Counter* responses[6];  // 1xx..5xx, then "xxx" for anything else
+  metrics::Counter* bad_gateways;
+  metrics::Counter* rejected_requests;  // malformed or oversized heads
+  metrics::Counter* backend_exhausted_conns;
+  metrics::Counter* websocket_upgrades;
+  metrics::Counter* websocket_failures;
+  metrics::Counter* retries;
+  metrics::Histogram* latency;  // milliseconds, request start to response end
+  metrics::Gauge* active_connections;
+
+  static ProxyMetrics create(metrics::Registry& registry);
+  void count_response(int status) const;
+};
+
+struct ProxyContext {
+  ProxyContext(const config::Config& c, metrics::Registry& registry, std::unique_ptr<AccessLog> log)
+      : config(c), metrics(ProxyMetrics::create(registry)), access_log(std::move(log)) {}
+
+  const config::Config& config;
+  ProxyMetrics metrics;
+  std::unique_ptr<AccessLog> access_log;  // null when off
+  std::atomic<bool> draining{false};       // finish the current request, then close
+  std::atomic<int> active_requests{0};
+};
+
+}  // namespace sy::proxy

@@ -1,0 +1,76 @@
+#include "router/proxy/proxy_protocol.hpp"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace sy::proxy {
+namespace {
+
+constexpr char kV2Signature[12] = {'\r', '\n', '\r', '\n', '\0', '\r', '\n', 'Q', 'U', 'I', 'T', '\n'};
+
+ProxyHeader invalid() { return ProxyHeader{ProxyHeader::Status::invalid, 0, {}, 0}; }
+
+ProxyHeader parse_v1(std::string_view data) {
+  size_t end = data.find("\r\n");
+  if (end == std::string_view::npos) return data.size() >= 107 ? invalid() : ProxyHeader{};
+  if (end > 107) return invalid();
+  std::string_view line = data.substr(6, end - 6);  // after "PROXY "
+  ProxyHeader h{ProxyHeader::Status::ok, end + 2, {}, 0};
+  if (line.rfind("UNKNOWN", 0) == 0) return h;
+  std::string_view parts[5];
+  for (int i = 0; i < 5; ++i) {
+    size_t sp = line.find(' ');
+    if ((sp == std::string_view::npos) != (i == 4)) return invalid();
+    parts[i] = line.substr(0, sp);
+    line = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
+  }
+  if (parts[0] != "TCP4" && parts[0] != "TCP6") return invalid();
+  unsigned char addr[16];
+  std::string ip(parts[1]);
+  if (inet_pton(parts[0] == "TCP4" ? AF_INET : AF_INET6, ip.c_str(), addr) != 1) return invalid();
+  unsigned port = 0;
+  auto [ptr, ec] = std::from_chars(parts[3].data(), parts[3].data() + parts[3].size(), port);
+  if (ec != std::errc() || ptr != parts[3].data() + parts[3].size() || port > 65535) return invalid();
+  h.source_ip = ip;
+  h.source_port = static_cast<uint16_t>(port);
+  return h;
+}
+
+ProxyHeader parse_v2(std::string_view data) {
+  if (data.size() < 16) return ProxyHeader{};
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(data[i]); };
+  if ((byte(12) & 0xf0) != 0x20) return invalid();
+  size_t len = (static_cast<size_t>(byte(14)) << 8) | byte(15);
+  if (data.size() < 16 + len) return ProxyHeader{};
+  ProxyHeader h{ProxyHeader::Status::ok, 16 + len, {}, 0};
+  int command = byte(12) & 0x0f;
+  if (command == 0) return h;  // LOCAL: health check from the proxy itself
+  if (command != 1) return invalid();
+  int family = byte(13) >> 4;
+  char text[INET6_ADDRSTRLEN] = {};
+  if (family == 1 && len >= 12) {
+    inet_ntop(AF_INET, data.data() + 16, text, sizeof text);
+    h.source_port = static_cast<uint16_t>((byte(24) << 8) | byte(25));
+  } else if (family == 2 && len >= 36) {
+    inet_ntop(AF_INET6, data.data() + 16, text, sizeof text);
+    h.source_port = static_cast<uint16_t>((byte(48) << 8) | byte(49));
+  } else {
+    return h;  // AF_UNSPEC / unix: keep the socket peer
+  }
+  h.source_ip = text;
+  return h;
+}
+
+}  // namespace
+
+ProxyHeader parse_proxy_header(std::string_view data) {
+  size_t n = std::min(data.size(), sizeof kV2Signature);
+  if (std::memcmp(data.data(), kV2Signature, n) == 0) return n < sizeof kV2Signature ? ProxyHeader{} : parse_v2(data);
+  n = std::min<size_t>(data.size(), 6);
+  if (std::string_view("PROXY ").substr(0, n) != data.substr(0, n)) return invalid();
+  return n < 6 ? ProxyHeader{} : parse_v1(data);
+}
+
+}  // namespace sy::proxy

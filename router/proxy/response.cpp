@@ -1,0 +1,156 @@
+// The response half of an attempt: read the backend's head (skipping 1xx
+// interim responses after relaying them), rewrite it, stream the body to the
+// client, and relay raw bytes both ways after a 101 upgrade.
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include "router/base/log.hpp"
+#include "router/proxy/session_impl.hpp"
+
+namespace sy::proxy {
+namespace {
+
+void half_close(tcp::socket& s) {
+  error_code ignored;
+  s.shutdown(tcp::socket::shutdown_send, ignored);
+}
+void half_close(upstream::ByteStream& s) { s.shutdown_send(); }
+void close(tcp::socket& s) {
+  error_code ignored;
+  s.close(ignored);
+}
+void close(upstream::ByteStream& s) { s.close(); }
+
+// Copies bytes one way until EOF (then half-closes `to`) or an error (then
+// closes both, so the opposite pump ends too).
+template <typename From, typename To>
+asio::awaitable<void> pump(From& from, To& to, boost::beast::flat_buffer& buf) {
+  for (;;) {
+    if (buf.size() > 0) {
+      auto [wec, n] = co_await asio::async_write(to, buf.data(), use_tuple);
+      if (wec) break;
+      buf.consume(n);
+    }
+    auto [rec, n] = co_await from.async_read_some(buf.prepare(kReadChunk), use_tuple);
+    if (rec == asio::error::eof) {
+      half_close(to);
+      co_return;
+    }
+    if (rec) break;
+    buf.commit(n);
+  }
+  close(from);
+  close(to);
+}
+
+Attempt done(bool keep_client) {
+  Attempt a;
+  a.result = Attempt::Result::done;
+  a.keep_client = keep_client;
+  return a;
+}
+
+Attempt failed(Attempt::Result r, Failure f, std::string detail) {
+  Attempt a;
+  a.result = r;
+  a.failure = f;
+  a.detail = std::move(detail);
+  return a;
+}
+
+}  // namespace
+
+asio::awaitable<void> Session::tunnel_upgraded(upstream::ByteStream& up) {
+  using namespace asio::experimental::awaitable_operators;
+  watch_.clear();  // an upgraded connection may idle as long as both ends like
+  co_await (pump(client_, up, cbuf_) && pump(up, client_, ubuf_));
+}
+
+asio::awaitable<Attempt> Session::relay_response(upstream::ByteStream& up, const route::Endpoint& endpoint,
+                                                 bool* reusable) {
+  *reusable = false;
+  ubuf_.clear();
+  auto deadline = route::Clock::now() + cfg_.endpoint_timeout;
+  bool got_any = false;
+  size_t head_len = 0;
+  for (;;) {  // until a final (non-1xx) head, relaying interim ones
+    resp_.clear();
+    resp_parser_.emplace(resp_);
+    if (request_is_head_) resp_parser_->skip(true);
+    for (;;) {
+      if (ubuf_.size() > 0) {
+        error_code ec;
+        head_len = resp_parser_->put(ubuf_.data(), ec);
+        if (!ec && resp_parser_->is_header_done()) break;
+        if (ec && ec != http::error::need_more)
+          co_return failed(Attempt::Result::fail, Failure::endpoint_failure, "malformed response");
+      }
+      watch_.set(deadline, Watchdog::Target::upstream);
+      auto [ec, n] = co_await up.async_read_some(ubuf_.prepare(kReadChunk), use_tuple);
+      if (ec) {
+        if (watch_.expired()) co_return failed(Attempt::Result::fail, Failure::backend_timeout, "timeout");
+        bool nothing = !got_any && ubuf_.size() == 0;
+        bool replayable = !request_has_body_ && request_idempotent_;
+        if (nothing && replayable && (ec == asio::error::eof || ec == asio::error::connection_reset))
+          co_return failed(Attempt::Result::retry_fresh, Failure::endpoint_failure, "EOF before response");
+        co_return failed(Attempt::Result::fail, Failure::endpoint_failure,
+                         ec == asio::error::eof ? "EOF" : ec.message());
+      }
+      got_any = true;
+      ubuf_.commit(n);
+    }
+    if (resp_.status >= 200 || resp_.status == 101) break;
+    out_.clear();
+    write_client_response(resp_, ResponseRewrite{request_id_, false, false}, &out_);
+    auto [wec, wn] = co_await asio::async_write(client_, asio::buffer(out_), use_tuple);
+    if (wec) co_return done(false);
+    ubuf_.consume(head_len);
+  }
+  const int status = resp_.status;
+  if (status == 101 && request_upgrade_) {
+    out_.clear();
+    write_client_response(resp_, ResponseRewrite{request_id_, false, true}, &out_);
+    ubuf_.consume(head_len);
+    consume_head();
+    ctx_.metrics.websocket_upgrades->inc();
+    auto [wec, wn] = co_await asio::async_write(client_, asio::buffer(out_), use_tuple);
+    finish_request(status, &endpoint, "");
+    if (!wec) co_await tunnel_upgraded(up);
+    co_return done(false);
+  }
+  if (request_upgrade_) ctx_.metrics.websocket_failures->inc();
+
+  Framing<false> framing;
+  if (request_is_head_ || status == 204 || status == 304 || status == 101) {
+    framing.kind = Framing<false>::Kind::none;
+  } else if (resp_.chunked) {
+    framing.kind = Framing<false>::Kind::chunked;
+    framing.parser = &*resp_parser_;
+  } else if (resp_.content_length) {
+    framing.kind = Framing<false>::Kind::length;
+    framing.remaining = *resp_.content_length;
+  } else {
+    framing.kind = Framing<false>::Kind::until_eof;
+  }
+  const bool close_client = !client_keep_alive() || framing.kind == Framing<false>::Kind::until_eof;
+  out_.clear();
+  write_client_response(resp_, ResponseRewrite{request_id_, close_client, false}, &out_);
+  ubuf_.consume(head_len);
+  watch_.set(route::Clock::now() + cfg_.endpoint_timeout, Watchdog::Target::client);
+  auto [wec, wn] = co_await asio::async_write(client_, asio::buffer(out_), use_tuple);
+  if (wec) co_return done(false);
+  RelayResult body = co_await relay_body(up, client_, ubuf_, framing, watch_, Watchdog::Target::upstream,
+                                         Watchdog::Target::client, cfg_.endpoint_timeout);
+  bytes_sent_ = body.bytes;
+  finish_request(status, &endpoint, "");
+  if (!body.ok()) {
+    if (body.read_error || body.framing_error)
+      log::info("backend-response-truncated",
+                log::Fields()("host", host_)("endpoint", endpoint.address())("bytes", body.bytes));
+    co_return done(false);  // the head is out: the only signal left is closing
+  }
+  *reusable = framing.kind != Framing<false>::Kind::until_eof && resp_.keep_alive && ubuf_.size() == 0 &&
+              !cfg_.disable_keep_alives;
+  co_return done(!close_client);
+}
+
+}  // namespace sy::proxy

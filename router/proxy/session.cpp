@@ -1,0 +1,226 @@
+// The request loop of a client connection: PROXY header, request heads,
+// routing, errors, keep-alive, access log. Forwarding is in forward.cpp.
+#include <chrono>
+
+#include "router/base/log.hpp"
+#include "router/base/uuid.hpp"
+#include "router/proxy/proxy_protocol.hpp"
+#include "router/proxy/session.hpp"
+#include "router/proxy/session_impl.hpp"
+#include "router/route/route_message.hpp"
+
+namespace sy::proxy {
+
+Session::Session(Worker& worker, tcp::socket socket)
+    : worker_(worker),
+      ctx_(worker.context()),
+      cfg_(worker.context().config),
+      client_(std::move(socket)),
+      watch_(client_),
+      cbuf_(cfg_.max_request_header_bytes + 2 * kReadChunk),
+      ubuf_(1024 * 1024 + 2 * kReadChunk) {
+  error_code ec;
+  auto peer = client_.remote_endpoint(ec);
+  if (!ec) {
+    client_ip_ = peer.address().to_string();
+    client_addr_ = client_ip_ + ':' + std::to_string(peer.port());
+  }
+  client_.set_option(tcp::no_delay(true), ec);
+  worker_.session_started(this);
+}
+
+Session::~Session() { worker_.session_finished(this); }
+
+void Session::close_if_idle() {
+  if (!idle_) return;
+  error_code ignored;
+  client_.close(ignored);
+}
+
+asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
+  Session session(worker, std::move(socket));
+  co_await session.run();
+}
+
+asio::awaitable<void> Session::run() {
+  if (cfg_.enable_proxy) {
+    bool ok = co_await read_proxy_header();
+    if (!ok) co_return;
+  }
+  for (;;) {
+    HeadStatus status = co_await read_head();
+    if (status == HeadStatus::closed) break;
+    if (status != HeadStatus::ok) {
+      ctx_.metrics.rejected_requests->inc();
+      ctx_.metrics.total_requests->inc();
+      start_ = route::Clock::now();
+      co_await send_error(status == HeadStatus::too_large ? Failure::head_too_large : Failure::bad_request, "");
+      break;
+    }
+    bool keep = co_await serve_request();
+    if (!keep || ctx_.draining.load(std::memory_order_relaxed)) break;
+  }
+  watch_.clear();
+  error_code ignored;
+  client_.shutdown(tcp::socket::shutdown_send, ignored);
+  client_.close(ignored);
+}
+
+asio::awaitable<bool> Session::read_proxy_header() {
+  watch_.set(route::Clock::now() + cfg_.read_header_timeout, Watchdog::Target::client);
+  for (;;) {
+    std::string_view data(static_cast<const char*>(cbuf_.data().data()), cbuf_.size());
+    ProxyHeader h = parse_proxy_header(data);
+    if (h.status == ProxyHeader::Status::invalid) {
+      log::debug("proxy-protocol-invalid", log::Fields()("remote", client_addr_));
+      co_return false;
+    }
+    if (h.status == ProxyHeader::Status::ok) {
+      cbuf_.consume(h.length);
+      if (!h.source_ip.empty()) {
+        client_ip_ = h.source_ip;
+        client_addr_ = h.source_ip + ':' + std::to_string(h.source_port);
+      }
+      co_return true;
+    }
+    auto [ec, n] = co_await client_.async_read_some(cbuf_.prepare(512), use_tuple);
+    if (ec) co_return false;
+    cbuf_.commit(n);
+  }
+}
+
+asio::awaitable<Session::HeadStatus> Session::read_head() {
+  req_.clear();
+  req_parser_.emplace(req_, static_cast<uint32_t>(cfg_.max_request_header_bytes));
+  body_started_ = false;
+  bool timing_head = false;
+  idle_ = cbuf_.size() == 0;
+  worker_.session_idle(this, idle_);
+  watch_.set(route::Clock::now() + cfg_.frontend_idle_timeout, Watchdog::Target::client);
+  for (;;) {
+    if (cbuf_.size() > 0) {
+      if (idle_) worker_.session_idle(this, idle_ = false);
+      error_code ec;
+      size_t n = req_parser_->put(cbuf_.data(), ec);
+      if (!ec && req_parser_->is_header_done()) {
+        head_len_ = n;
+        co_return HeadStatus::ok;
+      }
+      if (ec == http::error::header_limit) co_return HeadStatus::too_large;
+      if (ec && ec != http::error::need_more) co_return HeadStatus::bad;
+      if (cbuf_.size() >= cfg_.max_request_header_bytes) co_return HeadStatus::too_large;
+      if (!timing_head) {
+        timing_head = true;
+        watch_.set(route::Clock::now() + cfg_.read_header_timeout, Watchdog::Target::client);
+      }
+    }
+    auto [ec, n] = co_await client_.async_read_some(cbuf_.prepare(16 * 1024), use_tuple);
+    if (ec) {
+      if (idle_) worker_.session_idle(this, idle_ = false);
+      co_return HeadStatus::closed;  // EOF, reset, idle or header timeout: just close
+    }
+    cbuf_.commit(n);
+  }
+}
+
+void Session::consume_head() {
+  cbuf_.consume(head_len_);
+  head_len_ = 0;
+}
+
+bool Session::client_keep_alive() const {
+  return request_keep_alive_ && request_version_ == 11 && !ctx_.draining.load(std::memory_order_relaxed);
+}
+
+asio::awaitable<bool> Session::serve_request() {
+  start_ = route::Clock::now();
+  start_unix_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  bytes_received_ = bytes_sent_ = 0;
+  ctx_.metrics.total_requests->inc();
+  ctx_.active_requests.fetch_add(1, std::memory_order_relaxed);
+  request_idempotent_ = req_.idempotent();
+  request_has_body_ = req_.has_body();
+  request_keep_alive_ = req_.keep_alive;
+  request_is_head_ = req_.method == "HEAD";
+  request_upgrade_ = req_.upgrade;
+  request_version_ = req_.version;
+  request_id_.resize(36);
+  new_uuid(request_id_.data());
+  if (ctx_.access_log) {
+    log_method_ = req_.method;
+    log_target_ = req_.target;
+    log_referer_ = req_.find("referer");
+    log_agent_ = req_.find("user-agent");
+    log_xff_ = req_.find("x-forwarded-for");
+    log_xfp_ = req_.find("x-forwarded-proto");
+    log_extra_.clear();
+    for (const auto& name : cfg_.extra_headers_to_log) log_extra_.emplace_back(name, req_.find(name));
+  }
+  bool keep;
+  route::RouteTablePtr table = worker_.routes();  // pinned: the pool must outlive the request
+  const route::Pool* pool = nullptr;
+  if (!req_.has_host || !route::normalize_host(req_.host, &host_) || host_ == client_ip_) {
+    host_.clear();
+    keep = co_await send_error(Failure::empty_host, "");
+  } else if (pool = table->find(host_, req_.path()); !pool) {
+    keep = co_await send_error(Failure::unknown_route, "");
+  } else if (pool->empty()) {
+    keep = co_await send_error(Failure::no_endpoints, "");
+  } else {
+    keep = co_await forward(*pool);
+  }
+  ctx_.active_requests.fetch_sub(1, std::memory_order_relaxed);
+  co_return keep;
+}
+
+// Answers with an error from the table. The request body (if any) is not
+// read, so the connection closes unless the request had none.
+asio::awaitable<bool> Session::send_error(Failure f, std::string_view detail) {
+  const ErrorInfo& info = error_info(f);
+  bool keep = client_keep_alive() && !body_started_ && !request_has_body_ && req_parser_ &&
+              req_parser_->is_header_done();
+  out_ = error_response(f, host_, detail, request_id_, !keep);
+  if (info.counts_as_bad_gateway) ctx_.metrics.bad_gateways->inc();
+  if (f == Failure::backend_timeout || f == Failure::endpoint_failure) keep = false;
+  watch_.set(route::Clock::now() + cfg_.endpoint_timeout, Watchdog::Target::client);
+  auto [ec, n] = co_await asio::async_write(client_, asio::buffer(out_), use_tuple);
+  consume_head();
+  finish_request(info.status, nullptr, router_error_value(f, detail));
+  co_return keep && !ec;
+}
+
+void Session::finish_request(int status, const route::Endpoint* endpoint, std::string_view router_error) {
+  auto elapsed = route::Clock::now() - start_;
+  double ms = std::chrono::duration<double, std::milli>(elapsed).count();
+  ctx_.metrics.count_response(status);
+  ctx_.metrics.latency->observe(ms);
+  if (!ctx_.access_log) return;
+  AccessRecord r;
+  r.host = host_;
+  r.method = log_method_;
+  r.target = log_target_;
+  r.version = request_version_;
+  r.referer = log_referer_;
+  r.user_agent = log_agent_;
+  r.forwarded_for = log_xff_;
+  r.forwarded_proto = log_xfp_;
+  r.status = status;
+  r.bytes_received = bytes_received_;
+  r.bytes_sent = bytes_sent_;
+  r.remote_addr = client_addr_;
+  r.request_id = request_id_;
+  if (endpoint) {
+    r.backend_addr = endpoint->address();
+    r.app_id = endpoint->meta().app_id;
+    r.app_index = endpoint->meta().private_instance_index;
+    r.instance_id = endpoint->instance_id();
+  }
+  r.router_error = router_error;
+  r.response_time_s = ms / 1000.0;
+  r.start_unix_ms = start_unix_ms_;
+  for (const auto& [name, value] : log_extra_) r.extra_headers.emplace_back(name, value);
+  ctx_.access_log->write(r);
+}
+
+}  // namespace sy::proxy

@@ -1,0 +1,17 @@
+#pragma once
+// Session: one client connection, served by one coroutine that owns it
+// (Beast's do_session shape): read a request head, route it, forward it with
+// retries, relay the response, repeat while keep-alive. See session.cpp.
+//
+// Threading: the accepting worker only.
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+namespace sy::proxy {
+
+class Worker;
+
+// Serves `socket` until the connection ends. Never throws.
+boost::asio::awaitable<void> serve_connection(Worker& worker, boost::asio::ip::tcp::socket socket);
+
+}  // namespace sy::proxy

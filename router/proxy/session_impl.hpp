@@ -1,0 +1,90 @@
+#pragma once
+// Session internals shared by session.cpp (request loop) and forward.cpp
+// (attempts, response relay). Not part of the proxy's interface.
+#include <boost/beast/core/flat_buffer.hpp>
+#include <optional>
+#include <string>
+
+#include "router/proxy/body.hpp"
+#include "router/proxy/errors.hpp"
+#include "router/proxy/http_parser.hpp"
+#include "router/proxy/watchdog.hpp"
+#include "router/proxy/worker.hpp"
+#include "router/route/pool.hpp"
+
+namespace sy::proxy {
+
+using tcp = boost::asio::ip::tcp;
+
+// Outcome of one attempt at one endpoint.
+struct Attempt {
+  enum class Result {
+    done,          // a response was relayed (or the client went away mid-response)
+    retry,         // nothing reached the backend (or idempotent EOF): try another endpoint
+    retry_fresh,   // a pooled connection was dead: same endpoint, new connection
+    fail,          // give up: answer with `failure`
+  } result = Result::fail;
+  Failure failure = Failure::endpoint_failure;
+  std::string detail;    // endpoint_failure (<detail>)
+  bool keep_client = true;  // false when the client connection must close
+};
+
+class Session {
+ public:
+  Session(Worker& worker, tcp::socket socket);
+  ~Session();
+  boost::asio::awaitable<void> run();
+  void close_if_idle();
+
+ private:
+  enum class HeadStatus { ok, closed, too_large, bad };
+
+  boost::asio::awaitable<bool> read_proxy_header();
+  boost::asio::awaitable<HeadStatus> read_head();
+  boost::asio::awaitable<bool> serve_request();
+  boost::asio::awaitable<bool> forward(const route::Pool& pool);
+  boost::asio::awaitable<Attempt> attempt(const route::EndpointPtr& endpoint, bool allow_reuse);
+  boost::asio::awaitable<Attempt> relay_response(upstream::ByteStream& up, const route::Endpoint& endpoint,
+                                                 bool* upstream_reusable);
+  boost::asio::awaitable<void> tunnel_upgraded(upstream::ByteStream& up);
+  boost::asio::awaitable<bool> send_error(Failure f, std::string_view detail);
+  void build_upstream_head(const route::Endpoint& endpoint, std::string_view extra_headers);
+  void finish_request(int status, const route::Endpoint* endpoint, std::string_view router_error);
+  bool client_keep_alive() const;
+  void consume_head();
+
+  Worker& worker_;
+  ProxyContext& ctx_;
+  const config::Config& cfg_;
+  tcp::socket client_;
+  Watchdog watch_;
+  boost::beast::flat_buffer cbuf_;  // bytes from the client
+  boost::beast::flat_buffer ubuf_;  // bytes from the upstream
+  RequestHead req_;
+  ResponseHead resp_;
+  std::optional<RequestParser> req_parser_;
+  std::optional<ResponseParser> resp_parser_;
+  size_t head_len_ = 0;        // request head bytes at the front of cbuf_
+  bool body_started_ = false;  // request body bytes were consumed: no retry, head views invalid
+  bool request_idempotent_ = false;
+  bool request_has_body_ = false;
+  bool request_keep_alive_ = true;
+  bool request_is_head_ = false;
+  bool request_upgrade_ = false;
+  int request_version_ = 11;
+  std::string out_;  // the head being written
+  std::string host_;
+  std::string client_ip_;
+  std::string client_addr_;  // ip:port for the access log
+  std::string request_id_;
+  route::TimePoint start_;
+  long long start_unix_ms_ = 0;
+  uint64_t bytes_received_ = 0;
+  uint64_t bytes_sent_ = 0;
+  bool idle_ = false;
+  // Copied from the head for the access log, only when it is on.
+  std::string log_method_, log_target_, log_referer_, log_agent_, log_xff_, log_xfp_;
+  std::vector<std::pair<std::string, std::string>> log_extra_;
+};
+
+}  // namespace sy::proxy

@@ -1,0 +1,70 @@
+#pragma once
+// Worker: one thread, one io_context, one SO_REUSEPORT acceptor on the proxy
+// port, one upstream connector with its keep-alive pool, and a cached route
+// snapshot. A client connection lives its whole life on the worker that
+// accepted it, so nothing in a session needs a lock.
+//
+// Threading: start()/join() from main; stop_accepting()/close_idle()/stop()
+// may be called from any thread (they post to the worker).
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <unordered_set>
+
+#include "router/proxy/proxy_context.hpp"
+#include "router/route/snapshot.hpp"
+#include "router/upstream/connector.hpp"
+
+namespace sy::proxy {
+
+class Session;
+
+// Builds the connector a worker uses (TCP, or the tunnel-aware one in main).
+using ConnectorFactory = std::function<std::unique_ptr<upstream::Connector>(boost::asio::io_context&)>;
+
+class Worker {
+ public:
+  Worker(int index, ProxyContext& context, const route::SnapshotHolder& routes, const ConnectorFactory& connectors);
+  ~Worker();
+
+  // Binds the acceptor (throws std::system_error at start-up if it cannot).
+  void listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  void start();
+  void stop_accepting();
+  void close_idle();  // close keep-alive connections waiting for a request
+  void stop();        // stop the io_context now
+  void join();
+
+  int index() const { return index_; }
+  boost::asio::io_context& io() { return io_; }
+  ProxyContext& context() { return context_; }
+  upstream::Connector& connector() { return *connector_; }
+  const route::RouteTablePtr& routes() { return cache_.get(); }
+  int open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
+
+  // Session bookkeeping (worker thread only).
+  void session_started(Session* s);
+  void session_finished(Session* s);
+  void session_idle(Session* s, bool idle);
+
+ private:
+  boost::asio::awaitable<void> accept_loop();
+  void schedule_sweep();
+
+  int index_;
+  ProxyContext& context_;
+  boost::asio::io_context io_{1};
+  route::SnapshotCache cache_;
+  std::unique_ptr<upstream::Connector> connector_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer sweep_timer_;
+  std::unordered_set<Session*> idle_sessions_;
+  std::atomic<int> open_connections_{0};
+  std::thread thread_;
+  bool accepting_ = true;
+};
+
+}  // namespace sy::proxy

@@ -1,0 +1,96 @@
+#pragma once
+// An endpoint is one backend instance (`host:port`) registered under a URI.
+// Its registration fields are immutable; its live state (last heartbeat,
+// failed-until, in-flight requests) lives in relaxed atomics so heartbeats and
+// failures never need a new route-table snapshot. Any thread may read an
+// Endpoint; only the control thread creates them and stamps heartbeats.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sy::route {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+
+enum class Algorithm : uint8_t { round_robin, least_connection };
+enum class Protocol : uint8_t { http1, http2 };
+
+// Rarely-set registration fields, kept out of line so a plain endpoint stays small.
+struct EndpointMeta {
+  std::string app_id;
+  std::string private_instance_id;
+  std::string private_instance_index;
+  std::string server_cert_domain_san;
+  std::string route_service_url;
+  std::string isolation_segment;
+  std::string availability_zone;
+  std::vector<std::pair<std::string, std::string>> tags;  // sorted by key
+  bool operator==(const EndpointMeta&) const = default;
+  bool empty() const;
+};
+
+// What a register message says about one endpoint (see route_message.hpp).
+struct EndpointSpec {
+  std::string host;  // as sent (IP or name), not lower-cased
+  uint16_t port = 0;  // tls_port when set, else port
+  bool tls = false;
+  Protocol protocol = Protocol::http1;
+  std::chrono::seconds stale_threshold{0};  // 0 = router default (the registry fills it in)
+  std::optional<Algorithm> algorithm;       // options.loadbalancing
+  EndpointMeta meta;
+  int64_t updated_at_ns = 0;  // endpoint_updated_at_ns (informational)
+
+  // "host:port" ("[v6]:port" for an IPv6 literal): the endpoint's identity.
+  std::string address() const;
+  bool same_fields(const EndpointSpec& other) const;
+};
+
+class Endpoint {
+ public:
+  Endpoint(const EndpointSpec& spec, TimePoint now);  // spec.stale_threshold already effective
+
+  const std::string& address() const { return address_; }  // "host:port", identity
+  const std::string& host() const { return host_; }
+  uint16_t port() const { return port_; }
+  bool tls() const { return tls_; }
+  Protocol protocol() const { return protocol_; }
+  std::chrono::seconds stale_threshold() const { return stale_threshold_; }
+  std::optional<Algorithm> algorithm() const { return algorithm_; }
+  const EndpointMeta& meta() const;  // empty meta when none was sent
+  // X-CF-InstanceID: private_instance_id, or host:port when it is empty.
+  const std::string& instance_id() const;
+  EndpointSpec spec() const;
+
+  // Live state: any thread.
+  TimePoint last_heartbeat() const { return TimePoint(Clock::duration(heartbeat_.load(std::memory_order_relaxed))); }
+  void heartbeat(TimePoint now) { heartbeat_.store(now.time_since_epoch().count(), std::memory_order_relaxed); }
+  bool failed(TimePoint now) const { return failed_until_.load(std::memory_order_relaxed) > now.time_since_epoch().count(); }
+  void mark_failed(TimePoint until) { failed_until_.store(until.time_since_epoch().count(), std::memory_order_relaxed); }
+  void clear_failed() { failed_until_.store(0, std::memory_order_relaxed); }
+  int in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+  void begin_request() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
+  void end_request() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
+
+ private:
+  std::string address_;
+  std::string host_;
+  uint16_t port_;
+  bool tls_;
+  Protocol protocol_;
+  std::optional<Algorithm> algorithm_;
+  std::chrono::seconds stale_threshold_;
+  std::unique_ptr<const EndpointMeta> meta_;
+  std::atomic<Clock::rep> heartbeat_;
+  std::atomic<Clock::rep> failed_until_{0};
+  std::atomic<int> in_flight_{0};
+};
+
+using EndpointPtr = std::shared_ptr<Endpoint>;
+
+}  // namespace sy::route

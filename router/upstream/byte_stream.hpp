@@ -1,0 +1,72 @@
+#pragma once
+// ByteStream: a bidirectional byte stream to an upstream (a TCP connection to
+// a backend or another node, or a yamux stream inside a tunnel). It is the one
+// seam between the proxy and the ways of reaching an endpoint.
+//
+// Threading: a stream belongs to the worker whose executor it reports; all
+// calls happen there. At most one read and one write may be in flight.
+// Errors are reported through error_code, never exceptions. close() cancels
+// pending operations (they complete with operation_aborted) and is idempotent.
+//
+// The templated async_read_some/async_write_some make it an Asio
+// AsyncReadStream/AsyncWriteStream, so asio::async_write etc. work on it.
+#include <array>
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/system/error_code.hpp>
+#include <cstddef>
+
+namespace sy::upstream {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+// Up to four buffers for one gathered write (head + body piece, say).
+struct BufferList {
+  std::array<asio::const_buffer, 4> items{};
+  size_t count = 0;
+  const asio::const_buffer* begin() const { return items.data(); }
+  const asio::const_buffer* end() const { return items.data() + count; }
+};
+
+using IoHandler = asio::any_completion_handler<void(error_code, size_t)>;
+
+class ByteStream {
+ public:
+  using executor_type = asio::any_io_executor;
+  virtual ~ByteStream() = default;
+
+  virtual executor_type get_executor() = 0;
+  virtual void close() = 0;
+  // Half-close: no more writes; the peer reads EOF.
+  virtual void shutdown_send() = 0;
+  // Cheap liveness probe for an idle pooled stream: false if the peer closed
+  // it or sent unexpected bytes.
+  virtual bool idle_usable() = 0;
+
+  template <typename MutableBufferSequence, typename Token>
+  auto async_read_some(const MutableBufferSequence& buffers, Token&& token) {
+    asio::mutable_buffer first = *asio::buffer_sequence_begin(buffers);
+    return asio::async_initiate<Token, void(error_code, size_t)>(
+        [this, first](auto handler) { do_read_some(first, IoHandler(std::move(handler))); }, token);
+  }
+
+  template <typename ConstBufferSequence, typename Token>
+  auto async_write_some(const ConstBufferSequence& buffers, Token&& token) {
+    BufferList list;
+    for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it) {
+      if (list.count == list.items.size()) break;
+      if (asio::const_buffer(*it).size() > 0) list.items[list.count++] = *it;
+    }
+    return asio::async_initiate<Token, void(error_code, size_t)>(
+        [this, list](auto handler) { do_write_some(list, IoHandler(std::move(handler))); }, token);
+  }
+
+ protected:
+  virtual void do_read_some(asio::mutable_buffer buffer, IoHandler handler) = 0;
+  virtual void do_write_some(BufferList buffers, IoHandler handler) = 0;
+};
+
+}  // namespace sy::upstream

@@ -1,0 +1,112 @@
+#include "router/upstream/tcp_connector.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace sy::upstream {
+namespace {
+using tcp = asio::ip::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+}  // namespace
+
+TcpConnector::TcpConnector(asio::io_context& io, TcpConnectorOptions options) : io_(io), options_(options) {}
+
+asio::awaitable<OpenResult> TcpConnector::open(const route::Endpoint& endpoint, route::TimePoint deadline,
+                                               bool allow_reuse) {
+  auto now = route::Clock::now();
+  auto it = allow_reuse ? idle_.find(endpoint.address()) : idle_.end();
+  if (it != idle_.end()) {
+    auto& stack = it->second;
+    while (!stack.empty()) {
+      Idle idle = std::move(stack.back());
+      stack.pop_back();
+      if (now - idle.since < options_.idle_timeout && idle.stream->idle_usable()) {
+        OpenResult r;
+        r.stream = std::move(idle.stream);
+        r.reused = true;
+        co_return r;
+      }
+      idle.stream->close();
+    }
+  }
+  OpenResult fresh = co_await dial(endpoint, deadline);
+  co_return fresh;
+}
+
+asio::awaitable<OpenResult> TcpConnector::dial(const route::Endpoint& endpoint, route::TimePoint deadline) {
+  using namespace asio::experimental::awaitable_operators;
+  OpenResult r;
+  tcp::socket socket(io_);
+  error_code ec;
+  auto address = asio::ip::make_address(endpoint.host(), ec);
+  tcp::endpoint target;
+  auto dial_deadline = std::min(deadline, route::Clock::now() + options_.dial_timeout);
+  asio::steady_timer timer(io_, dial_deadline);
+  if (ec) {  // a host name: resolve it (Asio's resolver runs on its own thread)
+    tcp::resolver resolver(io_);
+    auto resolved = co_await (resolver.async_resolve(endpoint.host(), std::to_string(endpoint.port()), use_tuple) ||
+                              timer.async_wait(use_tuple));
+    if (resolved.index() == 1) {
+      r.error = OpenError::connect_timeout;
+      co_return r;
+    }
+    auto [rec, results] = std::get<0>(resolved);
+    if (rec || results.empty()) {
+      r.error = OpenError::connect_failed;
+      r.ec = rec;
+      co_return r;
+    }
+    target = results.begin()->endpoint();
+  } else {
+    target = tcp::endpoint(address, endpoint.port());
+  }
+  auto connected = co_await (socket.async_connect(target, use_tuple) || timer.async_wait(use_tuple));
+  if (connected.index() == 1) {
+    r.error = OpenError::connect_timeout;
+    r.ec = asio::error::timed_out;
+    co_return r;
+  }
+  auto [cec] = std::get<0>(connected);
+  if (cec) {
+    r.error = OpenError::connect_failed;
+    r.ec = cec;
+    co_return r;
+  }
+  socket.set_option(tcp::no_delay(true), ec);
+  r.stream = std::make_unique<TcpStream>(std::move(socket));
+  co_return r;
+}
+
+void TcpConnector::release(const route::Endpoint& endpoint, std::unique_ptr<ByteStream> stream) {
+  if (options_.max_idle_per_host == 0) {
+    stream->close();
+    return;
+  }
+  auto& stack = idle_[endpoint.address()];
+  if (stack.size() >= options_.max_idle_per_host) {
+    stack.front().stream->close();
+    stack.erase(stack.begin());
+  }
+  stack.push_back(Idle{std::move(stream), route::Clock::now()});
+}
+
+void TcpConnector::sweep(route::TimePoint now) {
+  for (auto it = idle_.begin(); it != idle_.end();) {
+    std::erase_if(it->second, [&](Idle& idle) {
+      if (now - idle.since < options_.idle_timeout && idle.stream->idle_usable()) return false;
+      idle.stream->close();
+      return true;
+    });
+    it = it->second.empty() ? idle_.erase(it) : std::next(it);
+  }
+}
+
+size_t TcpConnector::idle_count() const {
+  size_t n = 0;
+  for (const auto& [addr, stack] : idle_) n += stack.size();
+  return n;
+}
+
+}  // namespace sy::upstream

@@ -1,0 +1,45 @@
+#pragma once
+// TcpConnector: plain TCP to `host:port`, with a per-worker keep-alive pool
+// (LIFO per address, bounded, idle connections dropped after idle_timeout or
+// when the backend closed them). Not thread-safe: one per worker.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "router/upstream/connector.hpp"
+#include "router/upstream/tcp_stream.hpp"
+
+namespace sy::upstream {
+
+struct TcpConnectorOptions {
+  std::chrono::milliseconds dial_timeout{5000};
+  std::chrono::seconds idle_timeout{90};
+  size_t max_idle_per_host = 100;  // 0 disables keep-alive to backends
+};
+
+class TcpConnector final : public Connector {
+ public:
+  TcpConnector(asio::io_context& io, TcpConnectorOptions options);
+  asio::awaitable<OpenResult> open(const route::Endpoint& endpoint, route::TimePoint deadline,
+                                   bool allow_reuse) override;
+  void release(const route::Endpoint& endpoint, std::unique_ptr<ByteStream> stream) override;
+  // Drops idle connections older than idle_timeout (called from a worker timer).
+  void sweep(route::TimePoint now) override;
+  size_t idle_count() const;
+
+ private:
+  struct Idle {
+    std::unique_ptr<ByteStream> stream;
+    route::TimePoint since;
+  };
+  asio::awaitable<OpenResult> dial(const route::Endpoint& endpoint, route::TimePoint deadline);
+
+  asio::io_context& io_;
+  TcpConnectorOptions options_;
+  std::unordered_map<std::string, std::vector<Idle>> idle_;
+};
+
+}  // namespace sy::upstream

@@ -1,0 +1,195 @@
+#include "status/status_server.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <map>
+
+#include "router/base/log.hpp"
+
+namespace sy::status {
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+std::string base64(std::string_view in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  out.resize(n);
+  return out;
+}
+
+void write_endpoint(rapidjson::Writer<rapidjson::StringBuffer>& w, const route::Endpoint& e) {
+  const route::EndpointMeta& m = e.meta();
+  w.StartObject();
+  w.Key("address");
+  w.String(e.address());
+  w.Key("availability_zone");
+  w.String(m.availability_zone);
+  w.Key("protocol");
+  w.String(e.protocol() == route::Protocol::http2 ? "http2" : "http1");
+  w.Key("tls");
+  w.Bool(e.tls());
+  w.Key("ttl");
+  w.Int64(e.stale_threshold().count());
+  w.Key("tags");
+  w.StartObject();
+  for (const auto& [k, v] : m.tags) {
+    w.Key(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
+    w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+  }
+  w.EndObject();
+  auto optional = [&](const char* key, const std::string& value) {
+    if (value.empty()) return;
+    w.Key(key);
+    w.String(value);
+  };
+  optional("private_instance_id", m.private_instance_id);
+  optional("route_service_url", m.route_service_url);
+  optional("isolation_segment", m.isolation_segment);
+  optional("server_cert_domain_san", m.server_cert_domain_san);
+  if (e.algorithm()) {
+    w.Key("load_balancing_algorithm");
+    w.String(*e.algorithm() == route::Algorithm::least_connection ? "least-connection" : "round-robin");
+  }
+  w.EndObject();
+}
+
+}  // namespace
+
+bool basic_auth_ok(std::string_view authorization, const std::string& user, const std::string& pass) {
+  if (user.empty() && pass.empty()) return false;  // no credentials configured: /routes stays closed
+  constexpr std::string_view kPrefix = "Basic ";
+  if (authorization.substr(0, kPrefix.size()) != kPrefix) return false;
+  std::string expected = base64(user + ":" + pass);
+  std::string_view got = authorization.substr(kPrefix.size());
+  return got.size() == expected.size() && CRYPTO_memcmp(got.data(), expected.data(), got.size()) == 0;
+}
+
+std::string routes_json(const route::RouteTable& table) {
+  std::map<std::string, const route::Pool*> sorted;
+  table.for_each_pool([&](const route::Pool& p) { sorted.emplace(p.key(), &p); });
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  for (const auto& [key, pool] : sorted) {
+    w.Key(key.c_str(), static_cast<rapidjson::SizeType>(key.size()));
+    w.StartArray();
+    for (const auto& e : pool->endpoints()) write_endpoint(w, *e);
+    w.EndArray();
+  }
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+StatusServer::StatusServer(asio::io_context& io, StatusOptions options, const route::SnapshotHolder& routes,
+                           const metrics::Registry& registry, const std::atomic<Health>& health,
+                           std::function<void()> refresh)
+    : io_(io),
+      options_(std::move(options)),
+      routes_(routes),
+      registry_(registry),
+      health_(health),
+      refresh_(std::move(refresh)),
+      acceptor_(io) {}
+
+void StatusServer::start(const tcp::endpoint& endpoint) {
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(asio::socket_base::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen();
+  asio::co_spawn(io_, accept_loop(), asio::detached);
+}
+
+void StatusServer::stop() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+uint16_t StatusServer::port() const { return acceptor_.local_endpoint().port(); }
+
+asio::awaitable<void> StatusServer::accept_loop() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
+    if (ec) {
+      if (!acceptor_.is_open()) co_return;
+      continue;
+    }
+    asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> StatusServer::serve(tcp::socket socket) {
+  // A slow or silent client gets 10 s (gorouter's routes listener timeout).
+  asio::steady_timer timer(io_, std::chrono::seconds(10));
+  auto alive = std::make_shared<bool>(true);
+  timer.async_wait([alive, &socket](const boost::system::error_code& ec) {
+    if (!ec && *alive) socket.close();
+  });
+  boost::beast::flat_buffer buf(64 * 1024);
+  http::request<http::string_body> req;
+  auto [rec, rn] = co_await http::async_read(socket, buf, req, use_tuple);
+  http::response<http::string_body> res;
+  res.version(11);
+  res.keep_alive(false);
+  res.set(http::field::content_type, "text/plain; charset=utf-8");
+  std::string_view target = req.target();
+  target = target.substr(0, target.find('?'));
+  if (rec) {
+    res.result(http::status::bad_request);
+    res.body() = "400 Bad Request\n";
+  } else if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    res.result(http::status::method_not_allowed);
+    res.body() = "405 Method Not Allowed\n";
+  } else if (target == "/health" || target == "/healthz") {
+    bool ok = health_.load() == Health::healthy;
+    res.result(ok ? http::status::ok : http::status::service_unavailable);
+    res.set(http::field::cache_control, "private, max-age=0");
+    res.set(http::field::expires, "0");
+    res.body() = ok ? "ok\n" : (health_.load() == Health::starting ? "starting\n" : "draining\n");
+  } else if (target == "/is-process-alive-do-not-use-for-loadbalancing") {
+    res.result(http::status::ok);
+    res.body() = "ok\n";
+  } else if (target == "/routes") {
+    if (!basic_auth_ok(req[http::field::authorization], options_.user, options_.pass)) {
+      res.result(http::status::unauthorized);
+      res.set(http::field::www_authenticate, "Basic realm=\"switchyard\"");
+      res.body() = "401 Unauthorized\n";
+    } else {
+      uint64_t generation;
+      res.result(http::status::ok);
+      res.set(http::field::content_type, "application/json");
+      res.body() = routes_json(*routes_.load(&generation));
+    }
+  } else if (target == "/metrics") {
+    if (refresh_) refresh_();
+    res.result(http::status::ok);
+    res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.body() = registry_.serialize();
+  } else {
+    res.result(http::status::not_found);
+    res.body() = "404 Not Found\n";
+  }
+  res.prepare_payload();
+  auto written = co_await http::async_write(socket, res, use_tuple);
+  (void)written;  // the connection closes either way
+  *alive = false;
+  timer.cancel();
+  boost::system::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace sy::status

@@ -1,0 +1,53 @@
+#pragma once
+// The status listener (status.port): GET /health, GET /routes (basic auth),
+// GET /metrics. It runs on the control thread's io_context; each connection
+// serves one request and closes, as gorouter's does.
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <functional>
+#include <string>
+
+#include "router/route/snapshot.hpp"
+#include "status/metrics.hpp"
+
+namespace sy::status {
+
+enum class Health { starting, healthy, draining };
+
+struct StatusOptions {
+  std::string user;
+  std::string pass;
+};
+
+class StatusServer {
+ public:
+  // `refresh` runs before /metrics is serialised (to sample gauges).
+  StatusServer(boost::asio::io_context& io, StatusOptions options, const route::SnapshotHolder& routes,
+               const metrics::Registry& registry, const std::atomic<Health>& health,
+               std::function<void()> refresh = {});
+  // Binds and starts accepting (throws std::system_error at start-up).
+  void start(const boost::asio::ip::tcp::endpoint& endpoint);
+  void stop();
+  uint16_t port() const;
+
+ private:
+  boost::asio::awaitable<void> accept_loop();
+  boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+
+  boost::asio::io_context& io_;
+  StatusOptions options_;
+  const route::SnapshotHolder& routes_;
+  const metrics::Registry& registry_;
+  const std::atomic<Health>& health_;
+  std::function<void()> refresh_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+};
+
+// /routes body: gorouter's JSON shape. Pure; any thread.
+std::string routes_json(const route::RouteTable& table);
+// True when `authorization` is "Basic base64(user:pass)" for these credentials.
+bool basic_auth_ok(std::string_view authorization, const std::string& user, const std::string& pass);
+
+}  // namespace sy::status

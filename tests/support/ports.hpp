@@ -1,0 +1,19 @@
+#pragma once
+// Loopback ports for integration tests.
+#include <chrono>
+#include <cstdint>
+
+namespace sy::test {
+
+// A port that was free on 127.0.0.1 a moment ago: binds port 0 (without
+// SO_REUSEADDR), reads the port the kernel chose and closes the socket.
+// Returns 0 if no socket could be bound.
+uint16_t free_port();
+
+// Polls until a TCP connect to 127.0.0.1:port succeeds or `timeout` passes.
+bool wait_port_open(uint16_t port, std::chrono::milliseconds timeout);
+
+// One connect attempt to 127.0.0.1:port.
+bool port_open(uint16_t port);
+
+}  // namespace sy::test

@@ -1,0 +1,406 @@
+// config/: YAML loading in both gorouter styles, durations, validation
+// errors naming their key, ignored-key reporting and syntax error positions.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace sy::config {
+namespace {
+
+using namespace std::chrono_literals;
+using Strings = std::vector<std::string>;
+
+std::string data_file(const std::string& name) {
+  return (std::filesystem::path(__FILE__).parent_path() / "../data/config" / name).lexically_normal().string();
+}
+
+Config parse_ok(const std::string& yaml) {
+  auto result = parse_config(yaml);
+  if (auto* error = std::get_if<ConfigError>(&result)) {
+    ADD_FAILURE() << "unexpected error: " << error->message << "\nfor:\n" << yaml;
+    return Config{};
+  }
+  return std::get<Config>(result);
+}
+
+std::string parse_error(const std::string& yaml) {
+  auto result = parse_config(yaml);
+  if (auto* error = std::get_if<ConfigError>(&result)) return error->message;
+  ADD_FAILURE() << "expected an error for:\n" << yaml;
+  return "";
+}
+
+TEST(ConfigDefaults, EmptyPathAndEmptyTextGiveDefaults) {
+  for (auto result : {load_config(""), parse_config(""), parse_config("# only a comment\n"), parse_config("~\n")}) {
+    ASSERT_TRUE(std::holds_alternative<Config>(result));
+    const Config& c = std::get<Config>(result);
+    EXPECT_EQ(c.bind_address, "127.0.0.1");
+    EXPECT_EQ(c.port, 8081);
+    EXPECT_EQ(c.status.host, "127.0.0.1");
+    EXPECT_EQ(c.status.port, 8082);
+    ASSERT_EQ(c.nats.servers.size(), 1u);
+    EXPECT_EQ(c.nats.servers[0].host, "127.0.0.1");
+    EXPECT_EQ(c.nats.servers[0].port, 4222);
+    EXPECT_EQ(c.logging.level, "info");
+    EXPECT_EQ(c.workers, 0);
+    EXPECT_EQ(c.prune_stale_droplets_interval, 30s);
+    EXPECT_EQ(c.droplet_stale_threshold, 120s);
+    EXPECT_EQ(c.balancing_algorithm, Balancing::round_robin);
+    EXPECT_EQ(c.max_attempts, 3);
+    EXPECT_EQ(c.endpoint_timeout, 60s);
+    EXPECT_FALSE(c.drain_timeout.has_value());
+    EXPECT_EQ(c.effective_drain_timeout(), 60s);
+    EXPECT_FALSE(c.tunnel.enabled);
+    EXPECT_TRUE(c.ignored_keys.empty());
+  }
+}
+
+TEST(ConfigFile, MissingFileNamesThePath) {
+  auto result = load_config("/nonexistent/switchyard.yml");
+  ASSERT_TRUE(std::holds_alternative<ConfigError>(result));
+  EXPECT_NE(std::get<ConfigError>(result).message.find("/nonexistent/switchyard.yml"), std::string::npos);
+}
+
+// The gorouter example from a blog post, re-indented as intended.
+TEST(ConfigFile, GorouterSeedLoads) {
+  auto result = load_config(data_file("gorouter-seed.yml"));
+  ASSERT_TRUE(std::holds_alternative<Config>(result)) << std::get<ConfigError>(result).message;
+  const Config& c = std::get<Config>(result);
+  EXPECT_EQ(c.status.port, 8082);
+  EXPECT_EQ(c.status.user, "admin");
+  EXPECT_EQ(c.status.pass, "admin123");
+  ASSERT_EQ(c.nats.servers.size(), 1u);
+  EXPECT_EQ(c.nats.servers[0].host, "10.90.2.103");
+  EXPECT_EQ(c.nats.servers[0].port, 4222);
+  EXPECT_EQ(c.nats.servers[0].user, "");  // `user:` (null) = empty
+  EXPECT_EQ(c.nats.servers[0].pass, "");
+  EXPECT_EQ(c.logging.file, "");
+  EXPECT_EQ(c.logging.level, "info");
+  EXPECT_EQ(c.port, 9999);
+  EXPECT_EQ(c.index, 0);
+  EXPECT_EQ(c.workers, 0);  // go_max_procs: -1
+  EXPECT_EQ(c.prune_stale_droplets_interval, 10s);
+  EXPECT_EQ(c.droplet_stale_threshold, 80s);
+  EXPECT_EQ(c.extra_headers_to_log, (Strings{"Span-Id", "Trace-Id", "Cache-Control"}));
+  // Not implemented, in file order; `logging.syslog:` is null, so it configures
+  // nothing and is not reported.
+  EXPECT_EQ(c.ignored_keys, (Strings{"publish_start_message_interval", "publish_active_apps_interval",
+                                     "secure_cookies", "route_service_timeout", "route_services_secret"}));
+}
+
+// As printed, `port/user/pass` lost their indentation under `- host:`: the
+// mis-indented `port:` key at line 8, column 3 ends the list item's map where
+// yaml-cpp still expects the `nats:` map to end.
+TEST(ConfigFile, GorouterSeedAsPrintedFailsAtLine8Column3) {
+  std::string path = data_file("gorouter-seed-as-printed.yml");
+  auto result = load_config(path);
+  ASSERT_TRUE(std::holds_alternative<ConfigError>(result));
+  const std::string& message = std::get<ConfigError>(result).message;
+  EXPECT_NE(message.find("line 8, column 3"), std::string::npos) << message;
+  EXPECT_NE(message.find(path), std::string::npos) << message;
+}
+
+TEST(ConfigSyntax, LineAndColumnAreOneBasedCharacters) {
+  EXPECT_NE(parse_error("a: 1\nb: [1, 2\n").find("line 3, column 1"), std::string::npos);
+  EXPECT_NE(parse_error("a: 1\n\tb: 2\n").find("line 2, column 1"), std::string::npos);
+  // yaml-cpp counts the column in UTF-8 bytes (byte 10); we count characters.
+  EXPECT_NE(parse_error("k: \xE5\x9C\xB0\xE5\x9C\xB0 : x\n").find("line 1, column 7"), std::string::npos);
+  EXPECT_NE(parse_error("a: 1\r\nb: 2\r\n  c: 3\r\n").find("line 3, column 4"), std::string::npos);
+}
+
+TEST(ConfigStructure, RejectsDuplicatesNonMapsAndSeveralDocuments) {
+  EXPECT_NE(parse_error("port: 1\nport: 2\n").find("port: duplicate key"), std::string::npos);
+  EXPECT_NE(parse_error("status:\n  port: 1\n  port: 2\n").find("status.port: duplicate key"), std::string::npos);
+  EXPECT_NE(parse_error("- a\n- b\n").find("(top level): got a list, expected a map"), std::string::npos);
+  EXPECT_NE(parse_error("port: 1\n---\nport: 2\n").find("one YAML document"), std::string::npos);
+}
+
+TEST(ConfigNats, ClassicStyleListWithPerServerCredentials) {
+  Config c = parse_ok(
+      "nats:\n"
+      "  - host: 10.0.0.1\n    port: 4223\n    user: alice\n    pass: secret1\n"
+      "  - host: nats-2.internal\n    user: bob\n    pass: secret2\n");
+  ASSERT_EQ(c.nats.servers.size(), 2u);
+  EXPECT_EQ(c.nats.servers[0].host, "10.0.0.1");
+  EXPECT_EQ(c.nats.servers[0].port, 4223);
+  EXPECT_EQ(c.nats.servers[0].user, "alice");
+  EXPECT_EQ(c.nats.servers[0].pass, "secret1");
+  EXPECT_EQ(c.nats.servers[1].host, "nats-2.internal");
+  EXPECT_EQ(c.nats.servers[1].port, 4222);
+  EXPECT_EQ(c.nats.servers[1].user, "bob");
+  EXPECT_EQ(c.nats.user, "");
+  EXPECT_TRUE(c.ignored_keys.empty());
+}
+
+TEST(ConfigNats, CurrentStyleHostsWithSharedCredentials) {
+  Config c = parse_ok(
+      "nats:\n  hosts:\n  - hostname: 10.0.0.5\n    port: 4224\n  - hostname: nats.example\n    port: 4225\n"
+      "  user: nats\n  pass: pw\n  tls_enabled: false\n  ca_certs: \"\"\n");
+  ASSERT_EQ(c.nats.servers.size(), 2u);
+  EXPECT_EQ(c.nats.servers[0].host, "10.0.0.5");
+  EXPECT_EQ(c.nats.servers[0].port, 4224);
+  EXPECT_EQ(c.nats.servers[1].host, "nats.example");
+  EXPECT_EQ(c.nats.servers[1].port, 4225);
+  EXPECT_EQ(c.nats.servers[1].user, "");
+  EXPECT_EQ(c.nats.user, "nats");
+  EXPECT_EQ(c.nats.pass, "pw");
+  EXPECT_TRUE(c.ignored_keys.empty());  // tls_enabled: false and an empty ca_certs configure nothing
+}
+
+TEST(ConfigNats, TlsSettingsAreReportedIgnored) {
+  Config c = parse_ok(
+      "nats:\n  hosts: [{hostname: a, port: 1, host: typo}]\n  tls_enabled: true\n  ca_certs: PEM\n"
+      "  cert_chain: PEM\n  private_key: PEM\n");
+  EXPECT_EQ(c.ignored_keys, (Strings{"nats.hosts[0].host", "nats.tls_enabled", "nats.ca_certs", "nats.cert_chain",
+                                     "nats.private_key"}));
+}
+
+TEST(ConfigNats, BadServersNameTheirPath) {
+  EXPECT_EQ(parse_error("nats:\n  - host: a\n    port: 1\n  - host: b\n    port: x\n"),
+            "nats[1].port: value \"x\" is not a port (1..65535)");
+  EXPECT_EQ(parse_error("nats:\n  hosts:\n  - hostname: a\n    port: 70000\n"),
+            "nats.hosts[0].port: value \"70000\" is not a port (1..65535)");
+  EXPECT_NE(parse_error("nats: []\n").find("nats: expected at least one server"), std::string::npos);
+  EXPECT_NE(parse_error("nats:\n  hosts: []\n").find("nats.hosts: expected at least one server"), std::string::npos);
+  EXPECT_NE(parse_error("nats: nats://x\n").find("nats: value \"nats://x\" is not a list of servers"),
+            std::string::npos);
+  EXPECT_EQ(parse_error("nats:\n  - just-a-host\n"), "nats[0]: value \"just-a-host\" is not a map");
+  EXPECT_EQ(parse_error("nats:\n  tls_enabled: maybe\n"),
+            "nats.tls_enabled: value \"maybe\" is not a boolean (true or false)");
+}
+
+TEST(ConfigDuration, ParsesIntegersAndGoSyntax) {
+  EXPECT_EQ(parse_duration("0"), Millis(0));
+  EXPECT_EQ(parse_duration("30"), Millis(30000));
+  EXPECT_EQ(parse_duration("30s"), Millis(30000));
+  EXPECT_EQ(parse_duration("500ms"), Millis(500));
+  EXPECT_EQ(parse_duration("1m30s"), Millis(90000));
+  EXPECT_EQ(parse_duration("1h"), Millis(3600000));
+  EXPECT_EQ(parse_duration("2h45m0.5s"), Millis((2 * 3600 + 45 * 60) * 1000 + 500));
+  EXPECT_EQ(parse_duration("1.5h"), Millis(5400000));
+  EXPECT_EQ(parse_duration(".5s"), Millis(500));
+  EXPECT_EQ(parse_duration("1500us"), Millis(1));
+  EXPECT_EQ(parse_duration("2000000ns"), Millis(2));
+  EXPECT_EQ(parse_duration("3000\xC2\xB5s"), Millis(3));  // µs
+  EXPECT_EQ(parse_duration("1s500ms"), Millis(1500));
+}
+
+TEST(ConfigDuration, RejectsBadText) {
+  for (const char* bad : {"", "-1", "-5s", "+5s", "s", "1.5", "1m30", "5sec", "5 s", " 5s", "1d", "abc", ".s",
+                          "99999999999999999999", "9999999999h", "1e3s"}) {
+    EXPECT_FALSE(parse_duration(bad).has_value()) << bad;
+  }
+}
+
+TEST(ConfigDuration, KeysAcceptIntegersAndUnits) {
+  Config c = parse_ok(
+      "prune_stale_droplets_interval: 45\ndroplet_stale_threshold: 2m\nstart_response_delay_interval: 1m30s\n"
+      "endpoint_timeout: 500ms\nendpoint_dial_timeout: 3\nfrontend_idle_timeout: 1h\nread_header_timeout: \"10s\"\n"
+      "drain_wait: 20s\ndrain_timeout: 45s\nempty_pool_timeout: 1500ms\n");
+  EXPECT_EQ(c.prune_stale_droplets_interval, 45s);
+  EXPECT_EQ(c.droplet_stale_threshold, 120s);
+  EXPECT_EQ(c.start_response_delay_interval, 90s);
+  EXPECT_EQ(c.endpoint_timeout, 500ms);
+  EXPECT_EQ(c.endpoint_dial_timeout, 3s);
+  EXPECT_EQ(c.frontend_idle_timeout, 1h);
+  EXPECT_EQ(c.read_header_timeout, 10s);
+  EXPECT_EQ(c.drain_wait, 20s);
+  ASSERT_TRUE(c.drain_timeout.has_value());
+  EXPECT_EQ(c.effective_drain_timeout(), 45s);
+  EXPECT_EQ(c.empty_pool_timeout, 2s);  // whole-second keys round up
+}
+
+TEST(ConfigDuration, BadDurationsNameTheirKey) {
+  EXPECT_EQ(parse_error("endpoint_timeout: -5s\n"),
+            "endpoint_timeout: value \"-5s\" is not a valid duration (must not be negative)");
+  EXPECT_EQ(parse_error("drain_wait: -1\n"), "drain_wait: value \"-1\" is not a valid duration (must not be negative)");
+  EXPECT_EQ(parse_error("droplet_stale_threshold: soon\n"),
+            "droplet_stale_threshold: value \"soon\" is not a duration (such as 30s, 500ms, 1m30s, or integer seconds)");
+  EXPECT_NE(parse_error("tunnel:\n  register_interval: 1m30\n").find("tunnel.register_interval: value \"1m30\""),
+            std::string::npos);
+  EXPECT_NE(parse_error("read_header_timeout: [1]\n").find("read_header_timeout: got a list, expected a duration"),
+            std::string::npos);
+}
+
+TEST(ConfigRules, PruneIntervalMustBePositiveAndStaleThresholdIsRaised) {
+  EXPECT_EQ(parse_error("prune_stale_droplets_interval: 0\n"),
+            "prune_stale_droplets_interval: value \"0\" is not a duration greater than zero");
+  Config c = parse_ok("droplet_stale_threshold: 10\nstart_response_delay_interval: 30\n");
+  EXPECT_EQ(c.droplet_stale_threshold, 30s);
+  c = parse_ok("droplet_stale_threshold: 60\nstart_response_delay_interval: 30\n");
+  EXPECT_EQ(c.droplet_stale_threshold, 60s);
+}
+
+TEST(ConfigWorkers, GoMaxProcsAndWorkers) {
+  EXPECT_EQ(parse_ok("go_max_procs: -1\n").workers, 0);
+  EXPECT_EQ(parse_ok("go_max_procs: 0\n").workers, 0);
+  EXPECT_EQ(parse_ok("go_max_procs: 4\n").workers, 4);
+  EXPECT_EQ(parse_ok("workers: 2\n").workers, 2);
+  EXPECT_EQ(parse_ok("workers: 2\ngo_max_procs: 8\n").workers, 2);  // Switchyard's key wins, in any order
+  EXPECT_EQ(parse_ok("go_max_procs: 8\nworkers: 0\n").workers, 0);
+  EXPECT_NE(parse_error("go_max_procs: -2\n").find("go_max_procs: value \"-2\""), std::string::npos);
+  EXPECT_NE(parse_error("workers: many\n").find("workers: value \"many\""), std::string::npos);
+}
+
+TEST(ConfigKeys, MapsEveryImplementedKey) {
+  Config c = parse_ok(R"(bind_address: 0.0.0.0
+port: 80
+status: {host: 0.0.0.0, port: 8080, user: u, pass: p}
+enable_proxy: true
+logging: {file: /var/log/sy.log, level: debug}
+access_log: {file: /var/log/access.log, enable_streaming: yes}
+index: 3
+zone: z1
+suspend_pruning_if_nats_unavailable: false
+empty_pool_response_code_503: false
+balancing_algorithm: least-connection
+backends: {max_attempts: 1, max_conns: 50, idle_timeout: 30s}
+disable_keep_alives: true
+max_idle_conns_per_host: 0
+max_request_header_bytes: 4096
+force_forwarded_proto_https: true
+sanitize_forwarded_proto: true
+hop_by_hop_headers_to_filter: [X-Forwarded-Client-Cert, X-Debug]
+)");
+  EXPECT_EQ(c.bind_address, "0.0.0.0");
+  EXPECT_EQ(c.port, 80);
+  EXPECT_EQ(c.status.host, "0.0.0.0");
+  EXPECT_EQ(c.status.port, 8080);
+  EXPECT_EQ(c.status.user, "u");
+  EXPECT_EQ(c.status.pass, "p");
+  EXPECT_TRUE(c.enable_proxy);
+  EXPECT_EQ(c.logging.file, "/var/log/sy.log");
+  EXPECT_EQ(c.logging.level, "debug");
+  EXPECT_EQ(c.access_log.file, "/var/log/access.log");
+  EXPECT_TRUE(c.access_log.enable_streaming);
+  EXPECT_EQ(c.index, 3);
+  EXPECT_EQ(c.zone, "z1");
+  EXPECT_FALSE(c.suspend_pruning_if_nats_unavailable);
+  EXPECT_FALSE(c.empty_pool_response_code_503);
+  EXPECT_EQ(c.balancing_algorithm, Balancing::least_connection);
+  EXPECT_EQ(c.max_attempts, 1);
+  EXPECT_EQ(c.max_conns, 50);
+  EXPECT_EQ(c.backend_idle_timeout, 30s);
+  EXPECT_TRUE(c.disable_keep_alives);
+  EXPECT_EQ(c.max_idle_conns_per_host, 0);
+  EXPECT_EQ(c.max_request_header_bytes, 4096u);
+  EXPECT_TRUE(c.force_forwarded_proto_https);
+  EXPECT_TRUE(c.sanitize_forwarded_proto);
+  EXPECT_EQ(c.hop_by_hop_headers_to_filter, (Strings{"X-Forwarded-Client-Cert", "X-Debug"}));
+  EXPECT_TRUE(c.ignored_keys.empty());
+}
+
+TEST(ConfigKeys, NullValuesKeepDefaults) {
+  Config c = parse_ok("port:\nstatus:\n  host:\nnats:\nlogging:\n  level:\ntunnel:\nbalancing_algorithm: ~\n");
+  EXPECT_EQ(c.port, 8081);
+  EXPECT_EQ(c.status.host, "127.0.0.1");
+  EXPECT_EQ(c.nats.servers.size(), 1u);
+  EXPECT_EQ(c.logging.level, "info");
+  EXPECT_FALSE(c.tunnel.enabled);
+  EXPECT_EQ(c.balancing_algorithm, Balancing::round_robin);
+}
+
+TEST(ConfigTunnel, PresenceEnablesAndDomainIsValidated) {
+  EXPECT_TRUE(parse_ok("tunnel: {}\n").tunnel.enabled);
+  Config c = parse_ok(
+      "tunnel:\n  host: 0.0.0.0\n  port: 9443\n  domain: Tunnel.Example.COM\n  secret: s3cret\n"
+      "  advertise: 10.0.0.7:8081\n  register_interval: 10s\n");
+  EXPECT_TRUE(c.tunnel.enabled);
+  EXPECT_EQ(c.tunnel.host, "0.0.0.0");
+  EXPECT_EQ(c.tunnel.port, 9443);
+  EXPECT_EQ(c.tunnel.domain, "tunnel.example.com");
+  EXPECT_EQ(c.tunnel.secret, "s3cret");
+  EXPECT_EQ(c.tunnel.advertise, "10.0.0.7:8081");
+  EXPECT_EQ(c.tunnel.register_interval, 10s);
+  for (const char* domain : {"-bad.example", "bad-.example", "a..b", "under_score.example", "exa mple", "x.", "\"\""}) {
+    std::string message = parse_error(std::string("tunnel:\n  domain: ") + domain + "\n");
+    EXPECT_NE(message.find("tunnel.domain: value"), std::string::npos) << domain << ": " << message;
+    EXPECT_NE(message.find("is not a DNS name"), std::string::npos) << message;
+  }
+  EXPECT_NE(parse_error("tunnel:\n  advertise: nohostport\n").find("tunnel.advertise: value \"nohostport\""),
+            std::string::npos);
+  EXPECT_NE(parse_error("tunnel:\n  register_interval: 0\n").find("tunnel.register_interval"), std::string::npos);
+  EXPECT_NE(parse_error("tunnel: yes\n").find("tunnel: value \"yes\" is not a map"), std::string::npos);
+}
+
+struct BadValue {
+  const char* yaml;
+  const char* message;  // the whole expected ConfigError message
+};
+
+TEST(ConfigValidation, EveryErrorNamesKeyValueAndExpectation) {
+  const BadValue cases[] = {
+      {"port: 0\n", "port: value \"0\" is not a port (1..65535)"},
+      {"port: 65536\n", "port: value \"65536\" is not a port (1..65535)"},
+      {"port: http\n", "port: value \"http\" is not a port (1..65535)"},
+      {"port: {a: 1}\n", "port: got a map, expected a port (1..65535)"},
+      {"status:\n  port: -1\n", "status.port: value \"-1\" is not a port (1..65535)"},
+      {"status: [1]\n", "status: got a list, expected a map"},
+      {"status:\n  user: [a]\n", "status.user: got a list, expected a string"},
+      {"bind_address: \"\"\n", "bind_address: value \"\" is not a host name or address"},
+      {"balancing_algorithm: random\n",
+       "balancing_algorithm: value \"random\" is not a balancing algorithm (round-robin or least-connection)"},
+      {"enable_proxy: maybe\n", "enable_proxy: value \"maybe\" is not a boolean (true or false)"},
+      {"disable_keep_alives: 1\n", "disable_keep_alives: value \"1\" is not a boolean (true or false)"},
+      {"access_log:\n  enable_streaming: sure\n",
+       "access_log.enable_streaming: value \"sure\" is not a boolean (true or false)"},
+      {"backends:\n  max_attempts: 0\n", "backends.max_attempts: value \"0\" is not an integer >= 1"},
+      {"backends:\n  max_conns: -1\n", "backends.max_conns: value \"-1\" is not an integer >= 0 (0 = unlimited)"},
+      {"max_idle_conns_per_host: -3\n", "max_idle_conns_per_host: value \"-3\" is not an integer >= 0"},
+      {"max_request_header_bytes: 512\n", "max_request_header_bytes: value \"512\" is not an integer >= 1024"},
+      {"index: 1.5\n", "index: value \"1.5\" is not an integer >= 0"},
+      {"logging:\n  level: verbose\n", "logging.level: value \"verbose\" is not a log level (debug, info, warn or error)"},
+      {"extra_headers_to_log: Trace-Id\n", "extra_headers_to_log: value \"Trace-Id\" is not a list of header names"},
+      {"extra_headers_to_log: [Ok, \"Bad Header\"]\n", "extra_headers_to_log[1]: value \"Bad Header\" is not a header name"},
+      {"hop_by_hop_headers_to_filter: [{a: b}]\n", "hop_by_hop_headers_to_filter[0]: got a map, expected a header name"},
+      {"nats:\n  hosts:\n  - hostname: \"\"\n", "nats.hosts[0].hostname: value \"\" is not a host name or address"},
+  };
+  for (const BadValue& bad : cases) EXPECT_EQ(parse_error(bad.yaml), bad.message) << bad.yaml;
+}
+
+TEST(ConfigIgnored, UnimplementedAndUnknownKeysInFileOrder) {
+  Config c = parse_ok(R"(secure_cookies: false
+status:
+  port: 8082
+  routes: {port: 8083}
+  tls: {}
+logging:
+  syslog: vcap.gorouter
+  syslog_addr:
+  format: {timestamp: rfc3339}
+  level: info
+routing_api:
+  uri: http://api
+  port: 3000
+oauth: {token_endpoint: uaa}
+totally_unknown_key: 1
+empty_unknown_key:
+trace_key: ""
+access_log:
+  file: /tmp/a.log
+  extra: [1]
+backends:
+  cert_chain: PEM
+tracing: {enable_zipkin: true}
+prometheus:
+  port: 9100
+)");
+  EXPECT_EQ(c.ignored_keys,
+            (Strings{"secure_cookies", "status.routes", "logging.syslog", "logging.format", "routing_api", "oauth",
+                     "totally_unknown_key", "access_log.extra", "backends.cert_chain", "tracing", "prometheus"}));
+  EXPECT_EQ(c.status.port, 8082);
+  EXPECT_EQ(c.access_log.file, "/tmp/a.log");
+}
+
+TEST(ConfigIgnored, IgnoredValuesAreNotValidated) {
+  // Whatever an unimplemented key holds, it neither fails nor changes anything.
+  Config c = parse_ok("enable_ssl: not-a-bool\nssl_port: [x]\nmax_idle_conns: -1\n");
+  EXPECT_EQ(c.ignored_keys, (Strings{"enable_ssl", "ssl_port", "max_idle_conns"}));
+}
+
+}  // namespace
+}  // namespace sy::config
