@@ -50,8 +50,14 @@ asio::awaitable<bool> Session::forward(const route::Pool& pool) {
   Attempt last = make(Attempt::Result::fail, Failure::endpoint_failure, "no endpoint");
   for (int attempts = 0; attempts < cfg_.max_attempts; ++attempts) {
     auto now = route::Clock::now();
-    const route::EndpointPtr* picked = pool.next(tried, now);
-    if (!picked) break;
+    const route::EndpointPtr* picked = pool.next(tried, now, cfg_.max_conns);
+    if (!picked) {
+      if (attempts == 0 && pool.overloaded(tried, cfg_.max_conns)) {
+        ctx_.metrics.backend_exhausted_conns->inc();
+        last = make(Attempt::Result::fail, Failure::connection_limit, "");
+      }
+      break;
+    }
     route::EndpointPtr endpoint = *picked;  // owned: survives a table swap
     tried.add(endpoint.get());
     if (attempts > 0) ctx_.metrics.retries->inc();

@@ -11,17 +11,19 @@
 
 namespace sy::route {
 
-// Endpoints already tried by one request (at most a handful).
+// Endpoints already tried by one request: usually a handful, kept inline;
+// more spill to the heap.
 class Tried {
  public:
   bool contains(const Endpoint* e) const;
   void add(const Endpoint* e);
-  size_t size() const { return n_; }
+  size_t size() const { return n_ + spill_.size(); }
 
  private:
-  static constexpr size_t kMax = 16;
-  const Endpoint* items_[kMax] = {};
+  static constexpr size_t kInline = 8;
+  const Endpoint* items_[kInline] = {};
   size_t n_ = 0;
+  std::vector<const Endpoint*> spill_;
 };
 
 class Pool {
@@ -35,12 +37,15 @@ class Pool {
 
   // Picks the next endpoint not in `tried`, skipping ones marked failed (if
   // every untried endpoint is marked failed, the marks are ignored, as
-  // gorouter clears them). Returns nullptr when every endpoint was tried.
-  const EndpointPtr* next(const Tried& tried, TimePoint now) const;
+  // gorouter clears them) and, when max_conns > 0, ones with that many
+  // requests in flight. Returns nullptr when none is left.
+  const EndpointPtr* next(const Tried& tried, TimePoint now, int max_conns = 0) const;
+  // True when every untried endpoint has max_conns requests in flight.
+  bool overloaded(const Tried& tried, int max_conns) const;
 
  private:
-  const EndpointPtr* next_round_robin(const Tried& tried, TimePoint now) const;
-  const EndpointPtr* next_least_connection(const Tried& tried, TimePoint now) const;
+  const EndpointPtr* next_round_robin(const Tried& tried, TimePoint now, int max_conns) const;
+  const EndpointPtr* next_least_connection(const Tried& tried, TimePoint now, int max_conns) const;
 
   std::string key_;
   std::vector<EndpointPtr> endpoints_;

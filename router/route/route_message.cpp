@@ -3,6 +3,8 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 
 namespace sy::route {
@@ -116,8 +118,12 @@ const char* to_string(InvalidCause c) {
 
 bool valid_hostname(std::string_view host) {
   if (host.empty() || host.size() > 253) return false;
+  if (host.find(':') != std::string_view::npos) {  // only an IPv6 literal may hold colons
+    unsigned char addr[16];
+    return inet_pton(AF_INET6, std::string(host).c_str(), addr) == 1;
+  }
   for (char c : host)
-    if (!host_char(lower(c)) && c != ':') return false;
+    if (!host_char(lower(c))) return false;
   return true;
 }
 

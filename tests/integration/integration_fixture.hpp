@@ -108,7 +108,8 @@ class RouterTest : public ::testing::Test {
   }
 
   void dump_logs() {
-    std::fprintf(stderr, "---- switchyard log (%s) ----\n%s\n", router_.config_path().c_str(), tail(router_.log()).c_str());
+    std::fprintf(stderr, "---- switchyard log (%s) ----\n%s\n", router_.config_path().c_str(),
+                 tail(router_.log()).c_str());
     if (nats_) std::fprintf(stderr, "---- nats-server log ----\n%s\n", tail(nats_->log()).c_str());
   }
 

@@ -1,6 +1,7 @@
 // Routing through the real router: registration, gorouter's request headers,
 // the error table (404, 400, 502) and retries past a dead endpoint.
 #include <chrono>
+#include <cstdlib>
 #include <regex>
 
 #include "tests/integration/integration_fixture.hpp"
@@ -45,7 +46,7 @@ TEST_F(RoutingTest, RegisteredRouteReachesBackendWithGorouterHeaders) {
   EXPECT_EQ(seen.header("x-forwarded-proto"), "http");
   const std::string start = seen.header("x-request-start");
   ASSERT_FALSE(start.empty()) << response.body;
-  const int64_t start_ms = std::stoll(start);
+  const int64_t start_ms = std::strtoll(start.c_str(), nullptr, 10);
   EXPECT_GE(start_ms, before - 1000);
   EXPECT_LE(start_ms, after + 1000);
   const std::string request_id = seen.header("x-vcap-request-id");
@@ -89,7 +90,8 @@ TEST_F(RoutingTest, BackendRequestIdIsKept) {
   ASSERT_NO_FATAL_FAILURE(start_all());
   EchoBackend& echo = start_echo("rid");
   ASSERT_NO_FATAL_FAILURE(route("rid.example.com", echo.port()));
-  const HttpResponse response = router_.get("rid.example.com", "/headers-set?name=X-Vcap-Request-Id&value=from-backend");
+  const HttpResponse response =
+      router_.get("rid.example.com", "/headers-set?name=X-Vcap-Request-Id&value=from-backend");
   ASSERT_EQ(response.status, 200) << response.describe();
   EXPECT_EQ(response.header_values("X-Vcap-Request-Id"), std::vector<std::string>{"from-backend"});
 }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "tests/integration/integration_fixture.hpp"
 #include "tests/support/ws_client.hpp"
@@ -93,6 +94,8 @@ TEST_F(StreamingTest, GibibyteDownloadAndUploadWithBoundedMemory) {
   EXPECT_EQ(up_chunked.status, 200) << up_chunked.describe();
   EXPECT_EQ(up_chunked.body, "received=" + std::to_string(kGiB / 4) + "\n");
 
+  std::printf("router RSS: baseline %ld KiB, peak %ld KiB\n", *baseline, peak_rss_kib_);
+  EXPECT_GT(peak_rss_kib_, 0);
   EXPECT_LE(peak_rss_kib_ - *baseline, kMaxRssGrowthKib)
       << "router RSS grew from " << *baseline << " KiB to " << peak_rss_kib_ << " KiB";
   EXPECT_TRUE(router_.process().running());

@@ -137,7 +137,9 @@ NatsSubscription* NatsClient::subscribe(const std::string& subject) {
   auto sub = std::make_unique<NatsSubscription>();
   natsStatus status =
       natsConnection_Subscribe(&sub->sub_, conn_, subject.c_str(), &NatsSubscription::on_message, sub.get());
-  if (status == NATS_OK) status = natsSubscription_SetOnCompleteCB(sub->sub_, &NatsSubscription::on_complete, sub.get());
+  if (status == NATS_OK) {
+    status = natsSubscription_SetOnCompleteCB(sub->sub_, &NatsSubscription::on_complete, sub.get());
+  }
   if (status == NATS_OK) status = natsConnection_FlushTimeout(conn_, 5000);
   if (status != NATS_OK) {
     error_ = "subscribe " + subject + ": " + status_text(status);

@@ -172,14 +172,24 @@ std::string registry_message(const std::string& host, uint16_t port, const std::
   return text + "}";
 }
 
+bool register_route(NatsClient& nats, const std::string& backend_host, uint16_t port,
+                    const std::vector<std::string>& uris, const std::string& extra_json) {
+  return nats.publish("router.register", registry_message(backend_host, port, uris, extra_json));
+}
+
+bool unregister_route(NatsClient& nats, const std::string& backend_host, uint16_t port,
+                      const std::vector<std::string>& uris, const std::string& extra_json) {
+  return nats.publish("router.unregister", registry_message(backend_host, port, uris, extra_json));
+}
+
 bool register_route(NatsClient& nats, uint16_t port, const std::vector<std::string>& uris,
                     const std::string& extra_json) {
-  return nats.publish("router.register", registry_message("127.0.0.1", port, uris, extra_json));
+  return register_route(nats, "127.0.0.1", port, uris, extra_json);
 }
 
 bool unregister_route(NatsClient& nats, uint16_t port, const std::vector<std::string>& uris,
                       const std::string& extra_json) {
-  return nats.publish("router.unregister", registry_message("127.0.0.1", port, uris, extra_json));
+  return unregister_route(nats, "127.0.0.1", port, uris, extra_json);
 }
 
 bool wait_routable(const Router& router, const std::string& host, int expected_status, const std::string& path,

@@ -125,8 +125,13 @@ class EchoBackend {
 // R"("app":"guid","private_instance_id":"id")".
 std::string registry_message(const std::string& host, uint16_t port, const std::vector<std::string>& uris,
                              const std::string& extra_json = {});
-// Publishes (and flushes) on router.register / router.unregister, with
-// "host":"127.0.0.1".
+// Publishes (and flushes) on router.register / router.unregister the
+// endpoint backend_host:port for `uris`.
+bool register_route(NatsClient& nats, const std::string& backend_host, uint16_t port,
+                    const std::vector<std::string>& uris, const std::string& extra_json = {});
+bool unregister_route(NatsClient& nats, const std::string& backend_host, uint16_t port,
+                      const std::vector<std::string>& uris, const std::string& extra_json = {});
+// The same with backend_host 127.0.0.1.
 bool register_route(NatsClient& nats, uint16_t port, const std::vector<std::string>& uris,
                     const std::string& extra_json = {});
 bool unregister_route(NatsClient& nats, uint16_t port, const std::vector<std::string>& uris,

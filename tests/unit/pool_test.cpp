@@ -131,8 +131,8 @@ TEST(PoolTest, EachPoolGetsItsOwnStart) {
 // ---- Tried ----
 
 void expect_each_once(Algorithm algorithm, int n, uint32_t start) {
-  SCOPED_TRACE(std::string(algorithm == Algorithm::round_robin ? "round_robin" : "least_connection") + " n=" +
-               std::to_string(n) + " start=" + std::to_string(start));
+  SCOPED_TRACE(std::string(algorithm == Algorithm::round_robin ? "round_robin" : "least_connection") +
+               " n=" + std::to_string(n) + " start=" + std::to_string(start));
   Pool pool("a.com", make_endpoints(n), algorithm, start);
   Tried tried;
   std::set<int> seen;
@@ -215,21 +215,20 @@ TEST(PoolTest, WhenEveryEndpointIsFailedTheMarksAreIgnored) {
   }
 }
 
-// BUG (pool.cpp:82): the cursor moves by one per call however many endpoints
-// were skipped, so the endpoint after a failed (or tried) one is picked twice
-// per cycle. gorouter moves its index past the endpoint it returns, so the
-// healthy endpoints share the load evenly.
-TEST(PoolTest, BugRoundRobinSkippingAFailedEndpointDoesNotDoubleItsSuccessor) {
+// Regression: the cursor used to move by one per call however many endpoints
+// were skipped, so the endpoint after a failed one got twice its share.
+// gorouter moves its index past the endpoint it returns, so the healthy
+// endpoints share the load evenly.
+TEST(PoolTest, RoundRobinSkippingAFailedEndpointDoesNotDoubleItsSuccessor) {
   Pool pool("a.com", make_endpoints(3), Algorithm::round_robin, 0);
   pool.endpoints()[1]->mark_failed(T0 + seconds(30));
   EXPECT_EQ(histogram(pool, 30), (std::map<int, int>{{0, 15}, {2, 15}}));
 }
 
-// BUG (pool.cpp:76-77 with :82/:94): when every endpoint is failed, next()
-// runs the picker twice and each pass advances the cursor, so the cursor
-// moves by two per request; with an even number of endpoints half of them are
-// never picked (with two, always the same one).
-TEST(PoolTest, BugAllFailedEvenPoolStillRotatesThroughEveryEndpoint) {
+// Regression: with every endpoint failed, next() used to run the picker twice,
+// moving the cursor by two per request, so with an even number of endpoints
+// half of them were never picked (with two, always the same one).
+TEST(PoolTest, AllFailedEvenPoolStillRotatesThroughEveryEndpoint) {
   for (Algorithm a : {Algorithm::round_robin, Algorithm::least_connection}) {
     for (int n : {2, 4}) {
       Pool pool("a.com", make_endpoints(n), a, 0);

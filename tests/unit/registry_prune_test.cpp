@@ -276,8 +276,8 @@ TEST(RegistryPruneTest, CountersAcrossSeveralPoolsInOnePrune) {
   EXPECT_EQ(c.routes_removed, 2);
   EXPECT_EQ(c.endpoints_added, 0);
   EXPECT_EQ(c.routes_added, 0);
-  EXPECT_EQ(sorted(c.removed_addresses), (Strings{"a.com 10.0.0.1:80", "a.com 10.0.0.2:80", "b.com/api 10.0.0.1:80",
-                                                  "c.com 10.0.0.4:81"}));
+  EXPECT_EQ(sorted(c.removed_addresses),
+            (Strings{"a.com 10.0.0.1:80", "a.com 10.0.0.2:80", "b.com/api 10.0.0.1:80", "c.com 10.0.0.4:81"}));
   EXPECT_EQ(r.route_count(), 1u);
   EXPECT_EQ(r.endpoint_count(), 1u);
   EXPECT_EQ(addresses(r, "a.com"), (Strings{"10.0.0.3:80"}));

@@ -1,5 +1,7 @@
 // Registry message parsing: every field, minimal messages, unknown fields,
 // every way a message is dropped (and why), uri parsing, host validation.
+#include "router/route/route_message.hpp"
+
 #include <gtest/gtest.h>
 #include <pthread.h>
 
@@ -7,8 +9,6 @@
 #include <string_view>
 #include <variant>
 #include <vector>
-
-#include "router/route/route_message.hpp"
 
 namespace sy::route {
 namespace {
@@ -107,9 +107,9 @@ TEST(RouteMessageTest, ZeroTlsPortMeansPlainPort) {
 }
 
 TEST(RouteMessageTest, NullOptionalFieldsAreAbsent) {
-  const RouteMessage m = accepted(
-      R"({"host":"10.0.0.1","port":80,"uris":["a.com"],"app":null,"tags":null,"tls_port":null,)"
-      R"("stale_threshold_in_seconds":null,"options":null,"route_service_url":null})");
+  const RouteMessage m =
+      accepted(R"({"host":"10.0.0.1","port":80,"uris":["a.com"],"app":null,"tags":null,"tls_port":null,)"
+               R"("stale_threshold_in_seconds":null,"options":null,"route_service_url":null})");
   EXPECT_EQ(m.endpoint.port, 80);
   EXPECT_FALSE(m.endpoint.tls);
   EXPECT_TRUE(m.endpoint.meta.empty());
@@ -326,10 +326,10 @@ std::vector<Invalid> invalid_payloads() {
 INSTANTIATE_TEST_SUITE_P(RouteMessage, InvalidMessageTest, ::testing::ValuesIn(invalid_payloads()),
                          [](const ::testing::TestParamInfo<Invalid>& info) { return std::string(info.param.name); });
 
-// BUG (route_message.cpp:165-166): RapidJSON stops at the first NUL byte, so
-// bytes after an embedded '\0' are never looked at and a payload that is not
-// valid JSON is accepted.
-TEST(RouteMessageTest, BugGarbageAfterEmbeddedNulIsNotJson) {
+// Regression: RapidJSON stops at the first NUL byte, so bytes after an
+// embedded '\0' were never looked at and this payload, which is not valid
+// JSON, used to be accepted.
+TEST(RouteMessageTest, GarbageAfterEmbeddedNulIsNotJson) {
   const std::string payload = R"({"host":"10.0.0.1","port":80,"uris":["a.com"]})"s + '\0' + "garbage";
   EXPECT_STREQ(cause_name(parse_route_message(payload)), "not_json");
 }
@@ -367,8 +367,8 @@ TEST(ParseUriTest, PathCharacters) {
   Uri u;
   ASSERT_TRUE(parse_uri("a.com/-._~!$&'()*+,;=:@%20", &u));
   EXPECT_EQ(u.path, "/-._~!$&'()*+,;=:@%20");
-  for (const char* bad : {"a.com/a b", "a.com/a?b", "a.com/a#b", "a.com/a\"b", "a.com/a<b", "a.com/a\\b",
-                          "a.com/a|b", "a.com/\xc3\xa9"})
+  for (const char* bad :
+       {"a.com/a b", "a.com/a?b", "a.com/a#b", "a.com/a\"b", "a.com/a<b", "a.com/a\\b", "a.com/a|b", "a.com/\xc3\xa9"})
     EXPECT_FALSE(parse_uri(bad, &u)) << bad;
 }
 
