@@ -72,8 +72,10 @@ void write_endpoint(rapidjson::Writer<rapidjson::StringBuffer>& w, const route::
 
 bool basic_auth_ok(std::string_view authorization, const std::string& user, const std::string& pass) {
   if (user.empty() && pass.empty()) return false;  // no credentials configured: /routes stays closed
-  constexpr std::string_view kPrefix = "Basic ";
-  if (authorization.substr(0, kPrefix.size()) != kPrefix) return false;
+  constexpr std::string_view kPrefix = "basic ";
+  if (authorization.size() < kPrefix.size()) return false;
+  for (size_t i = 0; i < kPrefix.size(); ++i)  // the scheme is case-insensitive (RFC 7617)
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kPrefix[i]) return false;
   std::string expected = base64(user + ":" + pass);
   std::string_view got = authorization.substr(kPrefix.size());
   return got.size() == expected.size() && CRYPTO_memcmp(got.data(), expected.data(), got.size()) == 0;

@@ -37,7 +37,17 @@ std::string format_access_line(const AccessRecord& r) {
   out.reserve(512);
   out.append(r.host.empty() ? "-" : r.host);
   out.append(" - [").append(rfc3339_ms(r.start_unix_ms)).append("] \"");
-  out.append(r.method).append(" ").append(r.target).append(r.version == 10 ? " HTTP/1.0\" " : " HTTP/1.1\" ");
+  out.append(r.method).append(" ");
+  for (char c : r.target) {  // percent-encode what would break the quoted field, as Go's RequestURI does
+    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == ' ') {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(c));
+      out.append(hex);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.append(r.version == 10 ? " HTTP/1.0\" " : " HTTP/1.1\" ");
   out.append(std::to_string(r.status)).append(" ");
   out.append(std::to_string(r.bytes_received)).append(" ").append(std::to_string(r.bytes_sent)).append(" ");
   quoted(&out, r.referer);

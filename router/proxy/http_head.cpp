@@ -10,10 +10,12 @@ char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' +
 
 // Headers that survive even when a client lists them in `Connection`
 // (gorouter's never-strip list).
+// Content-Length and Transfer-Encoding are protected too: the body is relayed
+// raw, so dropping its framing would let a client smuggle a second request.
 bool protected_header(std::string_view name) {
-  static constexpr std::array<std::string_view, 8> kNames = {
-      "x-forwarded-for", "x-forwarded-proto", "b3", "x-b3", "x-b3-spanid", "x-b3-traceid", "x-request-start",
-      "x-forwarded-client-cert"};
+  static constexpr std::array<std::string_view, 10> kNames = {
+      "x-forwarded-for", "x-forwarded-proto", "b3",          "x-b3", "x-b3-spanid", "x-b3-traceid",
+      "x-request-start", "x-forwarded-client-cert", "content-length", "transfer-encoding"};
   return std::any_of(kNames.begin(), kNames.end(), [&](std::string_view n) { return iequals(n, name); });
 }
 
@@ -174,7 +176,7 @@ void write_client_response(const ResponseHead& head, const ResponseRewrite& rw, 
       add(out, f.name, f.value);
       continue;
     }
-    if (is_hop_by_hop(f.name) || listed_in_connection(head.fields, f.name)) continue;
+    if (is_hop_by_hop(f.name) || (!protected_header(f.name) && listed_in_connection(head.fields, f.name))) continue;
     if (iequals(f.name, "x-vcap-request-id")) has_request_id = true;
     add(out, f.name, f.value);
   }

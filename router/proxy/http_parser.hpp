@@ -38,7 +38,9 @@ class RequestParser final : public http::basic_parser<true> {
   }
   void on_header_impl(error_code&) override {
     head_.keep_alive = keep_alive();
-    head_.upgrade = upgrade();
+    // Beast's upgrade() only looks at the Connection token; an upgrade also
+    // needs an Upgrade header naming the protocol, and HTTP/1.1.
+    head_.upgrade = upgrade() && head_.version == 11 && !head_.find("upgrade").empty();
     head_.chunked = chunked();
     if (auto cl = content_length()) head_.content_length = *cl;
   }

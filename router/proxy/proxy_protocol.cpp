@@ -15,7 +15,7 @@ ProxyHeader invalid() { return ProxyHeader{ProxyHeader::Status::invalid, 0, {}, 
 ProxyHeader parse_v1(std::string_view data) {
   size_t end = data.find("\r\n");
   if (end == std::string_view::npos) return data.size() >= 107 ? invalid() : ProxyHeader{};
-  if (end > 107) return invalid();
+  if (end + 2 > 107) return invalid();  // the spec's limit includes CRLF
   std::string_view line = data.substr(6, end - 6);  // after "PROXY "
   ProxyHeader h{ProxyHeader::Status::ok, end + 2, {}, 0};
   if (line.rfind("UNKNOWN", 0) == 0) return h;
@@ -27,14 +27,20 @@ ProxyHeader parse_v1(std::string_view data) {
     line = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
   }
   if (parts[0] != "TCP4" && parts[0] != "TCP6") return invalid();
-  unsigned char addr[16];
-  std::string ip(parts[1]);
-  if (inet_pton(parts[0] == "TCP4" ? AF_INET : AF_INET6, ip.c_str(), addr) != 1) return invalid();
-  unsigned port = 0;
-  auto [ptr, ec] = std::from_chars(parts[3].data(), parts[3].data() + parts[3].size(), port);
-  if (ec != std::errc() || ptr != parts[3].data() + parts[3].size() || port > 65535) return invalid();
-  h.source_ip = ip;
-  h.source_port = static_cast<uint16_t>(port);
+  const int family = parts[0] == "TCP4" ? AF_INET : AF_INET6;
+  auto valid_ip = [family](std::string_view text) {
+    unsigned char addr[16];
+    return inet_pton(family, std::string(text).c_str(), addr) == 1;
+  };
+  auto parse_port = [](std::string_view text, unsigned* port) {
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *port);
+    return !text.empty() && ec == std::errc() && ptr == text.data() + text.size() && *port <= 65535;
+  };
+  unsigned src_port = 0, dst_port = 0;
+  if (!valid_ip(parts[1]) || !valid_ip(parts[2]) || !parse_port(parts[3], &src_port) || !parse_port(parts[4], &dst_port))
+    return invalid();
+  h.source_ip = std::string(parts[1]);
+  h.source_port = static_cast<uint16_t>(src_port);
   return h;
 }
 
@@ -56,6 +62,8 @@ ProxyHeader parse_v2(std::string_view data) {
   } else if (family == 2 && len >= 36) {
     inet_ntop(AF_INET6, data.data() + 16, text, sizeof text);
     h.source_port = static_cast<uint16_t>((byte(48) << 8) | byte(49));
+  } else if (family == 1 || family == 2) {
+    return invalid();  // address block shorter than the family needs
   } else {
     return h;  // AF_UNSPEC / unix: keep the socket peer
   }

@@ -1,0 +1,150 @@
+// Router error responses: status, X-Cf-Routererror, body text, headers and
+// framing, checked as exact bytes and by re-parsing with the Beast parser.
+#include <gtest/gtest.h>
+
+#include <boost/asio/buffer.hpp>
+#include <string>
+
+#include "router/proxy/errors.hpp"
+#include "router/proxy/http_parser.hpp"
+
+namespace sy::proxy {
+namespace {
+
+struct Parsed {
+  std::string text;
+  ResponseHead head;
+  error_code ec;
+  std::string body;
+};
+
+// Parses a complete error response: head via Beast, body = the rest.
+std::unique_ptr<Parsed> parse(std::string text) {
+  auto p = std::make_unique<Parsed>();
+  p->text = std::move(text);
+  ResponseParser parser(p->head);
+  size_t n = parser.put(boost::asio::buffer(p->text), p->ec);
+  EXPECT_FALSE(p->ec) << p->ec.message();
+  EXPECT_TRUE(parser.is_header_done());
+  p->body = p->text.substr(n);
+  return p;
+}
+
+int count(const ResponseHead& h, std::string_view name) {
+  int n = 0;
+  for (const Field& f : h.fields) n += iequals(f.name, name);
+  return n;
+}
+
+TEST(ErrorsResponse, UnknownRouteExactBytes) {
+  const std::string body = "404 Not Found: Requested route ('app.example.com') does not exist.\n";
+  EXPECT_EQ(error_response(Failure::unknown_route, "app.example.com", "", "rid-1", false),
+            "HTTP/1.1 404 Not Found\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n"
+            "X-Content-Type-Options: nosniff\r\n"
+            "X-Cf-Routererror: unknown_route\r\n"
+            "Cache-Control: no-cache, no-store\r\n"
+            "X-Vcap-Request-Id: rid-1\r\n"
+            "Content-Length: 67\r\n"
+            "\r\n" +
+                body);
+  EXPECT_EQ(body.size(), 67u);
+}
+
+struct Case {
+  Failure failure;
+  int status;
+  std::string reason;
+  std::string router_error;
+  std::string body;
+};
+
+TEST(ErrorsResponse, EveryFailureHasStatusRouterErrorAndBody) {
+  const Case cases[] = {
+      {Failure::empty_host, 400, "Bad Request", "empty_host", "400 Bad Request: Request had empty Host header\n"},
+      {Failure::unknown_route, 404, "Not Found", "unknown_route",
+       "404 Not Found: Requested route ('h.example.com') does not exist.\n"},
+      {Failure::no_endpoints, 503, "Service Unavailable", "no_endpoints",
+       "503 Service Unavailable: Requested route ('h.example.com') has no available endpoints.\n"},
+      {Failure::endpoint_failure, 502, "Bad Gateway", "endpoint_failure (connection refused)",
+       "502 Bad Gateway: Registered endpoint failed to handle the request.\n"},
+      {Failure::backend_timeout, 504, "Gateway Timeout", "endpoint_failure (timeout)",
+       "504 Gateway Timeout: Registered endpoint failed to respond in time.\n"},
+      {Failure::head_too_large, 431, "Request Header Fields Too Large", "max-request-size-exceeded",
+       "431 Request Header Fields Too Large: Request header fields too large\n"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.router_error);
+    std::string text = error_response(c.failure, "h.example.com", "connection refused", "rid-9", false);
+    auto p = parse(text);
+    EXPECT_TRUE(text.starts_with("HTTP/1.1 " + std::to_string(c.status) + " " + c.reason + "\r\n")) << text;
+    EXPECT_EQ(p->head.status, c.status);
+    EXPECT_EQ(p->head.reason, c.reason);
+    EXPECT_EQ(p->head.find("x-cf-routererror"), c.router_error);
+    EXPECT_EQ(router_error_value(c.failure, "connection refused"), c.router_error);
+    EXPECT_EQ(p->head.find("content-type"), "text/plain; charset=utf-8");
+    EXPECT_EQ(p->head.find("x-content-type-options"), "nosniff");
+    EXPECT_EQ(p->head.find("x-vcap-request-id"), "rid-9");
+    EXPECT_EQ(p->body, c.body);
+    ASSERT_TRUE(p->head.content_length.has_value());
+    EXPECT_EQ(*p->head.content_length, p->body.size());
+    EXPECT_EQ(count(p->head, "x-cf-routererror"), 1);
+    EXPECT_EQ(count(p->head, "content-length"), 1);
+    EXPECT_EQ(error_info(c.failure).status, c.status);
+  }
+}
+
+TEST(ErrorsResponse, EveryFailureIsAWellFramedResponse) {
+  for (Failure f : {Failure::empty_host, Failure::bad_request, Failure::unknown_route, Failure::no_endpoints,
+                    Failure::connection_limit, Failure::endpoint_failure, Failure::backend_timeout,
+                    Failure::head_too_large, Failure::forwarding_loop}) {
+    const ErrorInfo& info = error_info(f);
+    SCOPED_TRACE(std::string(info.router_error));
+    auto p = parse(error_response(f, "x.example.com", "reset", "rid", false));
+    EXPECT_EQ(p->head.status, info.status);
+    EXPECT_FALSE(p->head.find("x-cf-routererror").empty());
+    EXPECT_EQ(*p->head.content_length, p->body.size());
+    std::string prefix = std::to_string(info.status) + " " + std::string(info.reason) + ": ";
+    EXPECT_TRUE(p->body.starts_with(prefix)) << p->body;
+    EXPECT_TRUE(p->body.ends_with("\n"));
+    EXPECT_EQ(p->body, prefix + error_message(f, "x.example.com") + "\n");
+  }
+}
+
+TEST(ErrorsResponse, UnknownRouteIsNotCacheable) {
+  auto p = parse(error_response(Failure::unknown_route, "a.com", "", "", false));
+  EXPECT_EQ(p->head.find("cache-control"), "no-cache, no-store");
+}
+
+TEST(ErrorsResponse, EndpointFailureDetailVaries) {
+  EXPECT_EQ(router_error_value(Failure::endpoint_failure, "tls handshake"), "endpoint_failure (tls handshake)");
+  EXPECT_EQ(router_error_value(Failure::backend_timeout, "ignored"), "endpoint_failure (timeout)");
+  EXPECT_EQ(router_error_value(Failure::backend_timeout, ""), "endpoint_failure (timeout)");
+  EXPECT_EQ(router_error_value(Failure::no_endpoints, "ignored"), "no_endpoints");
+  auto p = parse(error_response(Failure::endpoint_failure, "a.com", "connection reset", "", false));
+  EXPECT_EQ(p->head.find("x-cf-routererror"), "endpoint_failure (connection reset)");
+}
+
+TEST(ErrorsResponse, CloseAddsConnectionClose) {
+  auto closing = parse(error_response(Failure::no_endpoints, "a.com", "", "rid", true));
+  EXPECT_EQ(closing->head.find("connection"), "close");
+  EXPECT_FALSE(closing->head.keep_alive);
+  auto keeping = parse(error_response(Failure::no_endpoints, "a.com", "", "rid", false));
+  EXPECT_EQ(count(keeping->head, "connection"), 0);
+  EXPECT_TRUE(keeping->head.keep_alive);
+}
+
+TEST(ErrorsResponse, RequestIdOmittedWhenEmpty) {
+  auto p = parse(error_response(Failure::empty_host, "", "", "", false));
+  EXPECT_EQ(count(p->head, "x-vcap-request-id"), 0);
+  EXPECT_EQ(p->body, "400 Bad Request: Request had empty Host header\n");
+}
+
+TEST(ErrorsResponse, BadGatewayCounting) {
+  EXPECT_TRUE(error_info(Failure::endpoint_failure).counts_as_bad_gateway);
+  EXPECT_FALSE(error_info(Failure::unknown_route).counts_as_bad_gateway);
+  EXPECT_FALSE(error_info(Failure::empty_host).counts_as_bad_gateway);
+}
+
+}  // namespace
+}  // namespace sy::proxy
