@@ -130,6 +130,22 @@ asio::awaitable<Attempt> Session::attempt(const route::EndpointPtr& endpoint, bo
     head_len_ = 0;
     body_started_ = true;
   }
+  if (!framing.done() && expect_continue_) {
+    // The client waits for 100 Continue before sending the body. The router
+    // answers it itself (as Go's server and nginx do) and does not forward
+    // Expect, so the backend simply receives the body.
+    expect_continue_ = false;
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    watch_.set(route::Clock::now() + cfg_.endpoint_timeout, Watchdog::Target::client);
+    auto [cec, cn] = co_await asio::async_write(client_, asio::buffer(kContinue), use_tuple);
+    if (cec) {
+      watch_.set_upstream(nullptr);
+      up->close();
+      Attempt a = make(Attempt::Result::done, Failure::endpoint_failure, "client went away");
+      a.keep_client = false;
+      co_return a;
+    }
+  }
   if (!framing.done()) {
     RelayResult body = co_await relay_body(client_, *up, cbuf_, framing, watch_, Watchdog::Target::client,
                                            Watchdog::Target::upstream, cfg_.endpoint_timeout);

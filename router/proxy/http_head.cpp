@@ -43,8 +43,9 @@ bool filtered(const RequestRewrite& rw, std::string_view name) {
 }
 
 // Request headers the router always replaces with its own value.
+// (Expect: the router answers 100-continue itself; see Session::attempt.)
 bool router_owned(std::string_view n) {
-  return iequals(n, "x-vcap-request-id") || iequals(n, "x-cf-applicationid") || iequals(n, "x-cf-instanceindex") ||
+  return iequals(n, "expect") || iequals(n, "x-vcap-request-id") || iequals(n, "x-cf-applicationid") || iequals(n, "x-cf-instanceindex") ||
          iequals(n, "x-cf-instanceid") || iequals(n, "x-cf-proxy-signature") || iequals(n, "x-forwarded-for");
 }
 

@@ -54,6 +54,9 @@ asio::awaitable<void> Session::run() {
       ctx_.metrics.rejected_requests->inc();
       ctx_.metrics.total_requests->inc();
       start_ = route::Clock::now();
+      host_.clear();
+      request_id_ = new_uuid();
+      log_method_ = log_target_ = "-";
       co_await send_error(status == HeadStatus::too_large ? Failure::head_too_large : Failure::bad_request, "");
       break;
     }
@@ -145,6 +148,7 @@ asio::awaitable<bool> Session::serve_request() {
   request_is_head_ = req_.method == "HEAD";
   request_upgrade_ = req_.upgrade;
   request_version_ = req_.version;
+  expect_continue_ = iequals(req_.find("expect"), "100-continue");
   request_id_.resize(36);
   new_uuid(request_id_.data());
   if (ctx_.access_log) {

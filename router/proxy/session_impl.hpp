@@ -71,6 +71,7 @@ class Session {
   bool request_keep_alive_ = true;
   bool request_is_head_ = false;
   bool request_upgrade_ = false;
+  bool expect_continue_ = false;  // client sent Expect: 100-continue, not answered yet
   int request_version_ = 11;
   std::string out_;  // the head being written
   std::string host_;

@@ -1,0 +1,60 @@
+#pragma once
+// A raw TCP client for integration tests that need byte-level control over
+// what is sent (half a request head, garbage, a PROXY protocol header) or
+// need to see when the peer closes the connection. Always 127.0.0.1; every
+// read is bounded by a timeout. Used from one thread.
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace sy::test {
+
+// One HTTP/1.x response read off a raw connection.
+struct RawResponse {
+  bool complete = false;  // head and (Content-Length) body were read
+  int status = 0;         // from the status line; 0 if none
+  std::string head;       // status line and headers, without the blank line
+  std::string body;
+
+  // First value of a header (case-insensitive name), "" if absent.
+  std::string header(std::string_view name) const;
+};
+
+class RawSocket {
+ public:
+  RawSocket() = default;
+  ~RawSocket();
+  RawSocket(const RawSocket&) = delete;
+  RawSocket& operator=(const RawSocket&) = delete;
+
+  // Connects to 127.0.0.1:port (blocking connect on loopback).
+  bool connect(uint16_t port);
+  // The local (ephemeral) port of the connection; 0 if not connected.
+  uint16_t local_port() const;
+  // Writes everything; false on error (e.g. the peer reset the connection).
+  bool send(std::string_view data);
+  // Waits until the peer closes the connection (EOF or reset) or `timeout`
+  // passes; bytes that arrive meanwhile are appended to received(). True if
+  // it closed.
+  bool wait_closed(std::chrono::milliseconds timeout);
+  // Reads one response (head, then a Content-Length body; without
+  // Content-Length, the body runs to EOF) within `timeout`. Bytes left over
+  // stay buffered for the next call.
+  RawResponse read_response(std::chrono::milliseconds timeout);
+  // True once EOF or a reset was seen.
+  bool peer_closed() const { return peer_closed_; }
+  // Every byte received and not yet consumed by read_response().
+  const std::string& received() const { return buffer_; }
+  void close();
+
+ private:
+  // One poll+recv bounded by `deadline`: false on timeout or when closed.
+  bool read_more(std::chrono::steady_clock::time_point deadline);
+
+  int fd_ = -1;
+  bool peer_closed_ = false;
+  std::string buffer_;
+};
+
+}  // namespace sy::test
