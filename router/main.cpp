@@ -99,11 +99,13 @@ int run(const config::Config& cfg) {
   std::vector<std::unique_ptr<proxy::Worker>> workers;
   for (unsigned i = 0; i < n; ++i) {
     workers.push_back(std::make_unique<proxy::Worker>(static_cast<int>(i), ctx, snapshots, connectors));
-    workers.back()->listen(proxy_endpoint);
+    workers.back()->bind(proxy_endpoint);
   }
   status_server.start(asio::ip::tcp::endpoint(asio::ip::make_address(cfg.status.host), cfg.status.port));
-  control.start();
   for (auto& w : workers) w->start();
+  control.start([&workers] {
+    for (auto& w : workers) w->open();
+  });
   log::info("switchyard-started", log::Fields()("port", cfg.port)("status_port", cfg.status.port)("workers", n)(
                                       "bind", cfg.bind_address));
 

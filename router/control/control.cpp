@@ -63,7 +63,7 @@ Control::Control(const config::Config& config, metrics::Registry& registry, rout
 
 Control::~Control() { nats_.reset(); }
 
-void Control::start() {
+void Control::start(std::function<void()> ready) {
   mbus::ConnectionEvents events;
   events.connected = [this] {
     nats_connected_ = true;
@@ -80,8 +80,9 @@ void Control::start() {
   nats_->start();
   schedule_prune();
   start_timer_.expires_after(config_.start_response_delay_interval);
-  start_timer_.async_wait([this](const boost::system::error_code& ec) {
+  start_timer_.async_wait([this, ready = std::move(ready)](const boost::system::error_code& ec) {
     if (ec) return;
+    if (ready) ready();
     auto expected = status::Health::starting;
     if (health_.compare_exchange_strong(expected, status::Health::healthy))
       log::info("router-healthy", log::Fields()("routes", static_cast<unsigned long long>(registry_.route_count())));

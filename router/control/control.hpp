@@ -10,6 +10,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,7 +35,9 @@ class Control {
 
   boost::asio::io_context& io() { return io_; }
   // Connects to NATS (in the background), subscribes, arms the timers.
-  void start();
+  // `ready` runs on the control thread once start_response_delay_interval
+  // has passed (routes preloaded): health turns 200 and listeners open.
+  void start(std::function<void()> ready);
   void run() { io_.run(); }
   void stop() { io_.stop(); }
 

@@ -52,6 +52,7 @@ NatsClient::NatsClient(const config::NatsConfig& config, ConnectionEvents events
   check(natsOptions_SetPingInterval(options_, config.ping_interval.count()), "nats ping interval");
   check(natsOptions_SetReconnectedCB(options_, &NatsClient::on_connected, this), "nats reconnected cb");
   check(natsOptions_SetDisconnectedCB(options_, &NatsClient::on_disconnected, this), "nats disconnected cb");
+  check(natsOptions_SetClosedCB(options_, &NatsClient::on_closed, this), "nats closed cb");
   check(natsOptions_SetRetryOnFailedConnect(options_, true, &NatsClient::on_connected, this), "nats retry");
   natsStatus s = natsConnection_Connect(&conn_, options_);
   if (s == NATS_NOT_YET_CONNECTED) {
@@ -70,12 +71,22 @@ void NatsClient::start() {
 }
 
 NatsClient::~NatsClient() {
-  for (auto& s : subs_) natsSubscription_Destroy(s->sub);
+  closing_ = true;
   if (conn_) {
-    natsConnection_Close(conn_);
-    natsConnection_Destroy(conn_);
+    natsConnection_Close(conn_);  // stops delivery; callbacks may still be queued
+    std::unique_lock lock(closed_mutex_);
+    closed_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return closed_; });
   }
+  for (auto& s : subs_) natsSubscription_Destroy(s->sub);
+  if (conn_) natsConnection_Destroy(conn_);
   natsOptions_Destroy(options_);
+}
+
+void NatsClient::on_closed(natsConnection*, void* closure) {
+  auto* self = static_cast<NatsClient*>(closure);
+  std::lock_guard lock(self->closed_mutex_);
+  self->closed_ = true;
+  self->closed_cv_.notify_all();
 }
 
 void NatsClient::subscribe(const std::string& subject, MessageHandler handler, int pending_msgs,
@@ -110,12 +121,12 @@ void NatsClient::on_message(natsConnection*, natsSubscription*, natsMsg* msg, vo
 
 void NatsClient::on_connected(natsConnection*, void* closure) {
   auto* self = static_cast<NatsClient*>(closure);
-  if (self->events_.connected) self->events_.connected();
+  if (!self->closing_ && self->events_.connected) self->events_.connected();
 }
 
 void NatsClient::on_disconnected(natsConnection*, void* closure) {
   auto* self = static_cast<NatsClient*>(closure);
-  if (self->events_.disconnected) self->events_.disconnected();
+  if (!self->closing_ && self->events_.disconnected) self->events_.disconnected();
 }
 
 }  // namespace sy::mbus

@@ -6,6 +6,8 @@
 #include <nats/nats.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <functional>
 #include <memory>
 #include <string>
@@ -53,11 +55,18 @@ class NatsClient {
   static void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
   static void on_connected(natsConnection*, void* closure);
   static void on_disconnected(natsConnection*, void* closure);
+  static void on_closed(natsConnection*, void* closure);
 
   ConnectionEvents events_;
   natsOptions* options_ = nullptr;
   natsConnection* conn_ = nullptr;
   bool connected_at_start_ = false;
+  // nats.c runs callbacks on its own thread, also while closing: the
+  // destructor waits for the closed callback before freeing this object.
+  std::atomic<bool> closing_{false};
+  std::mutex closed_mutex_;
+  std::condition_variable closed_cv_;
+  bool closed_ = false;
   std::vector<std::unique_ptr<Subscription>> subs_;
 };
 

@@ -1,5 +1,6 @@
 #include "router/proxy/access_log.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <memory>
 #include <stdexcept>
@@ -64,7 +65,8 @@ std::string format_access_line(const AccessRecord& r) {
   out.append(" vcap_request_id:");
   quoted(&out, r.request_id);
   char num[64];
-  std::snprintf(num, sizeof num, " response_time:%.6f gorouter_time:%.6f", r.response_time_s, r.response_time_s);
+  std::snprintf(num, sizeof num, " response_time:%.6f gorouter_time:%.6f", r.response_time_s,
+                std::max(0.0, r.response_time_s - r.backend_time_s));
   out.append(num);
   out.append(" app_id:");
   quoted(&out, r.app_id);

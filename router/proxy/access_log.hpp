@@ -20,6 +20,7 @@ struct AccessRecord {
   std::string_view backend_addr;  // "" when none was reached
   std::string_view request_id, app_id, app_index, instance_id, router_error;
   double response_time_s = 0;
+  double backend_time_s = 0;  // time spent in attempts at backends; gorouter_time = response - backend
   long long start_unix_ms = 0;
   std::vector<std::pair<std::string_view, std::string_view>> extra_headers;  // extra_headers_to_log
 };

@@ -10,6 +10,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
+#include <array>
 #include <cstdint>
 
 #include "router/proxy/watchdog.hpp"
@@ -69,12 +70,14 @@ struct RelayResult {
 };
 
 // Relays the body. `buf` holds bytes already read from `src`; bytes past the
-// body's end stay in `buf` (a pipelined next message). Every read and write
-// must make progress within `idle`: the watchdog closes the side that stalls.
+// body's end stay in `buf` (a pipelined next message). `prefix` (the message
+// head, say) goes out in the same write as the first body bytes. Every read
+// and write must make progress within `idle`: the watchdog closes the side
+// that stalls. RelayResult::bytes counts body bytes only.
 template <typename Src, typename Dst, bool isRequest>
 asio::awaitable<RelayResult> relay_body(Src& src, Dst& dst, boost::beast::flat_buffer& buf, Framing<isRequest>& framing,
                                         Watchdog& watch, Watchdog::Target src_side, Watchdog::Target dst_side,
-                                        std::chrono::milliseconds idle) {
+                                        std::chrono::milliseconds idle, asio::const_buffer prefix = {}) {
   RelayResult r;
   for (;;) {
     error_code ec;
@@ -83,15 +86,17 @@ asio::awaitable<RelayResult> relay_body(Src& src, Dst& dst, boost::beast::flat_b
       r.framing_error = true;
       co_return r;
     }
-    if (n > 0) {
+    if (n > 0 || prefix.size() > 0) {
       watch.set(route::Clock::now() + idle, dst_side);
-      auto [wec, written] = co_await asio::async_write(dst, asio::buffer(buf.data().data(), n), use_tuple);
+      std::array<asio::const_buffer, 2> out{prefix, asio::buffer(buf.data().data(), n)};
+      auto [wec, written] = co_await asio::async_write(dst, out, use_tuple);
       if (wec) {
         r.write_error = wec;
         co_return r;
       }
       buf.consume(n);
-      r.bytes += written;
+      r.bytes += written - prefix.size();
+      prefix = {};
     }
     if (framing.done()) co_return r;
     if (buf.size() + kReadChunk > buf.max_size()) {

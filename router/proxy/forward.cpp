@@ -62,8 +62,11 @@ asio::awaitable<bool> Session::forward(const route::Pool& pool) {
     tried.add(endpoint.get());
     if (attempts > 0) ctx_.metrics.retries->inc();
     endpoint->begin_request();
+    attempt_started_ = route::Clock::now();
     Attempt a = co_await attempt(endpoint, true);
     if (a.result == Attempt::Result::retry_fresh) a = co_await attempt(endpoint, false);
+    backend_time_ += route::Clock::now() - attempt_started_;
+    attempt_started_ = {};
     endpoint->end_request();
     if (a.result == Attempt::Result::done) {
       consume_head();

@@ -64,6 +64,25 @@ std::string_view find_field(const std::vector<Field>& fields, std::string_view n
 
 }  // namespace
 
+bool plausible_request_start(std::string_view data) {
+  auto tchar = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  };
+  size_t i = 0;
+  while (i < data.size() && (data[i] == '\r' || data[i] == '\n')) ++i;  // stray CRLFs before a request
+  size_t method = i;
+  while (i < data.size() && tchar(data[i])) ++i;
+  if (i == data.size()) return i - method <= 32;
+  if (data[i] != ' ' || i == method) return false;
+  size_t eol = data.find('\n', i);
+  if (eol == std::string_view::npos) return true;  // target still arriving
+  std::string_view line = data.substr(i + 1, eol - i - 1);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  size_t sp = line.rfind(' ');
+  return sp != std::string_view::npos && sp > 0 && line.substr(sp + 1).rfind("HTTP/1.", 0) == 0;
+}
+
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)

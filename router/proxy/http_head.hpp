@@ -74,6 +74,11 @@ struct ResponseRewrite {
 
 void write_client_response(const ResponseHead& head, const ResponseRewrite& rw, std::string* out);
 
+// Early sanity check of a request head still being received: false as soon
+// as the bytes cannot start an HTTP/1.x request line (a TLS hello, junk), so
+// the router answers 400 at once instead of waiting for the header timeout.
+bool plausible_request_start(std::string_view data);
+
 bool iequals(std::string_view a, std::string_view b);
 // True for hop-by-hop headers that a proxy must not forward.
 bool is_hop_by_hop(std::string_view name);

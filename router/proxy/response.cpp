@@ -135,11 +135,8 @@ asio::awaitable<Attempt> Session::relay_response(upstream::ByteStream& up, const
   out_.clear();
   write_client_response(resp_, ResponseRewrite{request_id_, close_client, false}, &out_);
   ubuf_.consume(head_len);
-  watch_.set(route::Clock::now() + cfg_.endpoint_timeout, Watchdog::Target::client);
-  auto [wec, wn] = co_await asio::async_write(client_, asio::buffer(out_), use_tuple);
-  if (wec) co_return done(false);
   RelayResult body = co_await relay_body(up, client_, ubuf_, framing, watch_, Watchdog::Target::upstream,
-                                         Watchdog::Target::client, cfg_.endpoint_timeout);
+                                         Watchdog::Target::client, cfg_.endpoint_timeout, asio::buffer(out_));
   bytes_sent_ = body.bytes;
   finish_request(status, &endpoint, "");
   if (!body.ok()) {

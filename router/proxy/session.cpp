@@ -100,17 +100,26 @@ asio::awaitable<Session::HeadStatus> Session::read_head() {
   idle_ = cbuf_.size() == 0;
   worker_.session_idle(this, idle_);
   watch_.set(route::Clock::now() + cfg_.frontend_idle_timeout, Watchdog::Target::client);
+  size_t scanned = 0;
   for (;;) {
     if (cbuf_.size() > 0) {
       if (idle_) worker_.session_idle(this, idle_ = false);
-      error_code ec;
-      size_t n = req_parser_->put(cbuf_.data(), ec);
-      if (!ec && req_parser_->is_header_done()) {
-        head_len_ = n;
-        co_return HeadStatus::ok;
+      // The parser sees the head only once it is complete: it consumes a
+      // partial head piecemeal, and the views it hands out must stay valid
+      // (no buffer growth between the first and the last field).
+      std::string_view data(static_cast<const char*>(cbuf_.data().data()), cbuf_.size());
+      size_t end = data.find("\r\n\r\n", scanned > 3 ? scanned - 3 : 0);
+      scanned = data.size();
+      if (end != std::string_view::npos) {
+        error_code ec;
+        size_t n = req_parser_->put(asio::buffer(data.data(), end + 4), ec);
+        if (!ec && req_parser_->is_header_done()) {
+          head_len_ = n;
+          co_return HeadStatus::ok;
+        }
+        co_return ec == http::error::header_limit ? HeadStatus::too_large : HeadStatus::bad;
       }
-      if (ec == http::error::header_limit) co_return HeadStatus::too_large;
-      if (ec && ec != http::error::need_more) co_return HeadStatus::bad;
+      if (!plausible_request_start(data)) co_return HeadStatus::bad;
       if (cbuf_.size() >= cfg_.max_request_header_bytes) co_return HeadStatus::too_large;
       if (!timing_head) {
         timing_head = true;
@@ -140,6 +149,8 @@ asio::awaitable<bool> Session::serve_request() {
   start_unix_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch()).count();
   bytes_received_ = bytes_sent_ = 0;
+  backend_time_ = {};
+  attempt_started_ = {};
   ctx_.metrics.total_requests->inc();
   ctx_.active_requests.fetch_add(1, std::memory_order_relaxed);
   request_idempotent_ = req_.idempotent();
@@ -185,6 +196,7 @@ asio::awaitable<bool> Session::send_error(Failure f, std::string_view detail) {
   bool keep = client_keep_alive() && !body_started_ && !request_has_body_ && req_parser_ &&
               req_parser_->is_header_done();
   out_ = error_response(f, host_, detail, request_id_, !keep);
+  bytes_sent_ = out_.size() - (out_.find("\r\n\r\n") + 4);
   if (info.counts_as_bad_gateway) ctx_.metrics.bad_gateways->inc();
   if (f == Failure::backend_timeout || f == Failure::endpoint_failure) keep = false;
   watch_.set(route::Clock::now() + cfg_.endpoint_timeout, Watchdog::Target::client);
@@ -195,7 +207,9 @@ asio::awaitable<bool> Session::send_error(Failure f, std::string_view detail) {
 }
 
 void Session::finish_request(int status, const route::Endpoint* endpoint, std::string_view router_error) {
-  auto elapsed = route::Clock::now() - start_;
+  auto now = route::Clock::now();
+  auto elapsed = now - start_;
+  auto backend = backend_time_ + (attempt_started_ != route::TimePoint{} ? now - attempt_started_ : route::Clock::duration{});
   double ms = std::chrono::duration<double, std::milli>(elapsed).count();
   ctx_.metrics.count_response(status);
   ctx_.metrics.latency->observe(ms);
@@ -222,6 +236,7 @@ void Session::finish_request(int status, const route::Endpoint* endpoint, std::s
   }
   r.router_error = router_error;
   r.response_time_s = ms / 1000.0;
+  r.backend_time_s = std::chrono::duration<double>(backend).count();
   r.start_unix_ms = start_unix_ms_;
   for (const auto& [name, value] : log_extra_) r.extra_headers.emplace_back(name, value);
   ctx_.access_log->write(r);

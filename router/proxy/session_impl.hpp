@@ -82,6 +82,8 @@ class Session {
   long long start_unix_ms_ = 0;
   uint64_t bytes_received_ = 0;
   uint64_t bytes_sent_ = 0;
+  route::Clock::duration backend_time_{};  // finished attempts of this request
+  route::TimePoint attempt_started_{};      // the attempt in progress, or zero
   bool idle_ = false;
   // Copied from the head for the access log, only when it is on.
   std::string log_method_, log_target_, log_referer_, log_agent_, log_xff_, log_xfp_;

@@ -27,20 +27,31 @@ Worker::~Worker() {
   join();
 }
 
-void Worker::listen(const tcp::endpoint& endpoint) {
+void Worker::bind(const tcp::endpoint& endpoint) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
   int one = 1;
   if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
     throw std::system_error(errno, std::generic_category(), "SO_REUSEPORT");
   acceptor_.bind(endpoint);
-  acceptor_.listen(asio::socket_base::max_listen_connections);
 }
 
 void Worker::start() {
-  asio::co_spawn(io_, accept_loop(), asio::detached);
-  schedule_sweep();
+  schedule_sweep();  // also keeps io_.run() busy until stop()
   thread_ = std::thread([this] { io_.run(); });
+}
+
+void Worker::open() {
+  asio::post(io_, [this] {
+    if (!accepting_) return;
+    boost::system::error_code ec;
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      log::error("listen-failed", log::Fields()("error", ec.message()));
+      return;
+    }
+    asio::co_spawn(io_, accept_loop(), asio::detached);
+  });
 }
 
 asio::awaitable<void> Worker::accept_loop() {

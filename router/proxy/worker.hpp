@@ -4,8 +4,8 @@
 // snapshot. A client connection lives its whole life on the worker that
 // accepted it, so nothing in a session needs a lock.
 //
-// Threading: start()/join() from main; stop_accepting()/close_idle()/stop()
-// may be called from any thread (they post to the worker).
+// Threading: bind()/start()/join() from main; open()/stop_accepting()/
+// close_idle()/stop() may be called from any thread (they post to the worker).
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -30,9 +30,12 @@ class Worker {
   Worker(int index, ProxyContext& context, const route::SnapshotHolder& routes, const ConnectorFactory& connectors);
   ~Worker();
 
-  // Binds the acceptor (throws std::system_error at start-up if it cannot).
-  void listen(const boost::asio::ip::tcp::endpoint& endpoint);
-  void start();
+  // Binds the acceptor without listening yet (throws std::system_error at
+  // start-up if it cannot), so a busy port fails fast but no connection is
+  // accepted before open().
+  void bind(const boost::asio::ip::tcp::endpoint& endpoint);
+  void start();  // runs the worker thread
+  void open();   // listen and accept (after start_response_delay_interval, as gorouter)
   void stop_accepting();
   void close_idle();  // close keep-alive connections waiting for a request
   void stop();        // stop the io_context now

@@ -1,0 +1,347 @@
+// The front tier of docs/ARCHITECTURE.md: the real HAProxy with
+// haproxy/haproxy.cfg in front of two switchyard nodes (enable_proxy: true)
+// that share one nats-server. A route registered once is served by both
+// nodes; the client address travels in PROXY protocol v2 to
+// X-Forwarded-For and the access log; a node without a PROXY header is
+// refused; a draining node (SIGUSR1) is taken out by HAProxy's /health
+// checks before it stops, with no failed request.
+#include <arpa/inet.h>
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/integration/integration_fixture.hpp"
+#include "tests/support/raw_socket.hpp"
+
+#ifndef SY_SOURCE_DIR
+#error "front_tier_test needs SY_SOURCE_DIR (the source directory, for haproxy/haproxy.cfg)"
+#endif
+
+namespace sy::test {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kHost = "front.example.com";
+
+std::string haproxy_binary() {
+  const char* env = std::getenv("SY_HAPROXY");
+  return env != nullptr && *env != '\0' ? env : "/usr/sbin/haproxy";
+}
+
+// Access-log lines whose request line contains `needle`.
+std::vector<std::string> lines_with(const std::string& text, const std::string& needle) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find(needle) != std::string::npos) out.push_back(line);
+  }
+  return out;
+}
+
+// A PROXY protocol v2 header (PROXY command, TCP over IPv4).
+std::string proxy_v2_header(const std::string& src_ip, uint16_t src_port, const std::string& dst_ip,
+                            uint16_t dst_port) {
+  std::string out("\r\n\r\n\0\r\nQUIT\n", 12);
+  out += static_cast<char>(0x21);  // version 2, PROXY
+  out += static_cast<char>(0x11);  // AF_INET, STREAM
+  out += static_cast<char>(0);
+  out += static_cast<char>(12);
+  in_addr src{};
+  in_addr dst{};
+  ::inet_pton(AF_INET, src_ip.c_str(), &src);
+  ::inet_pton(AF_INET, dst_ip.c_str(), &dst);
+  out.append(reinterpret_cast<const char*>(&src), 4);
+  out.append(reinterpret_cast<const char*>(&dst), 4);
+  out += static_cast<char>(src_port >> 8);
+  out += static_cast<char>(src_port & 0xff);
+  out += static_cast<char>(dst_port >> 8);
+  out += static_cast<char>(dst_port & 0xff);
+  return out;
+}
+
+class FrontTierTest : public RouterTest {
+ protected:
+  FrontTierTest() : node2_(dir2_, test_binaries()) {}
+
+  void TearDown() override {
+    if (!HasFailure()) return;
+    dump_logs();
+    std::fprintf(stderr, "---- node2 switchyard log (%s) ----\n%s\n", node2_.config_path().c_str(),
+                 tail(node2_.log()).c_str());
+    std::fprintf(stderr, "---- haproxy log ----\n%s\n", tail(haproxy_.log()).c_str());
+    std::fprintf(stderr, "---- node1 access log ----\n%s\n", tail(node1_access_log(), 3000).c_str());
+    std::fprintf(stderr, "---- node2 access log ----\n%s\n", tail(node2_access_log(), 3000).c_str());
+  }
+
+  static RouterConfig node_config() {
+    RouterConfig config;
+    config.extra_yaml = "enable_proxy: true\n";
+    return config;
+  }
+
+  // nats-server, node1 (router_), node2 (node2_), then HAProxy.
+  void start_tier(const RouterConfig& config) {
+    ASSERT_NO_FATAL_FAILURE(start_nats());
+    ASSERT_NO_FATAL_FAILURE(start_router(config));
+    ASSERT_TRUE(node2_.start(config, *nats_)) << node2_.process().error();
+    ASSERT_TRUE(node2_.wait_healthy()) << "node2 not healthy; log:\n" << node2_.log();
+    ASSERT_NO_FATAL_FAILURE(start_haproxy());
+  }
+
+  void start_haproxy() {
+    const std::string binary = haproxy_binary();
+    ASSERT_TRUE(is_executable(binary)) << "missing " << binary;
+    front_port_ = free_port();
+    while (front_port_ != 0 && (front_port_ == router_.port() || front_port_ == router_.status_port() ||
+                                front_port_ == node2_.port() || front_port_ == node2_.status_port())) {
+      front_port_ = free_port();
+    }
+    ASSERT_NE(front_port_, 0);
+    ProcessOptions options;
+    options.argv = {binary, "-db", "-f", std::string(SY_SOURCE_DIR) + "/haproxy/haproxy.cfg"};
+    // haproxy.cfg's `maxconn 20000` needs ~40k file descriptors; HAProxy
+    // refuses to start when the hard limit is lower (it is 20000 in some CI
+    // containers). Only then lower maxconn from the command line (-n); the
+    // config file itself is used unchanged.
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_max != RLIM_INFINITY && limit.rlim_max < 40100) {
+      const rlim_t maxconn = limit.rlim_max > 200 ? (limit.rlim_max - 100) / 2 : 50;
+      options.argv.insert(options.argv.begin() + 1, {"-n", std::to_string(maxconn)});
+    }
+    options.log_path = dir_.file("haproxy.log");
+    options.env = {
+        {"FRONT_BIND", "127.0.0.1:" + std::to_string(front_port_)},
+        {"NODE1", "127.0.0.1:" + std::to_string(router_.port())},
+        {"NODE2", "127.0.0.1:" + std::to_string(node2_.port())},
+        {"NODE1_STATUS_HOST", "127.0.0.1"},
+        {"NODE1_STATUS_PORT", std::to_string(router_.status_port())},
+        {"NODE2_STATUS_HOST", "127.0.0.1"},
+        {"NODE2_STATUS_PORT", std::to_string(node2_.status_port())},
+    };
+    ASSERT_TRUE(haproxy_.start(options)) << haproxy_.error();
+    ASSERT_TRUE(wait_until([&] { return !haproxy_.running() || port_open(front_port_); }, seconds(10)) &&
+                haproxy_.running())
+        << "haproxy did not start listening; log:\n"
+        << haproxy_.log();
+  }
+
+  // Registers the echo backend once over NATS and waits until both nodes
+  // list the route and HAProxy serves it.
+  void register_front_route(uint16_t backend_port) {
+    ASSERT_TRUE(register_route(client_, backend_port, {kHost}, R"("app":"front-app","private_instance_id":"f-1")"))
+        << client_.error();
+    const std::string auth = router_.config().status_user + ":" + router_.config().status_pass;
+    for (Router* node : {&router_, &node2_}) {
+      EXPECT_TRUE(wait_until(
+          [&] {
+            const std::string quoted = std::string("\"") + kHost + "\"";
+            return node->status_get("/routes", auth).body.find(quoted) != std::string::npos;
+          },
+          seconds(10), milliseconds(50)))
+          << "node on port " << node->port() << " never listed the route: " << node->status_get("/routes", auth).body;
+    }
+    ASSERT_FALSE(HasFailure());
+    ASSERT_TRUE(wait_until([&] { return front_get("/ready").status == 200; }, seconds(10), milliseconds(50)))
+        << "not served through haproxy: " << front_get("/ready").describe();
+  }
+
+  HttpResponse front_get(const std::string& path, milliseconds timeout = milliseconds(5000)) const {
+    return http_get(front_port_, kHost, path, timeout);
+  }
+
+  std::string node1_access_log() const { return read_file(dir_.file("access.log")); }
+  std::string node2_access_log() const { return read_file(dir2_.file("access.log")); }
+
+  TempDir dir2_{"sy-test-node2"};
+  Router node2_;
+  Process haproxy_;
+  uint16_t front_port_ = 0;
+};
+
+TEST_F(FrontTierTest, RouteRegisteredOnceIsServedByBothNodes) {
+  ASSERT_NO_FATAL_FAILURE(start_tier(node_config()));
+  EchoBackend& echo = start_echo("front");
+  ASSERT_NO_FATAL_FAILURE(register_front_route(echo.port()));
+
+  constexpr int kRequests = 20;
+  for (int i = 0; i < kRequests; ++i) {
+    const HttpResponse response = front_get("/spread/" + std::to_string(i));
+    ASSERT_EQ(response.status, 200) << "request " << i << ": " << response.describe();
+    const EchoSeen seen = parse_echo(response.body);
+    EXPECT_EQ(seen.name, "front");
+    EXPECT_EQ(seen.target, "/spread/" + std::to_string(i));
+  }
+  size_t on_node1 = 0;
+  size_t on_node2 = 0;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        on_node1 = lines_with(node1_access_log(), "\"GET /spread/").size();
+        on_node2 = lines_with(node2_access_log(), "\"GET /spread/").size();
+        return on_node1 + on_node2 >= static_cast<size_t>(kRequests);
+      },
+      seconds(5), milliseconds(20)));
+  EXPECT_EQ(on_node1 + on_node2, static_cast<size_t>(kRequests));
+  EXPECT_GE(on_node1, 1u) << "node1 served none of " << kRequests << " requests";
+  EXPECT_GE(on_node2, 1u) << "node2 served none of " << kRequests << " requests";
+}
+
+TEST_F(FrontTierTest, ClientAddressTravelsInProxyV2) {
+  ASSERT_NO_FATAL_FAILURE(start_tier(node_config()));
+  EchoBackend& echo = start_echo("front");
+  ASSERT_NO_FATAL_FAILURE(register_front_route(echo.port()));
+
+  // Through HAProxy from a socket whose local port we know: the node must
+  // log that port (the PROXY source), not HAProxy's own connection.
+  RawSocket socket;
+  ASSERT_TRUE(socket.connect(front_port_));
+  const uint16_t client_port = socket.local_port();
+  ASSERT_NE(client_port, 0);
+  ASSERT_TRUE(socket.send(std::string("GET /xff-through-haproxy HTTP/1.1\r\nHost: ") + kHost +
+                          "\r\nConnection: close\r\n\r\n"));
+  const RawResponse response = socket.read_response(seconds(10));
+  ASSERT_TRUE(response.complete) << socket.received();
+  ASSERT_EQ(response.status, 200) << response.head;
+  const EchoSeen seen = parse_echo(response.body);
+  EXPECT_EQ(seen.header("x-forwarded-for"), "127.0.0.1") << response.body;
+  EXPECT_EQ(seen.header("x-forwarded-proto"), "http") << response.body;
+
+  const std::string client = "\"127.0.0.1:" + std::to_string(client_port) + "\"";
+  std::vector<std::string> logged;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        logged = lines_with(node1_access_log() + node2_access_log(), "\"GET /xff-through-haproxy HTTP/1.1\" 200");
+        return !logged.empty();
+      },
+      seconds(5), milliseconds(20)))
+      << "request not in either node's access log";
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_NE(logged[0].find(" \"-\" \"-\" " + client + " "), std::string::npos)
+      << "access log does not name the client " << client << " (the PROXY v2 source):\n"
+      << logged[0];
+
+  // Straight to node1 with a PROXY v2 header naming another source: that
+  // address is the client for X-Forwarded-For and the access log.
+  RawSocket direct;
+  ASSERT_TRUE(direct.connect(router_.port()));
+  ASSERT_TRUE(direct.send(proxy_v2_header("10.9.8.7", 4242, "127.0.0.1", router_.port()) +
+                          "GET /xff-direct HTTP/1.1\r\nHost: " + kHost + "\r\nConnection: close\r\n\r\n"));
+  const RawResponse direct_response = direct.read_response(seconds(10));
+  ASSERT_TRUE(direct_response.complete) << direct.received();
+  ASSERT_EQ(direct_response.status, 200) << direct_response.head;
+  EXPECT_EQ(parse_echo(direct_response.body).header("x-forwarded-for"), "10.9.8.7") << direct_response.body;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        const auto lines = lines_with(node1_access_log(), "\"GET /xff-direct HTTP/1.1\" 200");
+        return lines.size() == 1 && lines[0].find("\"10.9.8.7:4242\"") != std::string::npos;
+      },
+      seconds(5), milliseconds(20)))
+      << "node1 did not log 10.9.8.7:4242 for /xff-direct:\n"
+      << node1_access_log();
+
+  // Without a PROXY header a node with enable_proxy refuses the connection:
+  // curl gets no response at all.
+  HttpRequest plain;
+  plain.url = router_.url("/no-proxy-header");
+  plain.host = kHost;
+  plain.timeout = seconds(5);
+  const HttpResponse refused = http(plain);
+  EXPECT_EQ(refused.status, 0) << refused.describe();
+  EXPECT_NE(refused.exit_code, 0) << refused.describe();
+  // The same with a raw socket: closed without a single byte.
+  RawSocket raw;
+  ASSERT_TRUE(raw.connect(node2_.port()));
+  ASSERT_TRUE(raw.send(std::string("GET /no-proxy-header HTTP/1.1\r\nHost: ") + kHost + "\r\n\r\n"));
+  EXPECT_TRUE(raw.wait_closed(seconds(5))) << "node kept a connection without a PROXY header open";
+  EXPECT_TRUE(raw.received().empty()) << raw.received();
+  EXPECT_TRUE(lines_with(node1_access_log() + node2_access_log(), "/no-proxy-header").empty())
+      << "a request without a PROXY header was served";
+  EXPECT_EQ(echo.process().running(), true);
+}
+
+TEST_F(FrontTierTest, DrainingNodeIsTakenOutWithoutFailedRequests) {
+  RouterConfig config = node_config();
+  config.drain_wait = "3s";
+  config.drain_timeout = "5s";
+  ASSERT_NO_FATAL_FAILURE(start_tier(config));
+  EchoBackend& echo = start_echo("front");
+  ASSERT_NO_FATAL_FAILURE(register_front_route(echo.port()));
+
+  // Both nodes take traffic before the drain.
+  int warm = 0;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const HttpResponse response = front_get("/warm/" + std::to_string(warm++));
+        EXPECT_EQ(response.status, 200) << response.describe();
+        return !lines_with(node1_access_log(), "\"GET /warm/").empty() &&
+               !lines_with(node2_access_log(), "\"GET /warm/").empty();
+      },
+      seconds(10), milliseconds(20)))
+      << "both nodes never served";
+
+  const auto signalled = Clock::now();
+  ASSERT_TRUE(router_.process().signal(SIGUSR1));
+  EXPECT_TRUE(wait_until([&] { return router_.health_status() == 503; }, milliseconds(1000), milliseconds(20)))
+      << "node1 /health did not turn 503 at once";
+
+  // Requests through HAProxy, one after another, throughout the drain and
+  // for 2 s after node1 has exited.
+  int total = 0;
+  std::vector<std::string> failures;
+  std::optional<size_t> node1_lines_before_stop;  // node1's line count 2.8 s into the drain
+  std::optional<Clock::time_point> exited_at;
+  std::optional<int> exit_code;
+  int after_exit = 0;
+  const auto hard_deadline = signalled + seconds(20);
+  while (Clock::now() < hard_deadline) {
+    const auto elapsed = Clock::now() - signalled;
+    if (!node1_lines_before_stop && elapsed >= milliseconds(2800)) {
+      node1_lines_before_stop = lines_with(node1_access_log(), "\"GET /drain/").size();
+    }
+    if (!exited_at && !router_.process().running()) {
+      exited_at = Clock::now();
+      exit_code = router_.process().exit_code();
+    }
+    if (exited_at && Clock::now() - *exited_at >= seconds(2)) break;
+    const std::string path = "/drain/" + std::to_string(total);
+    const HttpResponse response = front_get(path);
+    ++total;
+    if (exited_at) ++after_exit;
+    if (response.status != 200) {
+      failures.push_back(path + " at " +
+                         std::to_string(std::chrono::duration_cast<milliseconds>(elapsed).count()) +
+                         " ms: " + response.describe());
+    }
+  }
+  ASSERT_TRUE(exited_at.has_value()) << "node1 still running 20 s after SIGUSR1";
+  EXPECT_EQ(exit_code, std::optional<int>(0)) << "node1 did not exit 0 after draining";
+  EXPECT_GE(*exited_at - signalled, milliseconds(2900)) << "node1 stopped before drain_wait (3s)";
+
+  std::string failure_list;
+  for (const auto& failure : failures) failure_list += "  " + failure + "\n";
+  EXPECT_TRUE(failures.empty()) << failures.size() << " of " << total << " requests through haproxy failed:\n"
+                                << failure_list;
+  EXPECT_GE(after_exit, 5) << "too few requests after node1 exited to mean anything";
+  EXPECT_GE(total, 30) << "too few requests during the drain to mean anything";
+
+  // HAProxy had stopped sending to node1 before its drain_wait ran out.
+  ASSERT_TRUE(node1_lines_before_stop.has_value());
+  const size_t node1_final = lines_with(node1_access_log(), "\"GET /drain/").size();
+  EXPECT_EQ(node1_final, *node1_lines_before_stop)
+      << "haproxy still sent requests to node1 later than 2.8 s into its drain";
+  const size_t node2_final = lines_with(node2_access_log(), "\"GET /drain/").size();
+  EXPECT_EQ(node1_final + node2_final, static_cast<size_t>(total - static_cast<int>(failures.size())))
+      << "node1 " << node1_final << " + node2 " << node2_final << " lines for " << total << " requests";
+}
+
+}  // namespace
+}  // namespace sy::test

@@ -1,0 +1,144 @@
+#include "tests/support/raw_socket.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+namespace sy::test {
+
+std::string RawResponse::header(std::string_view name) const {
+  size_t pos = head.find("\r\n");
+  while (pos != std::string::npos && pos + 2 < head.size()) {
+    const size_t start = pos + 2;
+    const size_t end = head.find("\r\n", start);
+    const std::string_view line =
+        std::string_view(head).substr(start, (end == std::string::npos ? head.size() : end) - start);
+    const size_t colon = line.find(':');
+    if (colon == name.size() && ::strncasecmp(line.data(), name.data(), name.size()) == 0) {
+      std::string_view value = line.substr(colon + 1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+      while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+      return std::string(value);
+    }
+    pos = end;
+  }
+  return {};
+}
+
+RawSocket::~RawSocket() { close(); }
+
+void RawSocket::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+bool RawSocket::connect(uint16_t port) {
+  close();
+  peer_closed_ = false;
+  buffer_.clear();
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close();
+    return false;
+  }
+  const int one = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return true;
+}
+
+uint16_t RawSocket::local_port() const {
+  if (fd_ < 0) return 0;
+  sockaddr_in addr{};
+  socklen_t len = sizeof addr;
+  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return 0;
+  return ntohs(addr.sin_port);
+}
+
+bool RawSocket::send(std::string_view data) {
+  while (!data.empty()) {
+    if (fd_ < 0) return false;
+    const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+bool RawSocket::read_more(std::chrono::steady_clock::time_point deadline) {
+  if (fd_ < 0 || peer_closed_) return false;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd_, POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return false;
+    char chunk[16384];
+    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {  // EOF, or reset (ECONNRESET): closed either way
+      peer_closed_ = true;
+      return false;
+    }
+    buffer_.append(chunk, static_cast<size_t>(n));
+    return true;
+  }
+}
+
+bool RawSocket::wait_closed(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!peer_closed_) {
+    if (!read_more(deadline) && !peer_closed_) return false;
+  }
+  return true;
+}
+
+RawResponse RawSocket::read_response(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  RawResponse response;
+  size_t head_end = std::string::npos;
+  while ((head_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+    if (!read_more(deadline)) break;
+  }
+  if (head_end == std::string::npos) return response;
+  response.head = buffer_.substr(0, head_end);
+  if (response.head.rfind("HTTP/1.", 0) == 0 && response.head.size() >= 12) {
+    response.status = std::atoi(response.head.c_str() + 9);
+  }
+  const size_t body_start = head_end + 4;
+  const std::string length_text = response.header("Content-Length");
+  if (!length_text.empty()) {
+    const size_t length = std::strtoull(length_text.c_str(), nullptr, 10);
+    while (buffer_.size() < body_start + length) {
+      if (!read_more(deadline)) break;
+    }
+    if (buffer_.size() < body_start + length) return response;
+    response.body = buffer_.substr(body_start, length);
+    buffer_.erase(0, body_start + length);
+  } else {
+    while (read_more(deadline)) {
+    }
+    if (!peer_closed_) return response;
+    response.body = buffer_.substr(body_start);
+    buffer_.clear();
+  }
+  response.complete = true;
+  return response;
+}
+
+}  // namespace sy::test
