@@ -43,6 +43,7 @@ Control::Control(const config::Config& config, metrics::Registry& registry, rout
                                        config.balancing_algorithm == config::Balancing::least_connection
                                            ? route::Algorithm::least_connection
                                            : route::Algorithm::round_robin}),
+      pruner_(registry_, config.suspend_pruning_if_nats_unavailable),
       id_(std::to_string(config.index) + "-" + new_uuid()),
       host_ip_(local_ip()) {
   registry_message_ = &registry.counter("registry_message", "router.register messages applied, by action.");
@@ -65,14 +66,8 @@ Control::~Control() { nats_.reset(); }
 
 void Control::start(std::function<void()> ready) {
   mbus::ConnectionEvents events;
-  events.connected = [this] {
-    nats_connected_ = true;
-    asio::post(io_, [this] { on_connected(); });
-  };
-  events.disconnected = [this] {
-    nats_connected_ = false;
-    asio::post(io_, [this] { on_disconnected(); });
-  };
+  events.connected = [this] { asio::post(io_, [this] { on_connected(); }); };
+  events.disconnected = [this] { asio::post(io_, [this] { on_disconnected(); }); };
   nats_ = std::make_unique<mbus::NatsClient>(config_.nats, std::move(events), "switchyard-" + id_);
   nats_->subscribe("router.*", [this](std::string_view s, std::string_view d, std::string_view r) {
     on_message(s, d, r);
@@ -196,20 +191,18 @@ void Control::apply(const Inbound& in, route::TimePoint now) {
 
 void Control::on_connected() {
   nats_up_->set(1);
-  if (was_disconnected_) {
+  if (pruner_.nats_up(route::Clock::now())) {  // heartbeats freshened: the outage counts against no one
     nats_reconnects_->inc();
-    registry_.freshen(route::Clock::now());  // nothing is stale because NATS was away
     log::info("nats-reconnected", log::Fields()("url", nats_->connected_url()));
   } else {
     log::info("nats-connected", log::Fields()("url", nats_->connected_url()));
   }
-  was_disconnected_ = false;
   nats_->publish("router.start", start_message());
 }
 
 void Control::on_disconnected() {
   nats_up_->set(0);
-  was_disconnected_ = true;
+  pruner_.nats_down();
   log::warn("nats-disconnected", log::Fields()("suspend_pruning", config_.suspend_pruning_if_nats_unavailable));
 }
 
@@ -223,11 +216,11 @@ void Control::schedule_prune() {
 }
 
 void Control::prune() {
-  if (config_.suspend_pruning_if_nats_unavailable && !nats_connected_.load()) {
+  route::Change c;
+  if (pruner_.tick(route::Clock::now(), &c) == route::Pruner::Result::suspended) {
     log::info("prune-suspended", log::Fields()("routes", static_cast<unsigned long long>(registry_.route_count())));
     return;
   }
-  route::Change c = registry_.prune(route::Clock::now());
   if (c.endpoints_removed > 0) {
     routes_pruned_->inc(c.endpoints_removed);
     for (const auto& what : c.removed_addresses) log::info("pruned-route", log::Fields()("route", what));

@@ -20,6 +20,7 @@
 #include "config/config.hpp"
 #include "router/base/log.hpp"
 #include "router/mbus/nats_client.hpp"
+#include "router/route/pruner.hpp"
 #include "router/route/registry.hpp"
 #include "router/route/snapshot.hpp"
 #include "status/metrics.hpp"
@@ -73,6 +74,7 @@ class Control {
   boost::asio::steady_timer prune_timer_;
   boost::asio::steady_timer start_timer_;
   route::Registry registry_;
+  route::Pruner pruner_;
   std::unique_ptr<mbus::NatsClient> nats_;
   std::string id_;
   std::string host_ip_;
@@ -81,8 +83,6 @@ class Control {
   std::vector<Inbound> queue_;
   bool drain_posted_ = false;
 
-  std::atomic<bool> nats_connected_{false};
-  bool was_disconnected_ = false;
   std::chrono::system_clock::time_point last_update_{};
 
   // Metrics.
