@@ -74,6 +74,7 @@ ProxyHeader parse_v2(std::string_view data) {
 }  // namespace
 
 ProxyHeader parse_proxy_header(std::string_view data) {
+  if (data.empty()) return ProxyHeader{};
   size_t n = std::min(data.size(), sizeof kV2Signature);
   if (std::memcmp(data.data(), kV2Signature, n) == 0) return n < sizeof kV2Signature ? ProxyHeader{} : parse_v2(data);
   n = std::min<size_t>(data.size(), 6);
