@@ -98,12 +98,11 @@ asio::awaitable<Session::HeadStatus> Session::read_head() {
   body_started_ = false;
   bool timing_head = false;
   idle_ = cbuf_.size() == 0;
-  worker_.session_idle(this, idle_);
   watch_.set(route::Clock::now() + cfg_.frontend_idle_timeout, Watchdog::Target::client);
   size_t scanned = 0;
   for (;;) {
     if (cbuf_.size() > 0) {
-      if (idle_) worker_.session_idle(this, idle_ = false);
+      idle_ = false;
       // The parser sees the head only once it is complete: it consumes a
       // partial head piecemeal, and the views it hands out must stay valid
       // (no buffer growth between the first and the last field).
@@ -128,7 +127,7 @@ asio::awaitable<Session::HeadStatus> Session::read_head() {
     }
     auto [ec, n] = co_await client_.async_read_some(cbuf_.prepare(16 * 1024), use_tuple);
     if (ec) {
-      if (idle_) worker_.session_idle(this, idle_ = false);
+      idle_ = false;
       co_return HeadStatus::closed;  // EOF, reset, idle or header timeout: just close
     }
     cbuf_.commit(n);

@@ -35,6 +35,7 @@ class Session {
   ~Session();
   boost::asio::awaitable<void> run();
   void close_if_idle();
+  void check_deadline(route::TimePoint now) { watch_.check(now); }
 
  private:
   enum class HeadStatus { ok, closed, too_large, bad };

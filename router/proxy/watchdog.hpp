@@ -1,15 +1,15 @@
 #pragma once
-// Watchdog: one timer per connection that enforces whichever deadline the
-// session set last (idle, header read, backend response, write progress).
-// Moving a deadline later is a plain store; only moving it earlier re-arms
-// the timer. When it fires past the deadline it closes the target (the
-// client socket, or the upstream stream), so the pending operation fails and
-// the session sees expired() == true. Asio 1.81 has no cancel_after.
+// Watchdog: the deadline a connection must make progress by (idle, header
+// read, backend response, write progress) and which side to close when it
+// passes. Setting a deadline is a plain store; there is no timer per
+// connection: the worker's tick (every kTick) calls check() on each of its
+// sessions, which closes the stalled side so its pending operation fails and
+// the session sees expired() == true. Timeouts therefore fire up to one tick
+// late, which is fine for deadlines measured in seconds.
 //
 // Threading: the owning worker only.
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <memory>
+#include <chrono>
 
 #include "router/route/endpoint.hpp"
 #include "router/upstream/byte_stream.hpp"
@@ -19,32 +19,29 @@ namespace sy::proxy {
 class Watchdog {
  public:
   enum class Target { client, upstream };
+  static constexpr std::chrono::milliseconds kTick{100};
 
-  Watchdog(boost::asio::ip::tcp::socket& client);
-  ~Watchdog();
+  explicit Watchdog(boost::asio::ip::tcp::socket& client) : client_(client) {}
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
 
-  void set(route::TimePoint deadline, Target target);
-  void clear();  // no deadline
-  void set_upstream(upstream::ByteStream* stream) { state_->upstream = stream; }
-  bool expired() const { return state_->expired; }
-  void reset_expired() { state_->expired = false; }
+  void set(route::TimePoint deadline, Target target) {
+    deadline_ = deadline;
+    target_ = target;
+  }
+  void clear() { deadline_ = route::TimePoint::max(); }
+  void set_upstream(upstream::ByteStream* stream) { upstream_ = stream; }
+  bool expired() const { return expired_; }
+
+  // Worker tick: closes the target once the deadline has passed.
+  void check(route::TimePoint now);
 
  private:
-  struct State {
-    explicit State(boost::asio::ip::tcp::socket& c) : timer(c.get_executor()), client(&c) {}
-    boost::asio::steady_timer timer;
-    boost::asio::ip::tcp::socket* client;
-    upstream::ByteStream* upstream = nullptr;
-    route::TimePoint deadline = route::TimePoint::max();
-    route::TimePoint armed = route::TimePoint::max();
-    Target target = Target::client;
-    bool expired = false;
-    bool stopped = false;
-  };
-  static void arm(const std::shared_ptr<State>& state);
-  std::shared_ptr<State> state_;
+  boost::asio::ip::tcp::socket& client_;
+  upstream::ByteStream* upstream_ = nullptr;
+  route::TimePoint deadline_ = route::TimePoint::max();
+  Target target_ = Target::client;
+  bool expired_ = false;
 };
 
 }  // namespace sy::proxy

@@ -20,7 +20,7 @@ Worker::Worker(int index, ProxyContext& context, const route::SnapshotHolder& ro
       cache_(routes),
       connector_(connectors(io_)),
       acceptor_(io_),
-      sweep_timer_(io_) {}
+      tick_timer_(io_) {}
 
 Worker::~Worker() {
   stop();
@@ -37,7 +37,7 @@ void Worker::bind(const tcp::endpoint& endpoint) {
 }
 
 void Worker::start() {
-  schedule_sweep();  // also keeps io_.run() busy until stop()
+  schedule_tick();  // also keeps io_.run() busy until stop()
   thread_ = std::thread([this] { io_.run(); });
 }
 
@@ -66,13 +66,27 @@ asio::awaitable<void> Worker::accept_loop() {
   }
 }
 
-void Worker::schedule_sweep() {
-  sweep_timer_.expires_after(std::chrono::seconds(5));
-  sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
+void Worker::schedule_tick() {
+  tick_timer_.expires_after(Watchdog::kTick);
+  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    connector_->sweep(route::Clock::now());
-    schedule_sweep();
+    tick();
+    schedule_tick();
   });
+}
+
+// One timer for all connections: enforce deadlines, close idle connections
+// while draining, and now and then drop expired pooled upstream connections.
+void Worker::tick() {
+  auto now = route::Clock::now();
+  for (Session* s : sessions_) {
+    s->check_deadline(now);
+    if (closing_idle_) s->close_if_idle();
+  }
+  if (now >= next_sweep_) {
+    connector_->sweep(now);
+    next_sweep_ = now + std::chrono::seconds(5);
+  }
 }
 
 void Worker::stop_accepting() {
@@ -85,8 +99,8 @@ void Worker::stop_accepting() {
 
 void Worker::close_idle() {
   asio::post(io_, [this] {
-    auto idle = idle_sessions_;  // closing may re-enter session_idle
-    for (Session* s : idle) s->close_if_idle();
+    closing_idle_ = true;
+    for (Session* s : sessions_) s->close_if_idle();
   });
 }
 
@@ -96,24 +110,16 @@ void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Worker::session_started(Session*) {
+void Worker::session_started(Session* s) {
+  sessions_.insert(s);
   open_connections_.fetch_add(1, std::memory_order_relaxed);
   context_.metrics.active_connections->inc();
 }
 
 void Worker::session_finished(Session* s) {
-  idle_sessions_.erase(s);
+  sessions_.erase(s);
   open_connections_.fetch_sub(1, std::memory_order_relaxed);
   context_.metrics.active_connections->dec();
-}
-
-void Worker::session_idle(Session* s, bool idle) {
-  if (idle) {
-    idle_sessions_.insert(s);
-    if (context_.draining.load(std::memory_order_relaxed) && !accepting_) s->close_if_idle();
-  } else {
-    idle_sessions_.erase(s);
-  }
 }
 
 }  // namespace sy::proxy

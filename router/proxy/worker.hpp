@@ -51,11 +51,11 @@ class Worker {
   // Session bookkeeping (worker thread only).
   void session_started(Session* s);
   void session_finished(Session* s);
-  void session_idle(Session* s, bool idle);
 
  private:
   boost::asio::awaitable<void> accept_loop();
-  void schedule_sweep();
+  void schedule_tick();
+  void tick();
 
   int index_;
   ProxyContext& context_;
@@ -63,8 +63,10 @@ class Worker {
   route::SnapshotCache cache_;
   std::unique_ptr<upstream::Connector> connector_;
   boost::asio::ip::tcp::acceptor acceptor_;
-  boost::asio::steady_timer sweep_timer_;
-  std::unordered_set<Session*> idle_sessions_;
+  boost::asio::steady_timer tick_timer_;  // deadlines of every session, pool sweeps
+  route::TimePoint next_sweep_{};
+  std::unordered_set<Session*> sessions_;
+  bool closing_idle_ = false;  // draining: idle keep-alive connections are closed
   std::atomic<int> open_connections_{0};
   std::thread thread_;
   bool accepting_ = true;

@@ -8,6 +8,7 @@
 namespace sy::upstream {
 namespace {
 using tcp = asio::ip::tcp;
+constexpr std::chrono::milliseconds kProbeAfter{200};
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 }  // namespace
 
@@ -22,7 +23,11 @@ asio::awaitable<OpenResult> TcpConnector::open(const route::Endpoint& endpoint, 
     while (!stack.empty()) {
       Idle idle = std::move(stack.back());
       stack.pop_back();
-      if (now - idle.since < options_.idle_timeout && idle.stream->idle_usable()) {
+      // A connection used moments ago is not probed (one syscall saved per
+      // request); after a pause the backend may have closed it (Node's
+      // default keep-alive timeout is 5 s), so peek first.
+      bool fresh = now - idle.since < kProbeAfter;
+      if (now - idle.since < options_.idle_timeout && (fresh || idle.stream->idle_usable())) {
         OpenResult r;
         r.stream = std::move(idle.stream);
         r.reused = true;
