@@ -9,15 +9,25 @@ namespace {
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // Headers that survive even when a client lists them in `Connection`
-// (gorouter's never-strip list).
-// Content-Length and Transfer-Encoding are protected too: the body is relayed
-// raw, so dropping its framing would let a client smuggle a second request.
-bool protected_header(std::string_view name) {
-  static constexpr std::array<std::string_view, 10> kNames = {
-      "x-forwarded-for", "x-forwarded-proto", "b3",          "x-b3", "x-b3-spanid", "x-b3-traceid",
-      "x-request-start", "x-forwarded-client-cert", "content-length", "transfer-encoding"};
-  return std::any_of(kNames.begin(), kNames.end(), [&](std::string_view n) { return iequals(n, name); });
+// (gorouter's never-strip list). Content-Length and Transfer-Encoding are
+// protected too: the body is relayed raw, so dropping its framing would let
+// a client smuggle a second request.
+bool protected_kind(FieldKind k) {
+  switch (k) {
+    case FieldKind::x_forwarded_for: case FieldKind::x_forwarded_proto: case FieldKind::b3: case FieldKind::x_b3:
+    case FieldKind::x_b3_spanid: case FieldKind::x_b3_traceid: case FieldKind::x_request_start:
+    case FieldKind::x_forwarded_client_cert: case FieldKind::content_length: case FieldKind::transfer_encoding:
+      return true;
+    default:
+      return false;
+  }
 }
+
+bool hop_by_hop_kind(FieldKind k) { return k >= FieldKind::connection && k <= FieldKind::te; }
+
+// Request headers the router always replaces with its own value.
+// (Expect: the router answers 100-continue itself; see Session::attempt.)
+bool router_owned_kind(FieldKind k) { return k >= FieldKind::expect && k <= FieldKind::x_cf_proxy_signature; }
 
 // Is `name` one of the comma-separated tokens of the Connection header(s)?
 bool listed_in_connection(const std::vector<Field>& fields, std::string_view name) {
@@ -38,15 +48,8 @@ bool listed_in_connection(const std::vector<Field>& fields, std::string_view nam
 }
 
 bool filtered(const RequestRewrite& rw, std::string_view name) {
-  if (!rw.filter) return false;
+  if (!rw.filter || rw.filter->empty()) return false;
   return std::any_of(rw.filter->begin(), rw.filter->end(), [&](const std::string& f) { return iequals(f, name); });
-}
-
-// Request headers the router always replaces with its own value.
-// (Expect: the router answers 100-continue itself; see Session::attempt.)
-bool router_owned(std::string_view n) {
-  return iequals(n, "expect") || iequals(n, "x-vcap-request-id") || iequals(n, "x-cf-applicationid") || iequals(n, "x-cf-instanceindex") ||
-         iequals(n, "x-cf-instanceid") || iequals(n, "x-cf-proxy-signature") || iequals(n, "x-forwarded-for");
 }
 
 void add(std::string* out, std::string_view name, std::string_view value) {
@@ -88,6 +91,58 @@ bool iequals(std::string_view a, std::string_view b) {
   for (size_t i = 0; i < a.size(); ++i)
     if (lower(a[i]) != lower(b[i])) return false;
   return true;
+}
+
+FieldKind classify_field(std::string_view n) {
+  struct Entry {
+    std::string_view name;
+    FieldKind kind;
+  };
+  static constexpr Entry kTable[] = {
+      {"connection", FieldKind::connection},
+      {"keep-alive", FieldKind::keep_alive},
+      {"proxy-connection", FieldKind::proxy_connection},
+      {"proxy-authenticate", FieldKind::proxy_authenticate},
+      {"proxy-authorization", FieldKind::proxy_authorization},
+      {"upgrade", FieldKind::upgrade},
+      {"te", FieldKind::te},
+      {"expect", FieldKind::expect},
+      {"x-forwarded-for", FieldKind::x_forwarded_for},
+      {"x-forwarded-proto", FieldKind::x_forwarded_proto},
+      {"x-request-start", FieldKind::x_request_start},
+      {"x-vcap-request-id", FieldKind::x_vcap_request_id},
+      {"x-cf-applicationid", FieldKind::x_cf_applicationid},
+      {"x-cf-instanceindex", FieldKind::x_cf_instanceindex},
+      {"x-cf-instanceid", FieldKind::x_cf_instanceid},
+      {"x-cf-proxy-signature", FieldKind::x_cf_proxy_signature},
+      {"content-length", FieldKind::content_length},
+      {"transfer-encoding", FieldKind::transfer_encoding},
+      {"b3", FieldKind::b3},
+      {"x-b3", FieldKind::x_b3},
+      {"x-b3-spanid", FieldKind::x_b3_spanid},
+      {"x-b3-traceid", FieldKind::x_b3_traceid},
+      {"x-forwarded-client-cert", FieldKind::x_forwarded_client_cert},
+      {"host", FieldKind::host},
+  };
+  if (n.empty()) return FieldKind::other;
+  const char first = lower(n[0]);
+  for (const Entry& e : kTable)  // the length and first-letter checks reject almost all at once
+    if (e.name.size() == n.size() && e.name[0] == first && iequals(e.name, n)) return e.kind;
+  return FieldKind::other;
+}
+
+bool names_headers(std::string_view v) {
+  while (!v.empty()) {
+    size_t comma = v.find(',');
+    std::string_view token = v.substr(0, comma);
+    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+    if (!token.empty() && !iequals(token, "close") && !iequals(token, "keep-alive") && !iequals(token, "upgrade"))
+      return true;
+    if (comma == std::string_view::npos) break;
+    v.remove_prefix(comma + 1);
+  }
+  return false;
 }
 
 bool is_hop_by_hop(std::string_view n) {
@@ -140,7 +195,7 @@ void write_upstream_request(const RequestHead& head, const RequestRewrite& rw, s
   std::string xff_joined;
   bool has_proto = false, has_start = false;
   for (const Field& f : head.fields) {
-    if (iequals(f.name, "x-forwarded-for")) {
+    if (f.kind == FieldKind::x_forwarded_for) {
       if (prior_xff.empty() && xff_joined.empty()) {
         prior_xff = f.value;
       } else {
@@ -149,17 +204,17 @@ void write_upstream_request(const RequestHead& head, const RequestRewrite& rw, s
       }
       continue;
     }
-    if (router_owned(f.name) || is_hop_by_hop(f.name) || filtered(rw, f.name)) {
+    if (router_owned_kind(f.kind) || hop_by_hop_kind(f.kind) || filtered(rw, f.name)) {
       // TE: trailers is end-to-end in practice (gRPC needs it).
-      if (iequals(f.name, "te") && iequals(f.value, "trailers")) add(out, f.name, f.value);
+      if (f.kind == FieldKind::te && iequals(f.value, "trailers")) add(out, f.name, f.value);
       continue;
     }
-    if (!protected_header(f.name) && listed_in_connection(head.fields, f.name)) continue;
-    if (iequals(f.name, "x-forwarded-proto")) {
+    if (head.connection_tokens && !protected_kind(f.kind) && listed_in_connection(head.fields, f.name)) continue;
+    if (f.kind == FieldKind::x_forwarded_proto) {
       if (rw.force_forwarded_proto) continue;
       has_proto = true;
     }
-    if (iequals(f.name, "x-request-start")) has_start = true;
+    if (f.kind == FieldKind::x_request_start) has_start = true;
     add(out, f.name, f.value);
   }
   if (!xff_joined.empty()) prior_xff = xff_joined;
@@ -192,12 +247,13 @@ void write_client_response(const ResponseHead& head, const ResponseRewrite& rw, 
   out->append("\r\n");
   bool has_request_id = false;
   for (const Field& f : head.fields) {
-    if (rw.keep_upgrade && (iequals(f.name, "connection") || iequals(f.name, "upgrade"))) {
+    if (rw.keep_upgrade && (f.kind == FieldKind::connection || f.kind == FieldKind::upgrade)) {
       add(out, f.name, f.value);
       continue;
     }
-    if (is_hop_by_hop(f.name) || (!protected_header(f.name) && listed_in_connection(head.fields, f.name))) continue;
-    if (iequals(f.name, "x-vcap-request-id")) has_request_id = true;
+    if (hop_by_hop_kind(f.kind)) continue;
+    if (head.connection_tokens && !protected_kind(f.kind) && listed_in_connection(head.fields, f.name)) continue;
+    if (f.kind == FieldKind::x_vcap_request_id) has_request_id = true;
     add(out, f.name, f.value);
   }
   if (!has_request_id && !rw.request_id.empty()) add(out, "X-Vcap-Request-Id", rw.request_id);

@@ -11,9 +11,27 @@
 
 namespace sy::proxy {
 
+// The header names the router treats specially, classified once per field
+// when the head is parsed (everything else is `other`).
+enum class FieldKind : uint8_t {
+  other,
+  // hop-by-hop
+  connection, keep_alive, proxy_connection, proxy_authenticate, proxy_authorization, upgrade, te,
+  // always replaced (or dropped) by the router: expect .. x_cf_proxy_signature
+  expect, x_forwarded_for, x_vcap_request_id, x_cf_applicationid, x_cf_instanceindex, x_cf_instanceid,
+  x_cf_proxy_signature,
+  // set by the router only when absent
+  x_forwarded_proto, x_request_start,
+  // never stripped even when listed in Connection
+  content_length, transfer_encoding, b3, x_b3, x_b3_spanid, x_b3_traceid, x_forwarded_client_cert,
+  host,
+};
+FieldKind classify_field(std::string_view name);
+
 struct Field {
   std::string_view name;
   std::string_view value;
+  FieldKind kind = FieldKind::other;
 };
 
 struct RequestHead {
@@ -28,6 +46,7 @@ struct RequestHead {
   std::optional<uint64_t> content_length;
   std::string_view host;
   bool has_host = false;
+  bool connection_tokens = false;  // Connection names headers beyond close/keep-alive/upgrade
 
   void clear();
   bool has_body() const { return chunked || (content_length && *content_length > 0); }
@@ -43,6 +62,7 @@ struct ResponseHead {
   std::vector<Field> fields;
   bool keep_alive = true;
   bool chunked = false;
+  bool connection_tokens = false;
   std::optional<uint64_t> content_length;
   void clear();
   std::string_view find(std::string_view name) const;
@@ -80,6 +100,9 @@ void write_client_response(const ResponseHead& head, const ResponseRewrite& rw, 
 bool plausible_request_start(std::string_view data);
 
 bool iequals(std::string_view a, std::string_view b);
+// True when a Connection header value names headers to drop (anything but
+// close, keep-alive, upgrade).
+bool names_headers(std::string_view connection_value);
 // True for hop-by-hop headers that a proxy must not forward.
 bool is_hop_by_hop(std::string_view name);
 

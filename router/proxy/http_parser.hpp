@@ -28,12 +28,15 @@ class RequestParser final : public http::basic_parser<true> {
     head_.version = version;
   }
   void on_response_impl(int, boost::beast::string_view, int, error_code&) override {}
-  void on_field_impl(http::field name, boost::beast::string_view name_string, boost::beast::string_view value,
+  void on_field_impl(http::field, boost::beast::string_view name, boost::beast::string_view value,
                      error_code&) override {
-    head_.fields.push_back(Field{name_string, value});
-    if (name == http::field::host && !head_.has_host) {
+    FieldKind kind = classify_field(name);
+    head_.fields.push_back(Field{name, value, kind});
+    if (kind == FieldKind::host && !head_.has_host) {
       head_.host = value;
       head_.has_host = true;
+    } else if (kind == FieldKind::connection && names_headers(value)) {
+      head_.connection_tokens = true;
     }
   }
   void on_header_impl(error_code&) override {
@@ -71,7 +74,9 @@ class ResponseParser final : public http::basic_parser<false> {
   }
   void on_field_impl(http::field, boost::beast::string_view name, boost::beast::string_view value,
                      error_code&) override {
-    head_.fields.push_back(Field{name, value});
+    FieldKind kind = classify_field(name);
+    head_.fields.push_back(Field{name, value, kind});
+    if (kind == FieldKind::connection && names_headers(value)) head_.connection_tokens = true;
   }
   void on_header_impl(error_code&) override {
     head_.keep_alive = keep_alive();

@@ -59,7 +59,9 @@ class Worker {
 
   int index_;
   ProxyContext& context_;
-  boost::asio::io_context io_{1};
+  // Every socket of a worker is created, used and closed on its thread, so
+  // the reactor's per-descriptor locks are not needed (posts stay locked).
+  boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   route::SnapshotCache cache_;
   std::unique_ptr<upstream::Connector> connector_;
   boost::asio::ip::tcp::acceptor acceptor_;
