@@ -1,0 +1,130 @@
+#include "registrar/bus.hpp"
+
+#include <nats/nats.h>
+
+#include <stdexcept>
+
+#include "router/base/log.hpp"
+
+namespace sy::registrar {
+namespace {
+
+constexpr std::chrono::milliseconds kCloseWait{2000};
+
+void check(natsStatus s, const char* what) {
+  if (s != NATS_OK) throw std::runtime_error(std::string(what) + ": " + natsStatus_GetText(s));
+}
+
+}  // namespace
+
+Bus::Bus(const BusOptions& options, BusEvents events) : events_(std::move(events)) {
+  if (options.urls.empty()) throw std::runtime_error("nats: no servers");
+  std::vector<const char*> urls;
+  for (const auto& u : options.urls) urls.push_back(u.c_str());
+  check(natsOptions_Create(&options_), "nats options");
+  check(natsOptions_SetServers(options_, urls.data(), static_cast<int>(urls.size())), "nats servers");
+  check(natsOptions_SetName(options_, options.name.c_str()), "nats name");
+  check(natsOptions_SetMaxReconnect(options_, -1), "nats max reconnect");
+  check(natsOptions_SetReconnectWait(options_, options.reconnect_wait.count()), "nats reconnect wait");
+  check(natsOptions_SetPingInterval(options_, options.ping_interval.count()), "nats ping interval");
+  check(natsOptions_SetReconnectedCB(options_, &Bus::on_connected, this), "nats reconnected cb");
+  check(natsOptions_SetDisconnectedCB(options_, &Bus::on_disconnected, this), "nats disconnected cb");
+  check(natsOptions_SetClosedCB(options_, &Bus::on_closed, this), "nats closed cb");
+  check(natsOptions_SetRetryOnFailedConnect(options_, true, &Bus::on_connected, this), "nats retry");
+  natsStatus s = natsConnection_Connect(&conn_, options_);
+  if (s == NATS_NOT_YET_CONNECTED) {
+    log::warn("nats-connection-pending", log::Fields()("servers", static_cast<long long>(urls.size())));
+  } else {
+    if (s != NATS_OK) natsOptions_Destroy(options_);
+    check(s, "nats connect");
+    connected_at_start_ = true;
+  }
+}
+
+Bus::~Bus() {
+  for (auto& s : subs_) {
+    if (natsSubscription_Unsubscribe(s->sub) == NATS_OK) {
+      std::unique_lock lock(s->mutex);
+      s->done_cv.wait_for(lock, kCloseWait, [&s] { return s->done; });
+    }
+  }
+  if (conn_ != nullptr) {
+    natsConnection_Close(conn_);
+    {
+      std::unique_lock lock(closed_mutex_);
+      closed_cv_.wait_for(lock, kCloseWait, [this] { return closed_; });
+    }
+    natsConnection_Destroy(conn_);
+  }
+  for (auto& s : subs_) natsSubscription_Destroy(s->sub);
+  natsOptions_Destroy(options_);
+}
+
+void Bus::subscribe(const std::string& subject, BusHandler handler) {
+  auto sub = std::make_unique<Subscription>();
+  sub->handler = std::move(handler);
+  check(natsConnection_Subscribe(&sub->sub, conn_, subject.c_str(), &Bus::on_message, sub.get()), "nats subscribe");
+  check(natsSubscription_SetOnCompleteCB(sub->sub, &Bus::on_complete, sub.get()), "nats on-complete cb");
+  subs_.push_back(std::move(sub));
+}
+
+void Bus::start() {
+  // With retry-on-failed-connect, nats.c calls the connected callback only
+  // when the first attempt failed; a first-time success is reported here.
+  if (connected_at_start_) on_connected(conn_, this);
+}
+
+bool Bus::publish(const std::string& subject, std::string_view payload) {
+  return natsConnection_Publish(conn_, subject.c_str(), payload.data(), static_cast<int>(payload.size())) == NATS_OK;
+}
+
+bool Bus::publish_request(const std::string& subject, const std::string& reply, std::string_view payload) {
+  return natsConnection_PublishRequest(conn_, subject.c_str(), reply.c_str(), payload.data(),
+                                       static_cast<int>(payload.size())) == NATS_OK;
+}
+
+bool Bus::flush(std::chrono::milliseconds timeout) {
+  return natsConnection_FlushTimeout(conn_, timeout.count()) == NATS_OK;
+}
+
+bool Bus::connected() const { return natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED; }
+
+void Bus::on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  auto* sub = static_cast<Subscription*>(closure);
+  const char* reply = natsMsg_GetReply(msg);
+  const char* data = natsMsg_GetData(msg);
+  sub->handler(natsMsg_GetSubject(msg),
+               data ? std::string_view(data, static_cast<size_t>(natsMsg_GetDataLength(msg))) : std::string_view(),
+               reply ? std::string_view(reply) : std::string_view());
+  natsMsg_Destroy(msg);
+}
+
+void Bus::on_complete(void* closure) {
+  auto* sub = static_cast<Subscription*>(closure);
+  {
+    std::lock_guard lock(sub->mutex);
+    sub->done = true;
+  }
+  sub->done_cv.notify_all();
+}
+
+void Bus::on_connected(natsConnection*, void* closure) {
+  auto* self = static_cast<Bus*>(closure);
+  if (self->events_.connected) self->events_.connected();
+}
+
+void Bus::on_disconnected(natsConnection*, void* closure) {
+  auto* self = static_cast<Bus*>(closure);
+  if (self->events_.disconnected) self->events_.disconnected();
+}
+
+void Bus::on_closed(natsConnection*, void* closure) {
+  auto* self = static_cast<Bus*>(closure);
+  {
+    std::lock_guard lock(self->closed_mutex_);
+    self->closed_ = true;
+  }
+  self->closed_cv_.notify_all();
+}
+
+}  // namespace sy::registrar

@@ -1,0 +1,88 @@
+#pragma once
+// Bus: the registrar's RAII nats.c connection. Like router/mbus/NatsClient
+// (connects in the background, reconnects forever, `connected` on the first
+// connect and every reconnect), plus what a registrar needs and NatsClient
+// does not offer: publishing with a reply subject (router.greet) and a
+// bounded flush (unregister-all on shutdown, the one-shot CLI).
+//
+// Threads: callbacks run on nats.c's threads and must only hand work off
+// (post to the control thread). publish/flush may be called from any thread.
+// The destructor unsubscribes and closes, then waits (bounded) for nats.c to
+// report the subscriptions complete and the connection closed, so no callback
+// can run after it returns. Errors: the constructor throws
+// std::runtime_error when the options are unusable (start-up only); publish
+// and flush return false.
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct __natsConnection;
+struct __natsOptions;
+struct __natsSubscription;
+struct __natsMsg;
+
+namespace sy::registrar {
+
+struct BusEvents {
+  std::function<void()> connected;  // first connect and every reconnect
+  std::function<void()> disconnected;
+};
+
+// subject, payload, reply subject ("" if none).
+using BusHandler = std::function<void(std::string_view, std::string_view, std::string_view)>;
+
+struct BusOptions {
+  std::vector<std::string> urls;  // nats://[user:pass@]host:port
+  std::chrono::milliseconds reconnect_wait{500};
+  std::chrono::milliseconds ping_interval{20000};
+  std::string name = "switchyard-registrar";
+};
+
+class Bus {
+ public:
+  Bus(const BusOptions& options, BusEvents events);
+  ~Bus();
+  Bus(const Bus&) = delete;
+  Bus& operator=(const Bus&) = delete;
+
+  // Before start(); nats.c re-subscribes after reconnects.
+  void subscribe(const std::string& subject, BusHandler handler);
+  // Reports a connection that was already up when constructed.
+  void start();
+  // Buffered by nats.c while (re)connecting.
+  bool publish(const std::string& subject, std::string_view payload);
+  bool publish_request(const std::string& subject, const std::string& reply, std::string_view payload);
+  // Waits until the server has processed everything published so far.
+  bool flush(std::chrono::milliseconds timeout);
+  bool connected() const;
+
+ private:
+  struct Subscription {
+    BusHandler handler;
+    __natsSubscription* sub = nullptr;
+    std::mutex mutex;
+    std::condition_variable done_cv;
+    bool done = false;
+  };
+  static void on_message(__natsConnection*, __natsSubscription*, __natsMsg* msg, void* closure);
+  static void on_complete(void* closure);
+  static void on_connected(__natsConnection*, void* closure);
+  static void on_disconnected(__natsConnection*, void* closure);
+  static void on_closed(__natsConnection*, void* closure);
+
+  BusEvents events_;
+  __natsOptions* options_ = nullptr;
+  __natsConnection* conn_ = nullptr;
+  bool connected_at_start_ = false;
+  std::vector<std::unique_ptr<Subscription>> subs_;
+  std::mutex closed_mutex_;
+  std::condition_variable closed_cv_;
+  bool closed_ = false;
+};
+
+}  // namespace sy::registrar
