@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "config/config.hpp"
-#include "registrar/bus.hpp"
+#include "router/mbus/nats_client.hpp"
 #include "router/base/log.hpp"
 #include "router/route/route_message.hpp"
 
@@ -96,18 +96,18 @@ int run_once(const OnceRequest& request) {
   std::mutex mutex;
   std::condition_variable cv;
   bool up = false;
-  BusEvents events;
+  mbus::ConnectionEvents events;
   events.connected = [&] {
     std::lock_guard lock(mutex);
     up = true;
     cv.notify_all();
   };
-  BusOptions options;
+  mbus::NatsOptions options;
   options.urls = request.nats_urls;
   options.reconnect_wait = std::chrono::milliseconds(100);
   options.name = "switchyard-registrar-once";
   try {
-    Bus bus(options, std::move(events));
+    mbus::NatsClient bus(options, std::move(events));
     bus.start();
     {
       std::unique_lock lock(mutex);

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "registrar/bus.hpp"
+#include "router/mbus/nats_client.hpp"
 #include "registrar/config.hpp"
 #include "registrar/route_state.hpp"
 #include "router/base/log.hpp"
@@ -68,7 +68,7 @@ class Registrar {
   bool ever_connected_ = false;
   log::RateLimit publish_failed_log_{std::chrono::seconds(10)};
   log::RateLimit bad_start_log_{std::chrono::seconds(10)};
-  std::unique_ptr<Bus> bus_;  // last: destroyed first, so no callback outlives the rest
+  std::unique_ptr<mbus::NatsClient> bus_;  // last: destroyed first, so no callback outlives the rest
 };
 
 }  // namespace sy::registrar

@@ -68,7 +68,7 @@ void Control::start(std::function<void()> ready) {
   mbus::ConnectionEvents events;
   events.connected = [this] { asio::post(io_, [this] { on_connected(); }); };
   events.disconnected = [this] { asio::post(io_, [this] { on_disconnected(); }); };
-  nats_ = std::make_unique<mbus::NatsClient>(config_.nats, std::move(events), "switchyard-" + id_);
+  nats_ = std::make_unique<mbus::NatsClient>(mbus::nats_options(config_.nats, "switchyard-" + id_), std::move(events));
   nats_->subscribe("router.*", [this](std::string_view s, std::string_view d, std::string_view r) {
     on_message(s, d, r);
   });

@@ -1,5 +1,7 @@
 #include "router/mbus/nats_client.hpp"
 
+#include <nats/nats.h>
+
 #include <stdexcept>
 
 #include "router/base/log.hpp"
@@ -7,10 +9,96 @@
 namespace sy::mbus {
 namespace {
 
+constexpr std::chrono::milliseconds kCloseWait{2000};
+
 void check(natsStatus s, const char* what) {
   if (s != NATS_OK) throw std::runtime_error(std::string(what) + ": " + natsStatus_GetText(s));
 }
 
+}  // namespace
+
+NatsClient::NatsClient(const NatsOptions& options, ConnectionEvents events) : events_(std::move(events)) {
+  if (options.urls.empty()) throw std::runtime_error("nats: no servers");
+  std::vector<const char*> urls;
+  for (const auto& u : options.urls) urls.push_back(u.c_str());
+  check(natsOptions_Create(&options_), "nats options");
+  check(natsOptions_SetServers(options_, urls.data(), static_cast<int>(urls.size())), "nats servers");
+  check(natsOptions_SetName(options_, options.name.c_str()), "nats name");
+  check(natsOptions_SetMaxReconnect(options_, -1), "nats max reconnect");
+  check(natsOptions_SetReconnectWait(options_, options.reconnect_wait.count()), "nats reconnect wait");
+  check(natsOptions_SetPingInterval(options_, options.ping_interval.count()), "nats ping interval");
+  check(natsOptions_SetReconnectedCB(options_, &NatsClient::on_connected, this), "nats reconnected cb");
+  check(natsOptions_SetDisconnectedCB(options_, &NatsClient::on_disconnected, this), "nats disconnected cb");
+  check(natsOptions_SetClosedCB(options_, &NatsClient::on_closed, this), "nats closed cb");
+  check(natsOptions_SetRetryOnFailedConnect(options_, true, &NatsClient::on_connected, this), "nats retry");
+  natsStatus s = natsConnection_Connect(&conn_, options_);
+  if (s == NATS_NOT_YET_CONNECTED) {
+    log::warn("nats-connection-pending", log::Fields()("servers", static_cast<long long>(urls.size())));
+  } else {
+    if (s != NATS_OK) natsOptions_Destroy(options_);
+    check(s, "nats connect");
+    connected_at_start_ = true;
+  }
+}
+
+NatsClient::~NatsClient() {
+  closing_ = true;
+  for (auto& s : subs_) {
+    if (natsSubscription_Unsubscribe(s->sub) == NATS_OK) {
+      std::unique_lock lock(s->mutex);
+      s->done_cv.wait_for(lock, kCloseWait, [&s] { return s->done; });
+    }
+  }
+  if (conn_ != nullptr) {
+    natsConnection_Close(conn_);
+    {
+      std::unique_lock lock(closed_mutex_);
+      closed_cv_.wait_for(lock, kCloseWait, [this] { return closed_; });
+    }
+    natsConnection_Destroy(conn_);
+  }
+  for (auto& s : subs_) natsSubscription_Destroy(s->sub);
+  natsOptions_Destroy(options_);
+}
+
+void NatsClient::subscribe(const std::string& subject, MessageHandler handler) {
+  auto sub = std::make_unique<Subscription>();
+  sub->handler = std::move(handler);
+  check(natsConnection_Subscribe(&sub->sub, conn_, subject.c_str(), &NatsClient::on_message, sub.get()), "nats subscribe");
+  check(natsSubscription_SetOnCompleteCB(sub->sub, &NatsClient::on_complete, sub.get()), "nats on-complete cb");
+  // gorouter's pending limits: a burst of heartbeats is buffered, not dropped.
+  check(natsSubscription_SetPendingLimits(sub->sub, 131072, 128 * 1024 * 1024), "nats pending limits");
+  subs_.push_back(std::move(sub));
+}
+
+void NatsClient::start() {
+  // With retry-on-failed-connect, nats.c calls the connected callback only
+  // when the first attempt failed; a first-time success is reported here.
+  if (connected_at_start_) on_connected(conn_, this);
+}
+
+bool NatsClient::publish(const std::string& subject, std::string_view payload) {
+  return natsConnection_Publish(conn_, subject.c_str(), payload.data(), static_cast<int>(payload.size())) == NATS_OK;
+}
+
+bool NatsClient::publish_request(const std::string& subject, const std::string& reply, std::string_view payload) {
+  return natsConnection_PublishRequest(conn_, subject.c_str(), reply.c_str(), payload.data(),
+                                       static_cast<int>(payload.size())) == NATS_OK;
+}
+
+bool NatsClient::flush(std::chrono::milliseconds timeout) {
+  return natsConnection_FlushTimeout(conn_, timeout.count()) == NATS_OK;
+}
+
+bool NatsClient::connected() const { return natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED; }
+
+std::string NatsClient::connected_url() const {
+  char buf[256] = {};
+  if (natsConnection_GetConnectedUrl(conn_, buf, sizeof buf) != NATS_OK) return "";
+  return buf;
+}
+
+namespace {
 std::string url_escape(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {
@@ -24,7 +112,6 @@ std::string url_escape(const std::string& s) {
   }
   return out;
 }
-
 }  // namespace
 
 std::vector<std::string> nats_urls(const config::NatsConfig& config) {
@@ -39,84 +126,32 @@ std::vector<std::string> nats_urls(const config::NatsConfig& config) {
   return urls;
 }
 
-NatsClient::NatsClient(const config::NatsConfig& config, ConnectionEvents events, std::string name)
-    : events_(std::move(events)) {
-  std::vector<std::string> urls = nats_urls(config);
-  std::vector<const char*> ptrs;
-  for (auto& u : urls) ptrs.push_back(u.c_str());
-  check(natsOptions_Create(&options_), "nats options");
-  check(natsOptions_SetServers(options_, ptrs.data(), static_cast<int>(ptrs.size())), "nats servers");
-  check(natsOptions_SetName(options_, name.c_str()), "nats name");
-  check(natsOptions_SetMaxReconnect(options_, -1), "nats max reconnect");
-  check(natsOptions_SetReconnectWait(options_, config.reconnect_wait.count()), "nats reconnect wait");
-  check(natsOptions_SetPingInterval(options_, config.ping_interval.count()), "nats ping interval");
-  check(natsOptions_SetReconnectedCB(options_, &NatsClient::on_connected, this), "nats reconnected cb");
-  check(natsOptions_SetDisconnectedCB(options_, &NatsClient::on_disconnected, this), "nats disconnected cb");
-  check(natsOptions_SetClosedCB(options_, &NatsClient::on_closed, this), "nats closed cb");
-  check(natsOptions_SetRetryOnFailedConnect(options_, true, &NatsClient::on_connected, this), "nats retry");
-  natsStatus s = natsConnection_Connect(&conn_, options_);
-  if (s == NATS_NOT_YET_CONNECTED) {
-    log::warn("nats-connection-pending", log::Fields()("servers", static_cast<long long>(urls.size())));
-  } else {
-    check(s, "nats connect");
-    connected_at_start_ = true;
-  }
-}
-
-void NatsClient::start() {
-  // With retry-on-failed-connect, nats.c calls the connected callback only
-  // when the first attempt failed; a first-time success is reported here,
-  // after the subscriptions exist.
-  if (connected_at_start_) on_connected(conn_, this);
-}
-
-NatsClient::~NatsClient() {
-  closing_ = true;
-  if (conn_) {
-    natsConnection_Close(conn_);  // stops delivery; callbacks may still be queued
-    std::unique_lock lock(closed_mutex_);
-    closed_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return closed_; });
-  }
-  for (auto& s : subs_) natsSubscription_Destroy(s->sub);
-  if (conn_) natsConnection_Destroy(conn_);
-  natsOptions_Destroy(options_);
-}
-
-void NatsClient::on_closed(natsConnection*, void* closure) {
-  auto* self = static_cast<NatsClient*>(closure);
-  std::lock_guard lock(self->closed_mutex_);
-  self->closed_ = true;
-  self->closed_cv_.notify_all();
-}
-
-void NatsClient::subscribe(const std::string& subject, MessageHandler handler, int pending_msgs,
-                           int64_t pending_bytes) {
-  auto sub = std::make_unique<Subscription>(Subscription{this, std::move(handler)});
-  check(natsConnection_Subscribe(&sub->sub, conn_, subject.c_str(), &NatsClient::on_message, sub.get()),
-        "nats subscribe");
-  check(natsSubscription_SetPendingLimits(sub->sub, pending_msgs, static_cast<int>(std::min<int64_t>(pending_bytes, INT32_MAX))),
-        "nats pending limits");
-  subs_.push_back(std::move(sub));
-}
-
-bool NatsClient::publish(const std::string& subject, std::string_view payload) {
-  return natsConnection_Publish(conn_, subject.c_str(), payload.data(), static_cast<int>(payload.size())) == NATS_OK;
-}
-
-bool NatsClient::connected() const { return natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED; }
-
-std::string NatsClient::connected_url() const {
-  char buf[256] = {};
-  if (natsConnection_GetConnectedUrl(conn_, buf, sizeof buf) != NATS_OK) return "";
-  return buf;
+NatsOptions nats_options(const config::NatsConfig& config, std::string name) {
+  NatsOptions o;
+  o.urls = nats_urls(config);
+  o.reconnect_wait = config.reconnect_wait;
+  o.ping_interval = config.ping_interval;
+  o.name = std::move(name);
+  return o;
 }
 
 void NatsClient::on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
   auto* sub = static_cast<Subscription*>(closure);
   const char* reply = natsMsg_GetReply(msg);
-  sub->handler(natsMsg_GetSubject(msg), std::string_view(natsMsg_GetData(msg), natsMsg_GetDataLength(msg)),
+  const char* data = natsMsg_GetData(msg);
+  sub->handler(natsMsg_GetSubject(msg),
+               data ? std::string_view(data, static_cast<size_t>(natsMsg_GetDataLength(msg))) : std::string_view(),
                reply ? std::string_view(reply) : std::string_view());
   natsMsg_Destroy(msg);
+}
+
+void NatsClient::on_complete(void* closure) {
+  auto* sub = static_cast<Subscription*>(closure);
+  {
+    std::lock_guard lock(sub->mutex);
+    sub->done = true;
+  }
+  sub->done_cv.notify_all();
 }
 
 void NatsClient::on_connected(natsConnection*, void* closure) {
@@ -127,6 +162,15 @@ void NatsClient::on_connected(natsConnection*, void* closure) {
 void NatsClient::on_disconnected(natsConnection*, void* closure) {
   auto* self = static_cast<NatsClient*>(closure);
   if (!self->closing_ && self->events_.disconnected) self->events_.disconnected();
+}
+
+void NatsClient::on_closed(natsConnection*, void* closure) {
+  auto* self = static_cast<NatsClient*>(closure);
+  {
+    std::lock_guard lock(self->closed_mutex_);
+    self->closed_ = true;
+  }
+  self->closed_cv_.notify_all();
 }
 
 }  // namespace sy::mbus

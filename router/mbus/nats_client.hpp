@@ -1,76 +1,97 @@
 #pragma once
-// NatsClient: RAII over a nats.c connection. Connects in the background and
-// reconnects forever (the process starts even while NATS is down). Callbacks
-// run on nats.c's threads: they must only hand work off (post to the control
-// thread), never block.
-#include <nats/nats.h>
-
+// NatsClient: RAII over a nats.c connection, shared by the router and the
+// registrar. Connects in the background and reconnects forever (a process
+// starts even while NATS is down); `connected` fires on the first connect and
+// on every reconnect. Publishing with a reply subject (router.greet) and a
+// bounded flush (unregister-all on shutdown, the one-shot CLI) included.
+//
+// Threads: callbacks run on nats.c's threads and must only hand work off
+// (post to the control thread). publish/flush may be called from any thread.
+// The destructor unsubscribes and closes, then waits (bounded) for nats.c to
+// report the subscriptions complete and the connection closed, so no callback
+// can run after it returns. Errors: the constructor throws
+// std::runtime_error when the options are unusable (start-up only); publish
+// and flush return false.
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "config/config.hpp"
 
+struct __natsConnection;
+struct __natsOptions;
+struct __natsSubscription;
+struct __natsMsg;
+
 namespace sy::mbus {
 
 struct ConnectionEvents {
-  std::function<void()> connected;     // first connect and every reconnect
+  std::function<void()> connected;  // first connect and every reconnect
   std::function<void()> disconnected;
 };
 
-// Handler for a delivered message: subject, payload, reply subject ("" if none).
+// subject, payload, reply subject ("" if none).
 using MessageHandler = std::function<void(std::string_view, std::string_view, std::string_view)>;
+
+struct NatsOptions {
+  std::vector<std::string> urls;  // nats://[user:pass@]host:port
+  std::chrono::milliseconds reconnect_wait{500};
+  std::chrono::milliseconds ping_interval{20000};
+  std::string name = "switchyard";
+};
 
 class NatsClient {
  public:
-  // Throws std::runtime_error at start-up if the options are unusable.
-  NatsClient(const config::NatsConfig& config, ConnectionEvents events, std::string name);
+  NatsClient(const NatsOptions& options, ConnectionEvents events);
   ~NatsClient();
   NatsClient(const NatsClient&) = delete;
   NatsClient& operator=(const NatsClient&) = delete;
 
-  // Registers a subscription (before or after the connection is up; nats.c
-  // re-subscribes after reconnects). pending_msgs/bytes bound the buffer.
-  void subscribe(const std::string& subject, MessageHandler handler, int pending_msgs = 131072,
-                 int64_t pending_bytes = 131072LL * 1024);
-  // Call once after the initial subscribe() calls: reports the connection
-  // if it was already up (then `events.connected` fires).
+  // Before start(); nats.c re-subscribes after reconnects.
+  void subscribe(const std::string& subject, MessageHandler handler);
+  // Reports a connection that was already up when constructed.
   void start();
-  // Publishes (buffered by nats.c while reconnecting). Any thread.
+  // Buffered by nats.c while (re)connecting.
   bool publish(const std::string& subject, std::string_view payload);
+  bool publish_request(const std::string& subject, const std::string& reply, std::string_view payload);
+  // Waits until the server has processed everything published so far.
+  bool flush(std::chrono::milliseconds timeout);
   bool connected() const;
   std::string connected_url() const;
 
  private:
   struct Subscription {
-    NatsClient* owner;
     MessageHandler handler;
-    natsSubscription* sub = nullptr;
+    __natsSubscription* sub = nullptr;
+    std::mutex mutex;
+    std::condition_variable done_cv;
+    bool done = false;
   };
-  static void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
-  static void on_connected(natsConnection*, void* closure);
-  static void on_disconnected(natsConnection*, void* closure);
-  static void on_closed(natsConnection*, void* closure);
+  static void on_message(__natsConnection*, __natsSubscription*, __natsMsg* msg, void* closure);
+  static void on_complete(void* closure);
+  static void on_connected(__natsConnection*, void* closure);
+  static void on_disconnected(__natsConnection*, void* closure);
+  static void on_closed(__natsConnection*, void* closure);
 
   ConnectionEvents events_;
-  natsOptions* options_ = nullptr;
-  natsConnection* conn_ = nullptr;
+  __natsOptions* options_ = nullptr;
+  __natsConnection* conn_ = nullptr;
   bool connected_at_start_ = false;
-  // nats.c runs callbacks on its own thread, also while closing: the
-  // destructor waits for the closed callback before freeing this object.
-  std::atomic<bool> closing_{false};
+  std::vector<std::unique_ptr<Subscription>> subs_;
   std::mutex closed_mutex_;
   std::condition_variable closed_cv_;
   bool closed_ = false;
-  std::vector<std::unique_ptr<Subscription>> subs_;
+  std::atomic<bool> closing_{false};  // no connection events once the destructor runs
 };
 
 // Server URLs from the config: nats://[user:pass@]host:port. Pure.
 std::vector<std::string> nats_urls(const config::NatsConfig& config);
+NatsOptions nats_options(const config::NatsConfig& config, std::string name);
 
 }  // namespace sy::mbus
