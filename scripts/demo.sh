@@ -48,17 +48,21 @@ for _ in $(seq 100); do
 done
 curl -sf "http://127.0.0.1:$status_port/health" >/dev/null || { echo "switchyard did not become healthy:"; cat "$work/switchyard.log"; exit 1; }
 
-# Register the backend the way any gorouter component does: a
-# router.register message on NATS (raw NATS protocol, no client needed).
-register() {
-  local payload='{"host":"127.0.0.1","port":'"$backend_port"',"uris":["demo.switchyard.local"],"app":"demo-app","private_instance_index":"0"}'
-  exec 3<>"/dev/tcp/127.0.0.1/$nats_port"
-  printf 'CONNECT {"verbose":false}\r\nPUB router.register %d\r\n%s\r\nPING\r\n' "${#payload}" "$payload" >&3
-  timeout 2 grep -q -m1 PONG <&3 || true
-  exec 3>&-
-}
-register
-for _ in $(seq 50); do
+# Register the backend the way a platform does: switchyard-registrar
+# heartbeats router.register while the backend's health check passes.
+cat >"$work/registrar.yml" <<YAML
+nats: {hosts: [{hostname: 127.0.0.1, port: $nats_port}]}
+host: 127.0.0.1
+routes:
+  - name: demo-backend
+    port: $backend_port
+    uris: [demo.switchyard.local]
+    tags: {component: demo}
+    registration_interval: 5s
+    health_check: {url: "http://127.0.0.1:$backend_port/health", timeout: 2s}
+YAML
+"$root/build/switchyard-registrar" -c "$work/registrar.yml" >"$work/registrar.log" 2>&1 & pids+=($!)
+for _ in $(seq 100); do
   [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: demo.switchyard.local' "http://127.0.0.1:$proxy_port/")" = 200 ] && break
   sleep 0.1
 done
@@ -71,14 +75,12 @@ Switchyard demo is running (logs in $work).
   curl -u admin:admin http://127.0.0.1:$status_port/routes
   curl http://127.0.0.1:$status_port/metrics
 
-The backend re-registers every 20 s (a route not heard from for 120 s is pruned).
+switchyard-registrar heartbeats the route every 5 s while GET /health on the
+backend answers 200; stop the backend and the route is unregistered.
 Press Ctrl-C to stop.
 TXT
 curl -s -H 'Host: demo.switchyard.local' "http://127.0.0.1:$proxy_port/hello" | head -3
 
 if [ -n "${DEMO_ONCE:-}" ]; then exit 0; fi
-while kill -0 "${pids[1]}" 2>/dev/null; do
-  sleep 20
-  register
-done
+wait "${pids[1]}" || true
 echo "switchyard exited:"; tail -5 "$work/switchyard.log"
