@@ -7,12 +7,12 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 #include <array>
 #include <cstdint>
 
+#include "router/proxy/io_buffer.hpp"
 #include "router/proxy/watchdog.hpp"
 
 namespace sy::proxy {
@@ -75,7 +75,7 @@ struct RelayResult {
 // and write must make progress within `idle`: the watchdog closes the side
 // that stalls. RelayResult::bytes counts body bytes only.
 template <typename Src, typename Dst, bool isRequest>
-asio::awaitable<RelayResult> relay_body(Src& src, Dst& dst, boost::beast::flat_buffer& buf, Framing<isRequest>& framing,
+asio::awaitable<RelayResult> relay_body(Src& src, Dst& dst, IoBuffer& buf, Framing<isRequest>& framing,
                                         Watchdog& watch, Watchdog::Target src_side, Watchdog::Target dst_side,
                                         std::chrono::milliseconds idle, asio::const_buffer prefix = {}) {
   RelayResult r;

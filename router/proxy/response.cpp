@@ -23,7 +23,7 @@ void close(upstream::ByteStream& s) { s.close(); }
 // Copies bytes one way until EOF (then half-closes `to`) or an error (then
 // closes both, so the opposite pump ends too).
 template <typename From, typename To>
-asio::awaitable<void> pump(From& from, To& to, boost::beast::flat_buffer& buf) {
+asio::awaitable<void> pump(From& from, To& to, IoBuffer& buf) {
   for (;;) {
     if (buf.size() > 0) {
       auto [wec, n] = co_await asio::async_write(to, buf.data(), use_tuple);

@@ -17,8 +17,8 @@ Session::Session(Worker& worker, tcp::socket socket)
       cfg_(worker.context().config),
       client_(std::move(socket)),
       watch_(client_),
-      cbuf_(cfg_.max_request_header_bytes + 2 * kReadChunk),
-      ubuf_(1024 * 1024 + 2 * kReadChunk) {
+      cbuf_(worker.buffers(), cfg_.max_request_header_bytes + 2 * kReadChunk),
+      ubuf_(worker.buffers(), 1024 * 1024 + 2 * kReadChunk) {
   error_code ec;
   auto peer = client_.remote_endpoint(ec);
   if (!ec) {
@@ -30,6 +30,13 @@ Session::Session(Worker& worker, tcp::socket socket)
 }
 
 Session::~Session() { worker_.session_finished(this); }
+
+void Session::abort() {
+  watch_.set(route::TimePoint::min(), Watchdog::Target::upstream);
+  watch_.check(route::Clock::now());  // closes the upstream, if any
+  error_code ignored;
+  client_.close(ignored);
+}
 
 void Session::close_if_idle() {
   if (!idle_) return;
@@ -99,6 +106,18 @@ asio::awaitable<Session::HeadStatus> Session::read_head() {
   bool timing_head = false;
   idle_ = cbuf_.size() == 0;
   watch_.set(route::Clock::now() + cfg_.frontend_idle_timeout, Watchdog::Target::client);
+  if (idle_) {
+    // Between requests the connection holds no buffer: wait for readability
+    // first (the reactor re-arms the descriptor, so data that came early is
+    // seen), and borrow storage only to read.
+    cbuf_.release_if_empty();
+    ubuf_.release_if_empty();
+    auto [wec] = co_await client_.async_wait(tcp::socket::wait_read, use_tuple);
+    if (wec) {
+      idle_ = false;
+      co_return HeadStatus::closed;
+    }
+  }
   size_t scanned = 0;
   for (;;) {
     if (cbuf_.size() > 0) {

@@ -1,7 +1,6 @@
 #pragma once
 // Session internals shared by session.cpp (request loop) and forward.cpp
 // (attempts, response relay). Not part of the proxy's interface.
-#include <boost/beast/core/flat_buffer.hpp>
 #include <optional>
 #include <string>
 
@@ -35,6 +34,7 @@ class Session {
   ~Session();
   boost::asio::awaitable<void> run();
   void close_if_idle();
+  void abort();  // close both sides now (worker shutdown)
   void check_deadline(route::TimePoint now) { watch_.check(now); }
 
  private:
@@ -59,8 +59,8 @@ class Session {
   const config::Config& cfg_;
   tcp::socket client_;
   Watchdog watch_;
-  boost::beast::flat_buffer cbuf_;  // bytes from the client
-  boost::beast::flat_buffer ubuf_;  // bytes from the upstream
+  IoBuffer cbuf_;  // bytes from the client
+  IoBuffer ubuf_;  // bytes from the upstream
   RequestHead req_;
   ResponseHead resp_;
   std::optional<RequestParser> req_parser_;

@@ -25,6 +25,18 @@ Worker::Worker(int index, ProxyContext& context, const route::SnapshotHolder& ro
 Worker::~Worker() {
   stop();
   join();
+  shutdown_sessions();
+}
+
+// After the thread has stopped: abort every session and let the coroutines
+// unwind on this thread, so they end before the connector and buffers go.
+void Worker::shutdown_sessions() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  tick_timer_.cancel();
+  for (Session* s : sessions_) s->abort();
+  io_.restart();
+  io_.run_for(std::chrono::seconds(1));
 }
 
 void Worker::bind(const tcp::endpoint& endpoint) {

@@ -14,6 +14,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "router/proxy/io_buffer.hpp"
 #include "router/proxy/proxy_context.hpp"
 #include "router/route/snapshot.hpp"
 #include "router/upstream/connector.hpp"
@@ -45,6 +46,7 @@ class Worker {
   boost::asio::io_context& io() { return io_; }
   ProxyContext& context() { return context_; }
   upstream::Connector& connector() { return *connector_; }
+  BufferPool& buffers() { return buffers_; }
   const route::RouteTablePtr& routes() { return cache_.get(); }
   int open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
 
@@ -57,8 +59,14 @@ class Worker {
   void schedule_tick();
   void tick();
 
+  void shutdown_sessions();
+
   int index_;
   ProxyContext& context_;
+  // Declared before io_ so they outlive it: destroying io_ destroys any
+  // session coroutine still suspended, and a session's destructor uses both.
+  BufferPool buffers_;
+  std::unordered_set<Session*> sessions_;
   // Every socket of a worker is created, used and closed on its thread, so
   // the reactor's per-descriptor locks are not needed (posts stay locked).
   boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
@@ -67,7 +75,6 @@ class Worker {
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer tick_timer_;  // deadlines of every session, pool sweeps
   route::TimePoint next_sweep_{};
-  std::unordered_set<Session*> sessions_;
   bool closing_idle_ = false;  // draining: idle keep-alive connections are closed
   std::atomic<int> open_connections_{0};
   std::thread thread_;
