@@ -18,6 +18,9 @@ ProxyMetrics ProxyMetrics::create(metrics::Registry& r) {
   m.latency = &r.histogram("latency", "Time from request received to response complete, in milliseconds.",
                            {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000})
                    .add({});
+  m.route_lookup_time = &r.histogram("route_lookup_time", "Route table lookup time in nanoseconds (1 in 16 sampled).",
+                                     {50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000})
+                              .add({});
   m.active_connections = &r.gauge("active_client_connections", "Open client connections.").add({});
   return m;
 }

@@ -21,6 +21,7 @@ struct ProxyMetrics {
   metrics::Counter* websocket_failures;
   metrics::Counter* retries;
   metrics::Histogram* latency;  // milliseconds, request start to response end
+  metrics::Histogram* route_lookup_time;  // nanoseconds, sampled 1 in 16 per connection
   metrics::Gauge* active_connections;
 
   static ProxyMetrics create(metrics::Registry& registry);

@@ -53,6 +53,7 @@ class Session {
   void finish_request(int status, const route::Endpoint* endpoint, std::string_view router_error);
   bool client_keep_alive() const;
   void consume_head();
+  const route::Pool* lookup(const route::RouteTable& table);
 
   Worker& worker_;
   ProxyContext& ctx_;
@@ -86,6 +87,7 @@ class Session {
   route::Clock::duration backend_time_{};  // finished attempts of this request
   route::TimePoint attempt_started_{};      // the attempt in progress, or zero
   bool idle_ = false;
+  uint32_t lookups_ = 0;
   // Copied from the head for the access log, only when it is on.
   std::string log_method_, log_target_, log_referer_, log_agent_, log_xff_, log_xfp_;
   std::vector<std::pair<std::string, std::string>> log_extra_;

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The one benchmark command: builds (Release), then measures side by side in
+# one run and prints every RESULT line:
+#   1. proxy-compare.sh: HAProxy 2.6, nginx 1.22 and Switchyard (one worker)
+#      on the same nginx backend, small / 64 KiB / new-connection scenarios,
+#      as ratios (req/s and CPU per request);
+#   2. table_bench: route table lookup time and memory per endpoint (Google Benchmark);
+#   3. ingest.sh: registrations through a real nats-server, end to end;
+#   4. idle_conns.sh: RSS per idle keep-alive client connection;
+#   5. heartbeat_load.sh: keep-alive req/s with 100k routes heartbeating.
+# Results go to $OUT (default out/bench-<date>); bench/plot.sh turns them into
+# the PNGs of docs/BENCHMARKS.md.
+#
+#   bench/run.sh                 # full run (~15 minutes)
+#   bench/run.sh --smoke         # seconds: checks that every benchmark works (CI)
+#   bench/run.sh --candidate-name gorouter --candidate 'CMD'   # one more router, as proxy-compare.sh takes it
+# Numbers are never asserted: a benchmark only fails when it cannot run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+smoke=0
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --smoke) smoke=1 ;;
+    --candidate|--candidate-name) extra+=("$1" "$2"); shift ;;
+    *) echo "usage: bench/run.sh [--smoke] [--candidate-name N --candidate CMD]..." >&2; exit 2 ;;
+  esac
+  shift
+done
+out=${OUT:-$root/out/bench-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$out"
+export SWITCHYARD_BUILD=${SWITCHYARD_BUILD:-$root/build}
+
+bash scripts/install-deps.sh --with-tests
+bash scripts/build.sh >/dev/null
+echo "bench: results in $out"
+
+if [ $smoke = 1 ]; then
+  compare=(--rounds 1 --duration 1 --warmup 0 --pause 0 --quiet-wait 0 --scenarios small,close)
+else
+  compare=(--rounds 5 --duration 5)
+fi
+bash bench/proxy-compare.sh "${compare[@]}" --out "$out/compare" \
+  --candidate-name switchyard --candidate "SWITCHYARD_BIN=$SWITCHYARD_BUILD/switchyard bash $root/bench/candidate-switchyard.sh" \
+  "${extra[@]}" | tee "$out/compare.txt"
+
+if [ -x "$SWITCHYARD_BUILD/bench/table_bench" ]; then
+  if [ $smoke = 1 ]; then
+    SY_BENCH_SMOKE=1 "$SWITCHYARD_BUILD/bench/table_bench" --benchmark_min_time=0.01 | tee "$out/table.txt"
+  else
+    "$SWITCHYARD_BUILD/bench/table_bench" --benchmark_out="$out/table.json" --benchmark_out_format=json | tee "$out/table.txt"
+  fi
+fi
+for script in ingest idle_conns heartbeat_load; do
+  [ -f "bench/$script.sh" ] || continue
+  if [ $smoke = 1 ]; then bash "bench/$script.sh" --smoke; else bash "bench/$script.sh"; fi | tee "$out/$script.txt"
+done
+echo "bench: done; RESULT lines:"
+grep -h '^RESULT' "$out"/*.txt || true
