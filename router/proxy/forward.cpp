@@ -4,6 +4,7 @@
 // idempotent body-less request got EOF before any response byte).
 #include "router/base/log.hpp"
 #include "router/proxy/session_impl.hpp"
+#include "router/proxy/splice.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
@@ -150,8 +151,20 @@ asio::awaitable<Attempt> Session::attempt(const route::EndpointPtr& endpoint, bo
     }
   }
   if (!framing.done()) {
-    RelayResult body = co_await relay_body(client_, *up, cbuf_, framing, watch_, Watchdog::Target::client,
-                                           Watchdog::Target::upstream, cfg_.endpoint_timeout);
+    RelayResult body;
+    tcp::socket* up_socket = up->tcp_socket();
+    if (up_socket && framing.kind == Framing<true>::Kind::length && framing.remaining >= kSpliceMin &&
+        cbuf_.size() == 0) {  // a large upload: socket to socket by splice
+      SpliceResult moved = co_await splice_body(client_, *up_socket, worker_.pipes(), framing.remaining, false,
+                                                watch_, Watchdog::Target::client, Watchdog::Target::upstream,
+                                                cfg_.endpoint_timeout);
+      body.bytes = moved.bytes;
+      body.read_error = moved.read_error;
+      body.write_error = moved.write_error;
+    } else {
+      body = co_await relay_body(client_, *up, cbuf_, framing, watch_, Watchdog::Target::client,
+                                 Watchdog::Target::upstream, cfg_.endpoint_timeout);
+    }
     bytes_received_ += body.bytes;
     if (!body.ok()) {
       watch_.set_upstream(nullptr);

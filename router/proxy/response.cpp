@@ -5,6 +5,7 @@
 
 #include "router/base/log.hpp"
 #include "router/proxy/session_impl.hpp"
+#include "router/proxy/splice.hpp"
 
 namespace sy::proxy {
 namespace {
@@ -65,6 +66,41 @@ asio::awaitable<void> Session::tunnel_upgraded(upstream::ByteStream& up) {
   co_await (pump(client_, up, cbuf_) && pump(up, client_, ubuf_));
 }
 
+// The response body: through the buffer, or — when both ends are TCP and
+// much of a Content-Length or close-delimited body is still to come —
+// head and buffered bytes through the buffer, then the rest by splice.
+asio::awaitable<RelayResult> Session::relay_large_or_small(upstream::ByteStream& up, Framing<false>& framing) {
+  using Kind = Framing<false>::Kind;
+  tcp::socket* up_socket = up.tcp_socket();
+  bool large = framing.kind == Kind::until_eof ||
+               (framing.kind == Kind::length && framing.remaining >= ubuf_.size() + kSpliceMin);
+  if (!up_socket || !large) {
+    RelayResult r = co_await relay_body(up, client_, ubuf_, framing, watch_, Watchdog::Target::upstream,
+                                        Watchdog::Target::client, cfg_.endpoint_timeout, asio::buffer(out_));
+    co_return r;
+  }
+  error_code ec;
+  size_t n = framing.take(ubuf_.data(), ec);
+  std::array<asio::const_buffer, 2> first{asio::buffer(out_), asio::buffer(ubuf_.data().data(), n)};
+  watch_.set(route::Clock::now() + cfg_.endpoint_timeout, Watchdog::Target::client);
+  auto [wec, written] = co_await asio::async_write(client_, first, use_tuple);
+  RelayResult r;
+  if (wec) {
+    r.write_error = wec;
+    co_return r;
+  }
+  ubuf_.consume(n);
+  r.bytes = n;
+  SpliceResult s = co_await splice_body(*up_socket, client_, worker_.pipes(), framing.remaining,
+                                        framing.kind == Kind::until_eof, watch_, Watchdog::Target::upstream,
+                                        Watchdog::Target::client, cfg_.endpoint_timeout);
+  r.bytes += s.bytes;
+  r.read_error = s.read_error;
+  r.write_error = s.write_error;
+  if (framing.kind == Kind::length) framing.remaining -= std::min(framing.remaining, s.bytes);
+  co_return r;
+}
+
 asio::awaitable<Attempt> Session::relay_response(upstream::ByteStream& up, const route::Endpoint& endpoint,
                                                  bool* reusable) {
   *reusable = false;
@@ -85,7 +121,9 @@ asio::awaitable<Attempt> Session::relay_response(upstream::ByteStream& up, const
           co_return failed(Attempt::Result::fail, Failure::endpoint_failure, "malformed response");
       }
       watch_.set(deadline, Watchdog::Target::upstream);
-      auto [ec, n] = co_await up.async_read_some(ubuf_.prepare(kReadChunk), use_tuple);
+      // The head is read in small pieces, so a large body stays in the
+      // socket for splice instead of being copied in with the head.
+      auto [ec, n] = co_await up.async_read_some(ubuf_.prepare(kHeadRead), use_tuple);
       if (ec) {
         if (watch_.expired()) co_return failed(Attempt::Result::fail, Failure::backend_timeout, "timeout");
         bool nothing = !got_any && ubuf_.size() == 0;
@@ -135,8 +173,7 @@ asio::awaitable<Attempt> Session::relay_response(upstream::ByteStream& up, const
   out_.clear();
   write_client_response(resp_, ResponseRewrite{request_id_, close_client, false}, &out_);
   ubuf_.consume(head_len);
-  RelayResult body = co_await relay_body(up, client_, ubuf_, framing, watch_, Watchdog::Target::upstream,
-                                         Watchdog::Target::client, cfg_.endpoint_timeout, asio::buffer(out_));
+  RelayResult body = co_await relay_large_or_small(up, framing);
   bytes_sent_ = body.bytes;
   finish_request(status, &endpoint, "");
   if (!body.ok()) {

@@ -15,6 +15,11 @@ namespace sy::proxy {
 
 using tcp = boost::asio::ip::tcp;
 
+// Bodies with at least this much still to come move by splice (see splice.hpp).
+inline constexpr uint64_t kSpliceMin = 32 * 1024;
+// Response heads are read this much at a time (see relay_response).
+inline constexpr size_t kHeadRead = 8 * 1024;
+
 // Outcome of one attempt at one endpoint.
 struct Attempt {
   enum class Result {
@@ -48,6 +53,7 @@ class Session {
   boost::asio::awaitable<Attempt> relay_response(upstream::ByteStream& up, const route::Endpoint& endpoint,
                                                  bool* upstream_reusable);
   boost::asio::awaitable<void> tunnel_upgraded(upstream::ByteStream& up);
+  boost::asio::awaitable<RelayResult> relay_large_or_small(upstream::ByteStream& up, Framing<false>& framing);
   boost::asio::awaitable<bool> send_error(Failure f, std::string_view detail);
   void build_upstream_head(const route::Endpoint& endpoint, std::string_view extra_headers);
   void finish_request(int status, const route::Endpoint* endpoint, std::string_view router_error);

@@ -16,6 +16,7 @@
 
 #include "router/proxy/io_buffer.hpp"
 #include "router/proxy/proxy_context.hpp"
+#include "router/proxy/splice.hpp"
 #include "router/route/snapshot.hpp"
 #include "router/upstream/connector.hpp"
 
@@ -47,6 +48,7 @@ class Worker {
   ProxyContext& context() { return context_; }
   upstream::Connector& connector() { return *connector_; }
   BufferPool& buffers() { return buffers_; }
+  PipePool& pipes() { return pipes_; }
   const route::RouteTablePtr& routes() { return cache_.get(); }
   int open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
 
@@ -66,6 +68,7 @@ class Worker {
   // Declared before io_ so they outlive it: destroying io_ destroys any
   // session coroutine still suspended, and a session's destructor uses both.
   BufferPool buffers_;
+  PipePool pipes_;
   std::unordered_set<Session*> sessions_;
   // Every socket of a worker is created, used and closed on its thread, so
   // the reactor's per-descriptor locks are not needed (posts stay locked).

@@ -15,6 +15,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
 #include <cstddef>
 
@@ -45,6 +46,9 @@ class ByteStream {
   // Cheap liveness probe for an idle pooled stream: false if the peer closed
   // it or sent unexpected bytes.
   virtual bool idle_usable() = 0;
+  // The TCP socket underneath, when there is one (the splice fast path
+  // moves large bodies socket to socket); nullptr for tunnel streams.
+  virtual asio::ip::tcp::socket* tcp_socket() { return nullptr; }
 
   template <typename MutableBufferSequence, typename Token>
   auto async_read_some(const MutableBufferSequence& buffers, Token&& token) {

@@ -13,7 +13,7 @@ class TcpStream final : public ByteStream {
   void close() override;
   void shutdown_send() override;
   bool idle_usable() override;
-  asio::ip::tcp::socket& socket() { return socket_; }
+  asio::ip::tcp::socket* tcp_socket() override { return &socket_; }
 
  protected:
   void do_read_some(asio::mutable_buffer buffer, IoHandler handler) override;
