@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# bench/idle_conns.sh -- memory of idle keep-alive client connections.
+# A measurement, not a test: prints figures, asserts nothing (exit != 0 only
+# when the set-up itself fails).
+#
+# Raises the open-files limit (ulimit -n: 65536 or the hard limit), then starts
+# on free 127.0.0.1 ports: an nginx backend (return 200), nats-server, and
+# build/switchyard (workers 1, start_response_delay_interval 0s, logging warn,
+# droplet_stale_threshold 3600; it inherits the raised limit), registers
+# bench.local with `switchyard-registrar --once register`, and runs
+# build/bench/idle_conns_tool: N connections, one keep-alive GET each (full
+# response read), all kept open and idle; VmRSS of the router before/after.
+#
+# Usage: bench/idle_conns.sh [--smoke] [--n 10000] [--keep-tmp]
+#   --smoke   N=500 (CI; a few seconds)
+# Env: SWITCHYARD_BUILD (default: build/ next to bench/)
+# Output: progress on stderr; on stdout
+#   RESULT idle_conns n=N rss_per_conn_bytes=... still_open=... rss_before_kib=... rss_after_kib=...
+set -euo pipefail
+export LC_ALL=C
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+build=${SWITCHYARD_BUILD:-$here/../build}
+N=10000 KEEP_TMP=0
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --smoke) N=500 ;;
+        --n) N=$2; shift ;;
+        --keep-tmp) KEEP_TMP=1 ;;
+        -h|--help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+        *) echo "idle_conns.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+log() { echo "[$(date +%H:%M:%S)] idle_conns: $*" >&2; }
+die() { echo "idle_conns.sh: error: $*" >&2; exit 1; }
+for b in "$build/switchyard" "$build/bench/idle_conns_tool" "$build/switchyard-registrar"; do
+    [[ -x $b ]] || die "missing $b (build first: cmake -S . -B build && ninja -C build)"
+done
+for t in nats-server nginx curl setsid ss timeout; do command -v "$t" >/dev/null || die "missing tool: $t"; done
+
+# Open files: N client sockets here, N accepted sockets in the router.
+want=65536
+hard=$(ulimit -Hn)
+[[ $hard != unlimited ]] && ((hard < want)) && want=$hard
+ulimit -n "$want" || die "cannot raise ulimit -n to $want"
+((want >= N + 200)) || die "open-files limit $want is too low for N=$N (need N+200)"
+log "ulimit -n $(ulimit -n) (hard $hard)"
+
+# ---------------------------------------------------------------- processes ---
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sy-idle.XXXXXX")
+started=()  # pids == process-group ids (setsid)
+stop_group() {  # pgid: TERM, up to 3 s, then KILL
+    local g=$1 i
+    kill -TERM -- "-$g" 2>/dev/null || return 0
+    for ((i = 0; i < 30; i++)); do kill -0 -- "-$g" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$g" 2>/dev/null || true
+    wait "$g" 2>/dev/null || true
+}
+cleanup() {
+    local rc=$? i
+    trap - EXIT INT TERM HUP
+    for ((i = ${#started[@]} - 1; i >= 0; i--)); do stop_group "${started[i]}"; done
+    if ((KEEP_TMP)); then log "kept $tmp"; else rm -rf -- "$tmp"; fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+start() {  # name cmd... -> $last_pid; own process group, output to $tmp/name.log
+    local name=$1
+    shift
+    setsid "$@" >"$tmp/$name.log" 2>&1 </dev/null &
+    last_pid=$!
+    started+=("$last_pid")
+    local i  # setsid needs a moment; then the pid must lead its own group (kill -- -pid works)
+    for ((i = 0; i < 50; i++)); do
+        [[ $(ps -o pgid= -p "$last_pid" 2>/dev/null | tr -d ' ') == "$last_pid" ]] && return 0
+        kill -0 "$last_pid" 2>/dev/null || return 0  # already gone: its log tells why
+        sleep 0.02
+    done
+    die "$name (pid $last_pid) is not its own process group (job control on?)"
+}
+picked=" "
+free_port() {  # a port nothing uses, below the ephemeral range, not picked before
+    local p
+    for _ in $(seq 200); do
+        p=$((20000 + RANDOM % 12000))
+        [[ $picked == *" $p "* ]] && continue
+        [[ -n $(ss -Htan "sport = :$p" 2>/dev/null) ]] && continue
+        picked+="$p "
+        echo "$p"
+        return 0
+    done
+    die "no free port found"
+}
+wait_http() {  # url pid timeout_s -> 0 once the url answers 200
+    local url=$1 pid=$2 deadline=$((SECONDS + $3)) code
+    while ((SECONDS < deadline)); do
+        kill -0 "$pid" 2>/dev/null || return 1
+        code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' "$url" 2>/dev/null || true)
+        [[ $code == 200 ]] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+wait_routed() {  # proxy_port host timeout_s
+    local deadline=$((SECONDS + $3)) code
+    while ((SECONDS < deadline)); do
+        code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' -H "Host: $2" "http://127.0.0.1:$1/" 2>/dev/null || true)
+        [[ $code == 200 ]] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+field() {  # key line -> value of key=value
+    local k=$1 line=" $2 "
+    line=${line#* "$k"=}
+    echo "${line%% *}"
+}
+
+# ------------------------------------------------------------------- set-up ---
+bport=$(free_port) nport=$(free_port) pport=$(free_port) sport=$(free_port)
+mkdir -p "$tmp/nginx"
+ngx_user=
+((EUID == 0)) && ngx_user="user $(id -un) $(id -gn);"
+cat >"$tmp/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log warn;
+$ngx_user
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path $tmp/nginx/cb; proxy_temp_path $tmp/nginx/p;
+    fastcgi_temp_path $tmp/nginx/f; uwsgi_temp_path $tmp/nginx/u; scgi_temp_path $tmp/nginx/s;
+    server { listen 127.0.0.1:$bport; location / { default_type text/plain; return 200 "hello from the bench backend\n"; } }
+}
+EOF
+log "backend: nginx on 127.0.0.1:$bport"
+start nginx nginx -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log"
+wait_http "http://127.0.0.1:$bport/" "$last_pid" 10 || die "nginx did not start: $(tail -5 "$tmp/nginx.log")"
+
+log "nats-server on 127.0.0.1:$nport"
+start nats nats-server -a 127.0.0.1 -p "$nport"
+nats_pid=$last_pid
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$nport") 2>/dev/null && break; sleep 0.05; done
+
+cat >"$tmp/switchyard.yml" <<EOF
+port: $pport
+status: {host: 127.0.0.1, port: $sport}
+nats: {hosts: [{hostname: 127.0.0.1, port: $nport}]}
+workers: 1
+start_response_delay_interval: 0s
+droplet_stale_threshold: 3600
+logging: {level: warn}
+EOF
+log "switchyard: proxy 127.0.0.1:$pport, status :$sport (workers 1, ulimit -n $(ulimit -n))"
+start switchyard "$build/switchyard" -c "$tmp/switchyard.yml"
+sy_pid=$last_pid
+wait_http "http://127.0.0.1:$sport/health" "$sy_pid" 15 || die "switchyard did not start: $(tail -5 "$tmp/switchyard.log")"
+log "register bench.local -> 127.0.0.1:$bport (switchyard-registrar --once)"
+"$build/switchyard-registrar" --once register --nats "nats://127.0.0.1:$nport" \
+    --host 127.0.0.1 --port "$bport" --uri bench.local --tag component=bench >>"$tmp/registrar.log" 2>&1 \
+    || die "registrar failed: $(tail -3 "$tmp/registrar.log")"
+wait_routed "$pport" bench.local 10 || die "bench.local never became routable"
+
+# ---------------------------------------------------------------- measure ---
+tmo=$((60 + N / 200))
+log "idle_conns_tool: $N keep-alive connections, one GET each, then idle (bounded: ${tmo}s)"
+out=$(timeout -k 5 $((tmo + 10)) "$build/bench/idle_conns_tool" --proxy "127.0.0.1:$pport" --host bench.local \
+    --count "$N" --pid "$sy_pid" --timeout "$tmo") || die "idle_conns_tool failed"
+echo "$out" >&2
+line=$(grep '^IDLE ' <<<"$out")
+echo "RESULT idle_conns n=$(field n "$line") rss_per_conn_bytes=$(field rss_per_conn_bytes "$line")" \
+    "still_open=$(field still_open "$line") rss_before_kib=$(field rss_before_kib "$line")" \
+    "rss_after_kib=$(field rss_after_kib "$line") rss_after_close_kib=$(field rss_after_close_kib "$line")"
+if [[ -s $tmp/switchyard.log ]]; then
+    log "router log (warn and above), last lines:"
+    tail -n 5 "$tmp/switchyard.log" | sed 's/^/  /' >&2
+fi
+log "done"
