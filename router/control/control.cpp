@@ -60,6 +60,8 @@ Control::Control(const config::Config& config, metrics::Registry& registry, rout
   ms_since_update_ =
       &registry.gauge("ms_since_last_registry_update", "Milliseconds since the last registry message.").add({});
   nats_up_ = &registry.gauge("nats_connected", "1 while connected to NATS.").add({});
+  nats_dropped_ = &registry.counter("total_dropped_messages",
+                                    "NATS messages dropped by the client because the router fell behind.").add({});
 }
 
 Control::~Control() { nats_.reset(); }
@@ -69,9 +71,10 @@ void Control::start(std::function<void()> ready) {
   events.connected = [this] { asio::post(io_, [this] { on_connected(); }); };
   events.disconnected = [this] { asio::post(io_, [this] { on_disconnected(); }); };
   nats_ = std::make_unique<mbus::NatsClient>(mbus::nats_options(config_.nats, "switchyard-" + id_), std::move(events));
-  nats_->subscribe("router.*", [this](std::string_view s, std::string_view d, std::string_view r) {
-    on_message(s, d, r);
-  });
+  // One hand-off per batch (at most 5 ms old): heartbeats from thousands of
+  // endpoints would otherwise wake the control thread once each.
+  nats_->subscribe_batched("router.*", [this](const std::vector<mbus::NatsClient::Message>& batch) { on_batch(batch); },
+                           std::chrono::milliseconds(5));
   nats_->start();
   schedule_prune();
   start_timer_.expires_after(config_.start_response_delay_interval);
@@ -106,33 +109,47 @@ std::string Control::start_message() const {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-void Control::on_message(std::string_view subject, std::string_view data, std::string_view reply) {
-  Inbound in;
-  if (subject == "router.register") {
-    in.kind = Kind::reg;
-  } else if (subject == "router.unregister") {
-    in.kind = Kind::unreg;
-  } else if (subject == "router.greet") {
-    in.kind = Kind::greet;
-    in.reply = reply;
+bool Control::parse(const mbus::NatsClient::Message& m, Inbound* in) {
+  if (m.subject == "router.register") {
+    in->kind = Kind::reg;
+  } else if (m.subject == "router.unregister") {
+    in->kind = Kind::unreg;
+  } else if (m.subject == "router.greet") {
+    in->kind = Kind::greet;
+    in->reply = m.reply;
+    return true;
   } else {
-    return;  // router.start (ours or another router's) and anything else
+    return false;  // router.start (ours or another router's) and anything else
   }
-  if (in.kind != Kind::greet) {
-    auto parsed = route::parse_route_message(data);
-    if (auto* err = std::get_if<route::ParseError>(&parsed)) {
-      int cause = static_cast<int>(err->cause);
-      invalid_by_cause_[cause]->inc();
-      if (invalid_log_limit_[cause]->allow(std::chrono::steady_clock::now()))
-        log::warn("registry-message-invalid", log::Fields()("subject", subject)("cause", route::to_string(err->cause))(
-                                                  "detail", err->detail)("bytes", static_cast<unsigned long long>(data.size()))(
-                                                  "suppressed", invalid_log_limit_[cause]->take_suppressed()));
-      return;
-    }
-    in.msg = std::move(std::get<route::RouteMessage>(parsed));
+  auto parsed = route::parse_route_message(m.data);
+  if (auto* err = std::get_if<route::ParseError>(&parsed)) {
+    int cause = static_cast<int>(err->cause);
+    invalid_by_cause_[cause]->inc();
+    if (invalid_log_limit_[cause]->allow(std::chrono::steady_clock::now()))
+      log::warn("registry-message-invalid",
+                log::Fields()("subject", m.subject)("cause", route::to_string(err->cause))("detail", err->detail)(
+                    "bytes", static_cast<unsigned long long>(m.data.size()))(
+                    "suppressed", invalid_log_limit_[cause]->take_suppressed()));
+    return false;
   }
+  in->msg = std::move(std::get<route::RouteMessage>(parsed));
+  return true;
+}
+
+void Control::on_batch(const std::vector<mbus::NatsClient::Message>& batch) {
+  std::vector<Inbound> parsed;
+  parsed.reserve(batch.size());
+  for (const auto& m : batch) {
+    Inbound in;
+    if (parse(m, &in)) parsed.push_back(std::move(in));
+  }
+  if (parsed.empty()) return;
   std::lock_guard lock(queue_mutex_);
-  queue_.push_back(std::move(in));
+  if (queue_.empty()) {
+    queue_ = std::move(parsed);
+  } else {
+    for (auto& in : parsed) queue_.push_back(std::move(in));
+  }
   if (!drain_posted_) {
     drain_posted_ = true;
     asio::post(io_, [this] { drain(); });
@@ -225,13 +242,19 @@ void Control::prune() {
     routes_pruned_->inc(c.endpoints_removed);
     for (const auto& what : c.removed_addresses) log::info("pruned-route", log::Fields()("route", what));
   }
-  if (registry_.dirty()) {
-    snapshots_.publish(registry_.publish());
-    refresh_gauges();
-  }
+  if (registry_.dirty()) snapshots_.publish(registry_.publish());
+  refresh_gauges();
 }
 
 void Control::refresh_gauges() {
+  if (nats_) {
+    uint64_t dropped = nats_->dropped();
+    if (dropped > nats_dropped_seen_) {
+      nats_dropped_->inc(static_cast<double>(dropped - nats_dropped_seen_));
+      log::warn("nats-messages-dropped", log::Fields()("dropped", dropped - nats_dropped_seen_)("total", dropped));
+      nats_dropped_seen_ = dropped;
+    }
+  }
   total_routes_->set(static_cast<double>(registry_.route_count()));
   total_endpoints_->set(static_cast<double>(registry_.endpoint_count()));
   if (last_update_ != std::chrono::system_clock::time_point{})

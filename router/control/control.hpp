@@ -57,7 +57,8 @@ class Control {
     std::string reply;
   };
 
-  void on_message(std::string_view subject, std::string_view data, std::string_view reply);  // nats thread
+  void on_batch(const std::vector<mbus::NatsClient::Message>& batch);  // NATS reader thread
+  bool parse(const mbus::NatsClient::Message& m, Inbound* in);           // NATS reader thread
   void drain();  // control thread
   void apply(const Inbound& in, route::TimePoint now);
   void on_connected();
@@ -97,6 +98,8 @@ class Control {
   metrics::Gauge* total_endpoints_;
   metrics::Gauge* ms_since_update_;
   metrics::Gauge* nats_up_;
+  metrics::Counter* nats_dropped_;
+  uint64_t nats_dropped_seen_ = 0;
 };
 
 // The first non-loopback IPv4 address of this host, or 127.0.0.1.

@@ -2,6 +2,7 @@
 
 #include <nats/nats.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "router/base/log.hpp"
@@ -16,6 +17,14 @@ void check(natsStatus s, const char* what) {
 }
 
 }  // namespace
+
+struct NatsClient::Batched {
+  BatchHandler handler;
+  std::chrono::milliseconds max_delay;
+  size_t max_batch;
+  natsSubscription* sub = nullptr;
+  std::thread thread;
+};
 
 NatsClient::NatsClient(const NatsOptions& options, ConnectionEvents events) : events_(std::move(events)) {
   if (options.urls.empty()) throw std::runtime_error("nats: no servers");
@@ -43,6 +52,11 @@ NatsClient::NatsClient(const NatsOptions& options, ConnectionEvents events) : ev
 
 NatsClient::~NatsClient() {
   closing_ = true;
+  for (auto& b : batched_) natsSubscription_Unsubscribe(b->sub);  // NextMsg returns an error
+  for (auto& b : batched_) {
+    if (b->thread.joinable()) b->thread.join();
+    natsSubscription_Destroy(b->sub);
+  }
   for (auto& s : subs_) {
     if (natsSubscription_Unsubscribe(s->sub) == NATS_OK) {
       std::unique_lock lock(s->mutex);
@@ -69,6 +83,64 @@ void NatsClient::subscribe(const std::string& subject, MessageHandler handler) {
   // gorouter's pending limits: a burst of heartbeats is buffered, not dropped.
   check(natsSubscription_SetPendingLimits(sub->sub, 131072, 128 * 1024 * 1024), "nats pending limits");
   subs_.push_back(std::move(sub));
+}
+
+void NatsClient::subscribe_batched(const std::string& subject, BatchHandler handler,
+                                   std::chrono::milliseconds max_delay, size_t max_batch) {
+  auto b = std::make_unique<Batched>();
+  b->handler = std::move(handler);
+  b->max_delay = max_delay;
+  b->max_batch = max_batch;
+  check(natsConnection_SubscribeSync(&b->sub, conn_, subject.c_str()), "nats subscribe");
+  // Room for a whole platform re-registering at once (gorouter keeps 131072
+  // messages; a 1M-route burst needs more). Beyond it nats.c drops, counted.
+  check(natsSubscription_SetPendingLimits(b->sub, 4 * 1024 * 1024, 1024 * 1024 * 1024), "nats pending limits");
+  Batched* raw = b.get();
+  b->thread = std::thread([this, raw] { read_batches(*raw); });
+  batched_.push_back(std::move(b));
+}
+
+// Blocks for the first message of a batch, then sleeps max_delay so the
+// rest gather without waking this thread once each (nats.c signals only a
+// waiting reader), then takes whatever is pending, up to max_batch. Under a
+// backlog it skips the sleep. Hands the batch over, then frees it.
+void NatsClient::read_batches(Batched& b) {
+  std::vector<natsMsg*> raw;
+  std::vector<Message> batch;
+  for (;;) {
+    natsMsg* msg = nullptr;
+    natsStatus s = natsSubscription_NextMsg(&msg, b.sub, 200);
+    if (s == NATS_TIMEOUT || s == NATS_SLOW_CONSUMER) continue;
+    if (s != NATS_OK || closing_) {
+      natsMsg_Destroy(msg);
+      break;  // unsubscribed or closed: the client is going away
+    }
+    raw.push_back(msg);
+    int pending = 0, pending_bytes = 0;
+    natsSubscription_GetPending(b.sub, &pending, &pending_bytes);
+    if (static_cast<size_t>(pending) < b.max_batch) std::this_thread::sleep_for(b.max_delay);
+    while (raw.size() < b.max_batch && natsSubscription_NextMsg(&msg, b.sub, 0) == NATS_OK) raw.push_back(msg);
+    batch.clear();
+    for (natsMsg* m : raw) {
+      const char* reply = natsMsg_GetReply(m);
+      const char* data = natsMsg_GetData(m);
+      batch.push_back(Message{natsMsg_GetSubject(m),
+                              data ? std::string_view(data, static_cast<size_t>(natsMsg_GetDataLength(m))) : std::string_view(),
+                              reply ? std::string_view(reply) : std::string_view()});
+    }
+    if (!closing_) b.handler(batch);
+    for (natsMsg* m : raw) natsMsg_Destroy(m);
+    raw.clear();
+  }
+}
+
+uint64_t NatsClient::dropped() const {
+  uint64_t total = 0;
+  for (const auto& b : batched_) {
+    int64_t d = 0;
+    if (natsSubscription_GetDropped(b->sub, &d) == NATS_OK && d > 0) total += static_cast<uint64_t>(d);
+  }
+  return total;
 }
 
 void NatsClient::start() {
