@@ -20,11 +20,6 @@ Session::Session(Worker& worker, tcp::socket socket)
       cbuf_(worker.buffers(), cfg_.max_request_header_bytes + 2 * kReadChunk),
       ubuf_(worker.buffers(), 1024 * 1024 + 2 * kReadChunk) {
   error_code ec;
-  auto peer = client_.remote_endpoint(ec);
-  if (!ec) {
-    client_ip_ = peer.address().to_string();
-    client_addr_ = client_ip_ + ':' + std::to_string(peer.port());
-  }
   client_.set_option(tcp::no_delay(true), ec);
   worker_.session_started(this);
 }
@@ -44,9 +39,15 @@ void Session::close_if_idle() {
   client_.close(ignored);
 }
 
-asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
+asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket, tcp::endpoint peer) {
   Session session(worker, std::move(socket));
+  session.set_peer(peer);
   co_await session.run();
+}
+
+void Session::set_peer(const tcp::endpoint& peer) {
+  client_ip_ = peer.address().to_string();
+  client_addr_ = client_ip_ + ':' + std::to_string(peer.port());
 }
 
 asio::awaitable<void> Session::run() {
@@ -106,7 +107,7 @@ asio::awaitable<Session::HeadStatus> Session::read_head() {
   bool timing_head = false;
   idle_ = cbuf_.size() == 0;
   watch_.set(route::Clock::now() + cfg_.frontend_idle_timeout, Watchdog::Target::client);
-  if (idle_) {
+  if (idle_ && served_ > 0) {  // a new connection's first request is usually there already
     // Between requests the connection holds no buffer: wait for readability
     // first (the reactor re-arms the descriptor, so data that came early is
     // seen), and borrow storage only to read.
@@ -174,6 +175,7 @@ bool Session::client_keep_alive() const {
 }
 
 asio::awaitable<bool> Session::serve_request() {
+  ++served_;
   start_ = route::Clock::now();
   start_unix_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch()).count();

@@ -11,7 +11,8 @@ namespace sy::proxy {
 
 class Worker;
 
-// Serves `socket` until the connection ends. Never throws.
-boost::asio::awaitable<void> serve_connection(Worker& worker, boost::asio::ip::tcp::socket socket);
+// Serves `socket` (accepted from `peer`) until the connection ends. Never throws.
+boost::asio::awaitable<void> serve_connection(Worker& worker, boost::asio::ip::tcp::socket socket,
+                                              boost::asio::ip::tcp::endpoint peer);
 
 }  // namespace sy::proxy

@@ -41,6 +41,7 @@ class Session {
   void close_if_idle();
   void abort();  // close both sides now (worker shutdown)
   void check_deadline(route::TimePoint now) { watch_.check(now); }
+  void set_peer(const tcp::endpoint& peer);
 
  private:
   enum class HeadStatus { ok, closed, too_large, bad };
@@ -94,6 +95,7 @@ class Session {
   route::TimePoint attempt_started_{};      // the attempt in progress, or zero
   bool idle_ = false;
   uint32_t lookups_ = 0;
+  uint64_t served_ = 0;  // requests on this connection
   // Copied from the head for the access log, only when it is on.
   std::string log_method_, log_target_, log_referer_, log_agent_, log_xff_, log_xfp_;
   std::vector<std::pair<std::string, std::string>> log_extra_;

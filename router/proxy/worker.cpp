@@ -68,13 +68,14 @@ void Worker::open() {
 
 asio::awaitable<void> Worker::accept_loop() {
   for (;;) {
-    auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
+    tcp::endpoint peer;  // from accept4 itself: no getpeername per connection
+    auto [ec, socket] = co_await acceptor_.async_accept(peer, use_tuple);
     if (ec) {
       if (!accepting_ || ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
       log::warn("accept-failed", log::Fields()("error", ec.message()));
       continue;  // EMFILE and friends: keep serving what we have
     }
-    asio::co_spawn(io_, serve_connection(*this, std::move(socket)), asio::detached);
+    asio::co_spawn(io_, serve_connection(*this, std::move(socket), peer), asio::detached);
   }
 }
 
