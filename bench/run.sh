@@ -19,12 +19,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 smoke=0
+build=1
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) smoke=1 ;;
+    --no-build) build=0 ;;  # (ctest's bench_smoke: the build is already there)
     --candidate|--candidate-name) extra+=("$1" "$2"); shift ;;
-    *) echo "usage: bench/run.sh [--smoke] [--candidate-name N --candidate CMD]..." >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--smoke] [--no-build] [--candidate-name N --candidate CMD]..." >&2; exit 2 ;;
   esac
   shift
 done
@@ -32,8 +34,10 @@ out=${OUT:-$root/out/bench-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
 export SWITCHYARD_BUILD=${SWITCHYARD_BUILD:-$root/build}
 
-bash scripts/install-deps.sh --with-tests
-bash scripts/build.sh >/dev/null
+if [ $build = 1 ]; then
+  bash scripts/install-deps.sh --with-tests
+  bash scripts/build.sh >/dev/null
+fi
 echo "bench: results in $out"
 
 if [ $smoke = 1 ]; then

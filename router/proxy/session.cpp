@@ -19,8 +19,6 @@ Session::Session(Worker& worker, tcp::socket socket)
       watch_(client_),
       cbuf_(worker.buffers(), cfg_.max_request_header_bytes + 2 * kReadChunk),
       ubuf_(worker.buffers(), 1024 * 1024 + 2 * kReadChunk) {
-  error_code ec;
-  client_.set_option(tcp::no_delay(true), ec);
   worker_.session_started(this);
 }
 
@@ -73,7 +71,10 @@ asio::awaitable<void> Session::run() {
   }
   watch_.clear();
   error_code ignored;
-  client_.shutdown(tcp::socket::shutdown_send, ignored);
+  // A client that asked for Connection: close and sent nothing more gets a
+  // plain close (FIN); otherwise shut down sending first, so unread input
+  // cannot turn the close into a reset that destroys the last response.
+  if (request_keep_alive_ || cbuf_.size() > 0) client_.shutdown(tcp::socket::shutdown_send, ignored);
   client_.close(ignored);
 }
 
@@ -190,6 +191,13 @@ asio::awaitable<bool> Session::serve_request() {
   request_is_head_ = req_.method == "HEAD";
   request_upgrade_ = req_.upgrade;
   request_version_ = req_.version;
+  if (!nodelay_ && client_keep_alive()) {
+    // Only a connection that stays open needs Nagle off (a later small write
+    // must not wait for an ACK); a one-request connection saves the syscall.
+    error_code ec;
+    client_.set_option(tcp::no_delay(true), ec);
+    nodelay_ = true;
+  }
   expect_continue_ = iequals(req_.find("expect"), "100-continue");
   request_id_.resize(36);
   new_uuid(request_id_.data());

@@ -96,6 +96,7 @@ class Session {
   bool idle_ = false;
   uint32_t lookups_ = 0;
   uint64_t served_ = 0;  // requests on this connection
+  bool nodelay_ = false;  // TCP_NODELAY set on the client socket
   // Copied from the head for the access log, only when it is on.
   std::string log_method_, log_target_, log_referer_, log_agent_, log_xff_, log_xfp_;
   std::vector<std::pair<std::string, std::string>> log_extra_;
