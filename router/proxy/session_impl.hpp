@@ -85,7 +85,8 @@ class Session {
   std::string out_;  // the head being written
   std::string host_;
   std::string client_ip_;
-  std::string client_addr_;  // ip:port for the access log
+  uint16_t client_port_ = 0;
+  std::string client_addr() const;  // ip:port for logs
   std::string request_id_;
   route::TimePoint start_;
   long long start_unix_ms_ = 0;

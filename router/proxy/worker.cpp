@@ -123,6 +123,29 @@ void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
+SessionScratch Worker::take_scratch() {
+  if (scratch_.empty()) {
+    SessionScratch fresh;
+    fresh.out.reserve(2048);
+    fresh.request_id.reserve(40);
+    fresh.request_fields.reserve(32);
+    fresh.response_fields.reserve(32);
+    return fresh;
+  }
+  SessionScratch s = std::move(scratch_.back());
+  scratch_.pop_back();
+  return s;
+}
+
+void Worker::give_scratch(SessionScratch&& scratch) {
+  constexpr size_t kKeep = 4096, kMaxOut = 64 * 1024;
+  if (scratch_.size() >= kKeep || scratch.out.capacity() > kMaxOut) return;  // big ones go back to the heap
+  scratch.out.clear();
+  scratch.request_fields.clear();
+  scratch.response_fields.clear();
+  scratch_.push_back(std::move(scratch));
+}
+
 void Worker::session_started(Session* s) {
   sessions_.insert(s);
   open_connections_.fetch_add(1, std::memory_order_relaxed);

@@ -14,6 +14,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "router/proxy/http_head.hpp"
 #include "router/proxy/io_buffer.hpp"
 #include "router/proxy/proxy_context.hpp"
 #include "router/proxy/splice.hpp"
@@ -23,6 +24,15 @@
 namespace sy::proxy {
 
 class Session;
+
+// Per-connection growable storage, recycled by the worker so a new
+// connection does not pay a dozen mallocs growing it again.
+struct SessionScratch {
+  std::string out;                 // the head being written
+  std::string request_id;
+  std::vector<Field> request_fields;
+  std::vector<Field> response_fields;
+};
 
 // Builds the connector a worker uses (TCP, or the tunnel-aware one in main).
 using ConnectorFactory = std::function<std::unique_ptr<upstream::Connector>(boost::asio::io_context&)>;
@@ -49,6 +59,8 @@ class Worker {
   upstream::Connector& connector() { return *connector_; }
   BufferPool& buffers() { return buffers_; }
   PipePool& pipes() { return pipes_; }
+  SessionScratch take_scratch();
+  void give_scratch(SessionScratch&& scratch);
   const route::RouteTablePtr& routes() { return cache_.get(); }
   int open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
 
@@ -69,6 +81,7 @@ class Worker {
   // session coroutine still suspended, and a session's destructor uses both.
   BufferPool buffers_;
   PipePool pipes_;
+  std::vector<SessionScratch> scratch_;
   std::unordered_set<Session*> sessions_;
   // Every socket of a worker is created, used and closed on its thread, so
   // the reactor's per-descriptor locks are not needed (posts stay locked).
