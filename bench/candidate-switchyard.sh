@@ -35,17 +35,20 @@ max_idle_conns_per_host: $(( ${BENCH_CONNECTIONS:-64} * 2 ))
 logging: {level: warn}
 YAML
 
-# The route is published while switchyard starts; it re-sends until the
-# router has it (the harness checks routing before measuring).
-payload='{"host":"'"$BACKEND_HOST"'","port":'"$BACKEND_PORT"',"uris":["'"$ROUTE_HOST"'"],"stale_threshold_in_seconds":3600}'
+# The route is published while switchyard starts, then heartbeated every
+# 10 s like any registrar would (a route not heard from for
+# droplet_stale_threshold is pruned). The loop dies with the harness's kill of
+# this process group.
+payload='{"host":"'"$BACKEND_HOST"'","port":'"$BACKEND_PORT"',"uris":["'"$ROUTE_HOST"'"]}'
+publish() {
+  exec 3<>"/dev/tcp/127.0.0.1/$nats_port" || return 0
+  printf 'CONNECT {"verbose":false}\r\nPUB router.register %d\r\n%s\r\nPING\r\n' "${#payload}" "$payload" >&3
+  timeout 1 grep -q -m1 PONG <&3 || true
+  exec 3>&-
+}
 (
-  for _ in $(seq 50); do
-    exec 3<>"/dev/tcp/127.0.0.1/$nats_port" || exit 0
-    printf 'CONNECT {"verbose":false}\r\nPUB router.register %d\r\n%s\r\nPING\r\n' "${#payload}" "$payload" >&3
-    timeout 1 grep -q -m1 PONG <&3 || true
-    exec 3>&-
-    sleep 0.2
-  done
+  for _ in $(seq 10); do publish; sleep 0.2; done
+  while true; do publish; sleep 10; done
 ) >/dev/null 2>&1 &
 
 exec "$bin" -c "$dir/switchyard.yml"
