@@ -1,5 +1,8 @@
 #include "router/route/endpoint.hpp"
 
+#include <algorithm>
+#include <cstdint>
+
 namespace sy::route {
 namespace {
 const EndpointMeta kNoMeta{};
@@ -17,16 +20,32 @@ bool EndpointSpec::same_fields(const EndpointSpec& o) const {
          stale_threshold == o.stale_threshold && algorithm == o.algorithm && meta == o.meta;
 }
 
-Endpoint::Endpoint(const EndpointSpec& spec, TimePoint now)
-    : address_(spec.address()),
-      host_(spec.host),
-      port_(spec.port),
+namespace {
+uint32_t clamp_seconds(std::chrono::seconds s) {
+  return static_cast<uint32_t>(std::clamp<std::chrono::seconds::rep>(s.count(), 0, UINT32_MAX));
+}
+}  // namespace
+
+Endpoint::Endpoint(const EndpointSpec& spec, TimePoint now) : Endpoint(spec, spec.stale_threshold, now) {}
+
+Endpoint::Endpoint(const EndpointSpec& spec, std::chrono::seconds stale_threshold, TimePoint now)
+    : port_(spec.port),
+      host_len_(static_cast<uint16_t>(spec.host.size())),
+      stale_threshold_(clamp_seconds(stale_threshold)),
       tls_(spec.tls),
       protocol_(spec.protocol),
       algorithm_(spec.algorithm),
-      stale_threshold_(spec.stale_threshold),
+      address_(spec.address()),
       meta_(spec.meta.empty() ? nullptr : std::make_unique<const EndpointMeta>(spec.meta)),
       heartbeat_(now.time_since_epoch().count()) {}
+
+static_assert(sizeof(Endpoint) <= 72, "one Endpoint per route and backend: keep it small");
+
+bool Endpoint::same_fields(const EndpointSpec& s, std::chrono::seconds stale_threshold) const {
+  return same_address(s) && tls_ == s.tls && protocol_ == s.protocol &&
+         stale_threshold_ == clamp_seconds(stale_threshold) && algorithm_ == s.algorithm &&
+         (meta_ ? *meta_ == s.meta : s.meta.empty());
+}
 
 const EndpointMeta& Endpoint::meta() const { return meta_ ? *meta_ : kNoMeta; }
 
@@ -36,12 +55,12 @@ const std::string& Endpoint::instance_id() const {
 
 EndpointSpec Endpoint::spec() const {
   EndpointSpec s;
-  s.host = host_;
+  s.host = host();
   s.port = port_;
   s.tls = tls_;
   s.protocol = protocol_;
   s.algorithm = algorithm_;
-  s.stale_threshold = stale_threshold_;
+  s.stale_threshold = stale_threshold();
   s.meta = meta();
   return s;
 }

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -54,18 +55,24 @@ struct EndpointSpec {
 class Endpoint {
  public:
   Endpoint(const EndpointSpec& spec, TimePoint now);  // spec.stale_threshold already effective
+  Endpoint(const EndpointSpec& spec, std::chrono::seconds stale_threshold, TimePoint now);
 
   const std::string& address() const { return address_; }  // "host:port", identity
-  const std::string& host() const { return host_; }
+  // The host as sent (an IPv6 literal without its brackets); a view into address().
+  std::string_view host() const { return std::string_view(address_).substr(address_[0] == '[' ? 1 : 0, host_len_); }
   uint16_t port() const { return port_; }
   bool tls() const { return tls_; }
   Protocol protocol() const { return protocol_; }
-  std::chrono::seconds stale_threshold() const { return stale_threshold_; }
+  std::chrono::seconds stale_threshold() const { return std::chrono::seconds(stale_threshold_); }
   std::optional<Algorithm> algorithm() const { return algorithm_; }
   const EndpointMeta& meta() const;  // empty meta when none was sent
   // X-CF-InstanceID: private_instance_id, or host:port when it is empty.
   const std::string& instance_id() const;
   EndpointSpec spec() const;
+  // Same identity (host and port) as `spec`.
+  bool same_address(const EndpointSpec& spec) const { return port_ == spec.port && host() == spec.host; }
+  // Same registration fields as `spec`, with `stale_threshold` (the effective one) for spec's.
+  bool same_fields(const EndpointSpec& spec, std::chrono::seconds stale_threshold) const;
 
   // Live state: any thread.
   TimePoint last_heartbeat() const { return TimePoint(Clock::duration(heartbeat_.load(std::memory_order_relaxed))); }
@@ -78,17 +85,19 @@ class Endpoint {
   void end_request() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
 
  private:
-  std::string address_;
-  std::string host_;
+  // Laid out small (there is one Endpoint per route and backend, a million in
+  // a big table), with what the registry compares to find one first.
   uint16_t port_;
+  uint16_t host_len_;
+  uint32_t stale_threshold_;  // seconds
   bool tls_;
   Protocol protocol_;
   std::optional<Algorithm> algorithm_;
-  std::chrono::seconds stale_threshold_;
+  std::atomic<int> in_flight_{0};
+  std::string address_;
   std::unique_ptr<const EndpointMeta> meta_;
   std::atomic<Clock::rep> heartbeat_;
   std::atomic<Clock::rep> failed_until_{0};
-  std::atomic<int> in_flight_{0};
 };
 
 using EndpointPtr = std::shared_ptr<Endpoint>;

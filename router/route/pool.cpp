@@ -19,7 +19,7 @@ void Tried::add(const Endpoint* e) {
 }
 
 Pool::Pool(std::string key, std::vector<EndpointPtr> endpoints, Algorithm algorithm, uint32_t start)
-    : key_(std::move(key)), endpoints_(std::move(endpoints)), algorithm_(algorithm), cursor_(start) {}
+    : key_(std::move(key)), endpoints_(std::move(endpoints)), cursor_(start), algorithm_(algorithm) {}
 
 namespace {
 bool full(const Endpoint& e, int max_conns) { return max_conns > 0 && e.in_flight() >= max_conns; }

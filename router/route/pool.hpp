@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "router/route/endpoint.hpp"
+#include "router/route/ref.hpp"
 
 namespace sy::route {
 
@@ -26,7 +27,7 @@ class Tried {
   std::vector<const Endpoint*> spill_;
 };
 
-class Pool {
+class Pool : public RefCounted {
  public:
   Pool(std::string key, std::vector<EndpointPtr> endpoints, Algorithm algorithm, uint32_t start);
 
@@ -47,12 +48,21 @@ class Pool {
   const EndpointPtr* next_round_robin(const Tried& tried, TimePoint now, int max_conns) const;
   const EndpointPtr* next_least_connection(const Tried& tried, TimePoint now, int max_conns) const;
 
+  friend class Registry;
+
   std::string key_;
   std::vector<EndpointPtr> endpoints_;
-  Algorithm algorithm_;
   mutable std::atomic<uint32_t> cursor_;
+  Algorithm algorithm_;
+  // Registry bookkeeping, carried by the published pool so the registry keeps no copy of the table.
+  std::optional<Algorithm> requested_;  // the latest options.loadbalancing seen for this route
+  TimePoint empty_since_{};             // when it lost its last endpoint (empty_pool_timeout)
 };
 
-using PoolPtr = std::shared_ptr<const Pool>;
+inline void release(const Pool* p) {
+  if (p->drop_ref()) delete p;
+}
+
+using PoolPtr = Ref<const Pool>;
 
 }  // namespace sy::route

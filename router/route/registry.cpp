@@ -12,160 +12,215 @@ std::chrono::seconds Registry::effective_threshold(std::chrono::seconds requeste
   return requested;
 }
 
-void Registry::mark_dirty(const std::string& host, PoolState* pool) {
-  if (pool) pool->built.reset();
-  dirty_hosts_.insert(host);
+const Pool* Registry::published(const std::string& host, std::string_view path) const {
+  const HostRoutes* routes = current_->hosts_.find(host);
+  return routes ? routes->route(path) : nullptr;
+}
+
+Registry::HostEdit& Registry::edit(const std::string& host) {
+  auto [it, inserted] = edits_.try_emplace(host);
+  if (inserted) {
+    if (const HostRoutes* routes = current_->hosts_.find(host)) {
+      for (size_t i = 0; i < routes->size(); ++i) {
+        const Pool& pool = routes->pool(i);
+        it->second.routes.push_back(RouteState{std::string(routes->path(i)), pool.endpoints(), pool.requested_,
+                                               pool.empty_since_, PoolPtr::share(&pool)});
+      }
+    }
+  }
+  return it->second;
+}
+
+Registry::RouteState* Registry::route(HostEdit& host, std::string_view path) {
+  for (RouteState& r : host.routes)
+    if (r.path == path) return &r;
+  return nullptr;
 }
 
 Change Registry::apply_register(const RouteMessage& msg, TimePoint now) {
   Change c;
-  EndpointSpec spec = msg.endpoint;
-  spec.stale_threshold = effective_threshold(spec.stale_threshold);
-  const std::string address = spec.address();
+  const EndpointSpec& spec = msg.endpoint;
+  const std::chrono::seconds threshold = effective_threshold(spec.stale_threshold);
+  auto same = [&](const EndpointPtr& e) { return e->same_address(spec); };
+  auto make_endpoint = [&] { return std::make_shared<Endpoint>(spec, threshold, now); };
   for (const Uri& uri : msg.uris) {
-    HostState& host = hosts_[uri.host];
-    auto [it, inserted] = host.paths.try_emplace(uri.path);
-    PoolState& pool = it->second;
-    if (inserted) {
+    if (!edits_.contains(uri.host)) {  // the common case: a heartbeat for a published endpoint
+      if (const Pool* pool = published(uri.host, uri.path)) {
+        auto it = std::find_if(pool->endpoints().begin(), pool->endpoints().end(), same);
+        if (it != pool->endpoints().end() && (*it)->same_fields(spec, threshold) &&
+            !(spec.algorithm && pool->requested_ != spec.algorithm)) {
+          (*it)->heartbeat(now);
+          ++c.heartbeats;
+          continue;
+        }
+      }
+    }
+    HostEdit& host = edit(uri.host);
+    RouteState* pool = route(host, uri.path);
+    if (!pool) {
+      pool = &host.routes.emplace_back(RouteState{uri.path, {}, {}, {}, {}});
       ++route_count_;
       ++c.routes_added;
     }
-    if (spec.algorithm && pool.algorithm != spec.algorithm) {
-      pool.algorithm = spec.algorithm;
-      mark_dirty(uri.host, &pool);
+    if (spec.algorithm && pool->algorithm != spec.algorithm) {
+      pool->algorithm = spec.algorithm;
+      pool->built = {};
     }
-    auto same = std::find_if(pool.endpoints.begin(), pool.endpoints.end(),
-                             [&](const EndpointPtr& e) { return e->address() == address; });
-    if (same == pool.endpoints.end()) {
-      pool.endpoints.push_back(std::make_shared<Endpoint>(spec, now));
+    auto it = std::find_if(pool->endpoints.begin(), pool->endpoints.end(), same);
+    if (it == pool->endpoints.end()) {
+      pool->endpoints.push_back(make_endpoint());
       ++endpoint_count_;
       ++c.endpoints_added;
-      mark_dirty(uri.host, &pool);
-    } else if ((*same)->spec().same_fields(spec)) {
-      (*same)->heartbeat(now);
+      pool->built = {};
+    } else if ((*it)->same_fields(spec, threshold)) {
+      (*it)->heartbeat(now);
       ++c.heartbeats;
     } else {
-      *same = std::make_shared<Endpoint>(spec, now);  // new fields; live marks start afresh
+      *it = make_endpoint();  // new fields; live marks start afresh
       ++c.endpoints_updated;
-      mark_dirty(uri.host, &pool);
+      pool->built = {};
     }
   }
   return c;
 }
 
+bool Registry::expired(TimePoint empty_since, TimePoint now) const {
+  return options_.empty_pool_timeout.count() <= 0 || now - empty_since >= options_.empty_pool_timeout;
+}
+
 // Handles a pool that just lost its last endpoint. Returns true when the
-// pool was erased (the caller must not touch it again).
-bool Registry::emptied(const std::string& host, const std::string& path, PoolState& pool, TimePoint now, Change* c) {
+// route was erased (host.routes[index] is then another route).
+bool Registry::emptied(HostEdit& host, size_t index, TimePoint now, Change* c) {
+  RouteState& pool = host.routes[index];
   if (!pool.endpoints.empty()) return false;
   if (pool.empty_since == TimePoint{}) pool.empty_since = now;
-  if (options_.empty_pool_timeout.count() > 0 && now - pool.empty_since < options_.empty_pool_timeout) return false;
-  HostState& hs = hosts_[host];
-  hs.paths.erase(path);
+  if (!expired(pool.empty_since, now)) return false;
+  host.routes.erase(host.routes.begin() + static_cast<std::ptrdiff_t>(index));
   --route_count_;
   ++c->routes_removed;
-  dirty_hosts_.insert(host);
   return true;
 }
 
 Change Registry::apply_unregister(const RouteMessage& msg, TimePoint now) {
   Change c;
-  const std::string address = msg.endpoint.address();
+  auto same = [&](const EndpointPtr& e) { return e->same_address(msg.endpoint); };
   for (const Uri& uri : msg.uris) {
-    auto host = hosts_.find(uri.host);
-    if (host == hosts_.end()) continue;
-    auto path = host->second.paths.find(uri.path);
-    if (path == host->second.paths.end()) continue;
-    PoolState& pool = path->second;
-    auto it = std::find_if(pool.endpoints.begin(), pool.endpoints.end(),
-                           [&](const EndpointPtr& e) { return e->address() == address; });
-    if (it == pool.endpoints.end()) continue;
-    pool.endpoints.erase(it);
+    if (!edits_.contains(uri.host)) {  // only start an edit when there is something to remove
+      const Pool* pool = published(uri.host, uri.path);
+      if (!pool || std::none_of(pool->endpoints().begin(), pool->endpoints().end(), same)) continue;
+    }
+    HostEdit& host = edit(uri.host);
+    RouteState* pool = route(host, uri.path);
+    if (!pool) continue;
+    auto it = std::find_if(pool->endpoints.begin(), pool->endpoints.end(), same);
+    if (it == pool->endpoints.end()) continue;
+    pool->endpoints.erase(it);
+    pool->built = {};
     --endpoint_count_;
     ++c.endpoints_removed;
-    mark_dirty(uri.host, &pool);
-    if (pool.endpoints.empty()) pool.empty_since = TimePoint{};
-    emptied(uri.host, uri.path, pool, now, &c);
-    if (host->second.paths.empty()) hosts_.erase(host);
+    if (pool->endpoints.empty()) pool->empty_since = TimePoint{};
+    emptied(host, static_cast<size_t>(pool - host.routes.data()), now, &c);
   }
   return c;
+}
+
+bool Registry::needs_prune(const HostRoutes& routes, TimePoint now) const {
+  for (size_t i = 0; i < routes.size(); ++i) {
+    const Pool& pool = routes.pool(i);
+    if (pool.empty() && expired(pool.empty_since_, now)) return true;
+    for (const auto& e : pool.endpoints())
+      if (now - e->last_heartbeat() > e->stale_threshold()) return true;
+  }
+  return false;
+}
+
+void Registry::prune_host(const std::string& host, HostEdit& edit, TimePoint now, Change* c) {
+  for (size_t i = 0; i < edit.routes.size();) {
+    RouteState& pool = edit.routes[i];
+    bool was_empty = pool.endpoints.empty();
+    auto stale = [&](const EndpointPtr& e) {
+      if (now - e->last_heartbeat() <= e->stale_threshold()) return false;
+      c->removed_addresses.push_back(host + pool.path + ' ' + e->address());
+      return true;
+    };
+    size_t removed = std::erase_if(pool.endpoints, stale);
+    if (removed > 0) {
+      endpoint_count_ -= removed;
+      c->endpoints_removed += static_cast<int>(removed);
+      pool.built = {};
+      pool.empty_since = TimePoint{};
+    }
+    if ((removed > 0 || was_empty) && pool.endpoints.empty() && emptied(edit, i, now, c)) continue;
+    ++i;
+  }
 }
 
 Change Registry::prune(TimePoint now) {
   Change c;
-  for (auto host = hosts_.begin(); host != hosts_.end();) {
-    for (auto path = host->second.paths.begin(); path != host->second.paths.end();) {
-      PoolState& pool = path->second;
-      bool was_empty = pool.endpoints.empty();
-      auto stale = [&](const EndpointPtr& e) {
-        if (now - e->last_heartbeat() <= e->stale_threshold()) return false;
-        c.removed_addresses.push_back(host->first + path->first + ' ' + e->address());
-        return true;
-      };
-      size_t before = pool.endpoints.size();
-      std::erase_if(pool.endpoints, stale);
-      size_t removed = before - pool.endpoints.size();
-      if (removed > 0) {
-        endpoint_count_ -= removed;
-        c.endpoints_removed += static_cast<int>(removed);
-        mark_dirty(host->first, &pool);
-        pool.empty_since = TimePoint{};
-      }
-      auto next = std::next(path);
-      if ((removed > 0 || was_empty) && pool.endpoints.empty()) {
-        const std::string host_key = host->first, path_key = path->first;
-        emptied(host_key, path_key, pool, now, &c);
-      }
-      path = next;
-    }
-    host = host->second.paths.empty() ? hosts_.erase(host) : std::next(host);
-  }
+  std::vector<std::string> touched;
+  current_->hosts_.for_each([&](const HostRoutes& routes) {
+    std::string host(routes.host());
+    if (!edits_.contains(host) && needs_prune(routes, now)) touched.push_back(std::move(host));
+  });
+  for (const std::string& host : touched) edit(host);
+  for (auto& [host, edit] : edits_) prune_host(host, edit, now, &c);
   return c;
 }
 
 void Registry::freshen(TimePoint now) {
-  for (auto& [host, hs] : hosts_)
-    for (auto& [path, pool] : hs.paths)
+  current_->for_each_pool([&](const Pool& pool) {
+    for (const auto& e : pool.endpoints()) e->heartbeat(now);
+  });
+  for (auto& [host, edit] : edits_)
+    for (auto& pool : edit.routes)
       for (auto& e : pool.endpoints) e->heartbeat(now);
 }
 
-std::shared_ptr<const HostRoutes> Registry::build_host(const std::string& host, HostState& state) {
-  auto routes = std::make_shared<HostRoutes>();
-  // Longest path first, so the first match in RouteTable::find_exact is the deepest.
-  std::vector<std::pair<const std::string*, PoolState*>> order;
-  for (auto& [path, pool] : state.paths) order.emplace_back(&path, &pool);
-  std::stable_sort(order.begin(), order.end(),
-                   [](const auto& a, const auto& b) { return a.first->size() > b.first->size(); });
-  for (auto& [path, pool] : order) {
-    if (!pool->built)
-      pool->built = std::make_shared<const Pool>(host + *path, pool->endpoints,
-                                                 pool->algorithm.value_or(options_.default_algorithm),
-                                                 static_cast<uint32_t>(rng_()));
-    routes->pools.push_back(pool->built);
-    routes->paths.push_back(*path);
+Ref<const HostRoutes> Registry::build_host(const std::string& host, HostEdit& edit) {
+  // Longest path first, so the first match in HostRoutes::match is the deepest.
+  std::sort(edit.routes.begin(), edit.routes.end(), [](const RouteState& a, const RouteState& b) {
+    return a.path.size() != b.path.size() ? a.path.size() > b.path.size() : a.path < b.path;
+  });
+  std::vector<std::pair<std::string_view, PoolPtr>>& routes = scratch_routes_;
+  routes.clear();
+  for (RouteState& r : edit.routes) {
+    if (!r.built) {  // the edit ends with this publish: its endpoints move into the pool
+      auto* pool = new Pool(host + r.path, std::move(r.endpoints), r.algorithm.value_or(options_.default_algorithm),
+                            static_cast<uint32_t>(rng_()));
+      pool->requested_ = r.algorithm;
+      pool->empty_since_ = r.empty_since;
+      r.built = PoolPtr::adopt(pool);
+    }
+    routes.emplace_back(r.path, r.built);
   }
-  return routes;
+  Ref<const HostRoutes> made = HostRoutes::make(host, routes);
+  routes.clear();
+  return made;
 }
 
 RouteTablePtr Registry::publish() {
-  if (dirty_hosts_.empty()) return current_;
+  if (edits_.empty()) return current_;
   auto next = std::make_shared<RouteTable>(*current_);
-  std::unordered_map<size_t, std::shared_ptr<RouteTable::Shard>> copies;
-  for (const std::string& host : dirty_hosts_) {
-    size_t index = RouteTable::shard_of(host);
-    auto& shard = copies[index];
-    if (!shard)
-      shard = next->shards_[index] ? std::make_shared<RouteTable::Shard>(*next->shards_[index])
-                                   : std::make_shared<RouteTable::Shard>();
-    auto it = hosts_.find(host);
-    if (it == hosts_.end())
-      shard->erase(host);
+  for (auto& [host, edit] : edits_) {
+    const bool existed = host.starts_with("*.") && next->hosts_.find(host);
+    if (edit.routes.empty())
+      next->hosts_.erase(host);
     else
-      (*shard)[host] = build_host(host, it->second);
+      next->hosts_.set(build_host(host, edit));
+    if (host.starts_with("*.") && existed != !edit.routes.empty()) {
+      const unsigned depth = std::min(RouteTable::labels(std::string_view(host).substr(2)), 63u);
+      size_t& wildcards = wildcards_by_depth_[depth];
+      if (existed)
+        --wildcards;
+      else
+        ++wildcards;
+      const uint64_t bit = RouteTable::depth_bit(depth);
+      next->wildcard_depths_ = wildcards > 0 ? next->wildcard_depths_ | bit : next->wildcard_depths_ & ~bit;
+    }
   }
-  for (auto& [index, shard] : copies) next->shards_[index] = std::move(shard);
   next->route_count_ = route_count_;
   next->endpoint_count_ = endpoint_count_;
-  dirty_hosts_.clear();
+  edits_.clear();
   current_ = std::move(next);
   return current_;
 }

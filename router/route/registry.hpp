@@ -3,11 +3,13 @@
 // It applies register/unregister messages, prunes stale endpoints, and
 // publishes immutable RouteTable snapshots for the workers. Not thread-safe:
 // every method runs on the control thread. Time is always a parameter.
+#include <array>
 #include <chrono>
 #include <map>
 #include <memory>
 #include <random>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -46,7 +48,7 @@ class Registry {
   // Stamps every endpoint's heartbeat with `now` (after a NATS outage).
   void freshen(TimePoint now);
 
-  bool dirty() const { return !dirty_hosts_.empty(); }
+  bool dirty() const { return !edits_.empty(); }
   // Builds a new snapshot from the last one plus what changed since.
   RouteTablePtr publish();
   const RouteTablePtr& current() const { return current_; }
@@ -55,26 +57,43 @@ class Registry {
   size_t endpoint_count() const { return endpoint_count_; }
 
  private:
-  struct PoolState {
+  // The model is the last published snapshot plus the hosts changed since
+  // (edits_): the registry keeps no second copy of the table. Registration
+  // state that outlives a publish (latest loadbalancing option, when a pool
+  // emptied) travels in the published Pool.
+  struct RouteState {  // one route of a host being changed
+    std::string path;
     std::vector<EndpointPtr> endpoints;
     std::optional<Algorithm> algorithm;  // latest options.loadbalancing seen
     TimePoint empty_since{};
-    PoolPtr built;  // null when membership changed since the last publish
+    PoolPtr built;  // the published pool, while neither membership nor algorithm changed
   };
-  struct HostState {
-    std::map<std::string, PoolState> paths;  // path -> pool
+  struct HostEdit {
+    std::vector<RouteState> routes;  // in no particular order
   };
 
   std::chrono::seconds effective_threshold(std::chrono::seconds requested) const;
-  void mark_dirty(const std::string& host, PoolState* pool);
-  bool emptied(const std::string& host, const std::string& path, PoolState& pool, TimePoint now, Change* c);
-  std::shared_ptr<const HostRoutes> build_host(const std::string& host, HostState& state);
+  // The pool the last snapshot holds for host+path, if any.
+  const Pool* published(const std::string& host, std::string_view path) const;
+  // The host's edit, started from its published routes on first use.
+  HostEdit& edit(const std::string& host);
+  static RouteState* route(HostEdit& host, std::string_view path);
+  // An emptied pool is dropped once it has been empty for empty_pool_timeout.
+  bool expired(TimePoint empty_since, TimePoint now) const;
+  bool emptied(HostEdit& host, size_t index, TimePoint now, Change* c);
+  bool needs_prune(const HostRoutes& routes, TimePoint now) const;
+  void prune_host(const std::string& host, HostEdit& edit, TimePoint now, Change* c);
+  Ref<const HostRoutes> build_host(const std::string& host, HostEdit& edit);
 
   RegistryOptions options_;
   std::minstd_rand rng_;
-  std::unordered_map<std::string, HostState> hosts_;
-  std::unordered_set<std::string> dirty_hosts_;
   RouteTablePtr current_;
+  struct HostHash {
+    size_t operator()(const std::string& host) const { return HostMap::default_hash(host); }
+  };
+  std::unordered_map<std::string, HostEdit, HostHash> edits_;
+  std::array<size_t, 64> wildcards_by_depth_{};
+  std::vector<std::pair<std::string_view, PoolPtr>> scratch_routes_;  // build_host's, kept for its capacity  // RouteTable::wildcard_depths_, counted
   size_t route_count_ = 0;
   size_t endpoint_count_ = 0;
 };

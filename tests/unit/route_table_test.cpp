@@ -59,6 +59,23 @@ TEST_F(RouteTableTest, WildcardFallbackOneLabelAtATime) {
   EXPECT_EQ(table().find("b.com", "/"), nullptr);
 }
 
+TEST_F(RouteTableTest, WildcardsComeAndGoAtEachDepth) {
+  registry.apply_register(msg("10.0.0.1", 80, {"*.a.com", "*.b.com"}), now);
+  registry.apply_register(msg("10.0.0.2", 80, {"*.x.y.c.com"}), now);
+  EXPECT_EQ(addr(table().find("q.r.s.a.com", "/")), "10.0.0.1:80");
+  EXPECT_EQ(addr(table().find("q.x.y.c.com", "/")), "10.0.0.2:80");
+  registry.apply_unregister(msg("10.0.0.1", 80, {"*.a.com"}), now);
+  EXPECT_EQ(table().find("q.a.com", "/"), nullptr);
+  EXPECT_EQ(addr(table().find("q.b.com", "/")), "10.0.0.1:80") << "another wildcard of the same depth remains";
+  registry.apply_unregister(msg("10.0.0.1", 80, {"*.b.com"}), now);
+  registry.apply_register(msg("10.0.0.1", 80, {"*.a.com"}), now);
+  EXPECT_EQ(addr(table().find("q.a.com", "/")), "10.0.0.1:80");
+  EXPECT_EQ(table().find("q.b.com", "/"), nullptr);
+  registry.apply_unregister(msg("10.0.0.2", 80, {"*.x.y.c.com"}), now);
+  EXPECT_EQ(table().find("q.x.y.c.com", "/"), nullptr);
+  EXPECT_EQ(addr(table().find("q.x.y.a.com", "/")), "10.0.0.1:80");
+}
+
 TEST_F(RouteTableTest, RegisteredUrisAreCaseInsensitiveAndTrailingSlashFree) {
   registry.apply_register(msg("10.0.0.1", 80, {"Mixed.Example.COM/Api/"}), now);
   EXPECT_EQ(addr(table().find("mixed.example.com", "/api")), "10.0.0.1:80");
