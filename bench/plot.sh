@@ -43,25 +43,24 @@ plot ${plot_cpu%, }
 GP
 fi
 
-# table_bench JSON: benchmarks named BM_<what>/<endpoints> with counters.
-if [ -f "$in/table.json" ]; then
-  python3 - "$in/table.json" "$tmp" <<'PY'
-import json, sys
-data = json.load(open(sys.argv[1]))
-mem, look = [], []
-for b in data.get("benchmarks", []):
-    name = b.get("run_name", b["name"])
-    n = b.get("endpoints") or b.get("Endpoints")
-    if n is None:
-        continue
-    if "bytes_per_endpoint" in b:
-        mem.append((n, b["bytes_per_endpoint"]))
-    if "Lookup" in name or "lookup" in name:
-        look.append((n, b["real_time"] if b.get("time_unit", "ns") == "ns" else b["real_time"] * 1000))
+# table_bench JSON: BM_Memory/<kind>/<endpoints> (rss_bytes_per_endpoint) and
+# BM_Lookup/<endpoints> (median of the repetitions, ns).
+if ls "$in"/table*.json >/dev/null 2>&1; then
+  python3 - "$tmp" "$in"/table*.json <<'PY'
+import json, re, sys
+mem, look = {}, {}
+for path in sys.argv[2:]:
+    for b in json.load(open(path)).get("benchmarks", []):
+        name = b.get("run_name", b["name"])
+        if name.startswith("BM_Memory/plain/") and "rss_bytes_per_endpoint" in b:
+            mem[int(b["endpoints"])] = b["rss_bytes_per_endpoint"]
+        m = re.match(r"BM_Lookup/(\d+)$", name)
+        if m and b.get("aggregate_name", "median") == "median":
+            look[int(m.group(1))] = b["real_time"]
 for fname, rows in (("mem.dat", mem), ("look.dat", look)):
-    with open(f"{sys.argv[2]}/{fname}", "w") as f:
-        for n, v in sorted(rows):
-            f.write(f"{n} {v}\n")
+    with open(f"{sys.argv[1]}/{fname}", "w") as f:
+        for n in sorted(rows):
+            f.write(f"{n} {rows[n]}\n")
 PY
   gnuplot <<GP
 set terminal pngcairo size 700,420
@@ -69,11 +68,12 @@ set logscale x
 set grid
 set key off
 set xlabel 'endpoints in the table'
+set yrange [0:*]
 set output '$out/table-memory.png'
 set title 'route table RSS per endpoint, bytes (target <= 250)'
 plot '$tmp/mem.dat' using 1:2 with linespoints lw 2, 250 with lines dt 2
 set output '$out/table-lookup.png'
-set title 'route lookup time, ns (target median < 150)'
+set title 'route lookup time, median ns (target < 150)'
 plot '$tmp/look.dat' using 1:2 with linespoints lw 2, 150 with lines dt 2
 GP
 fi

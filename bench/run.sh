@@ -49,11 +49,19 @@ bash bench/proxy-compare.sh "${compare[@]}" --out "$out/compare" \
   --candidate-name switchyard --candidate "SWITCHYARD_BIN=$SWITCHYARD_BUILD/switchyard bash $root/bench/candidate-switchyard.sh" \
   "${extra[@]}" | tee "$out/compare.txt"
 
-if [ -x "$SWITCHYARD_BUILD/bench/table_bench" ]; then
+tb="$SWITCHYARD_BUILD/bench/table_bench"
+if [ -x "$tb" ]; then
   if [ $smoke = 1 ]; then
-    SY_BENCH_SMOKE=1 "$SWITCHYARD_BUILD/bench/table_bench" --benchmark_min_time=0.01 | tee "$out/table.txt"
+    "$tb" --benchmark_filter='/10000(/|$)' --benchmark_min_time=0.01 | tee "$out/table.txt"
   else
-    "$SWITCHYARD_BUILD/bench/table_bench" --benchmark_out="$out/table.json" --benchmark_out_format=json | tee "$out/table.txt"
+    # Memory is read from the process RSS: one table size per process.
+    for size in plain/10000 plain/100000 plain/1000000 with_meta/1000000; do
+      "$tb" --benchmark_filter="Memory/$size/" --benchmark_out="$out/table-mem-${size//\//-}.json" \
+        --benchmark_out_format=json | tee -a "$out/table.txt"
+    done
+    "$tb" --benchmark_filter='Lookup|Apply|Heartbeat' --benchmark_repetitions=3 \
+      --benchmark_report_aggregates_only=true --benchmark_out="$out/table.json" --benchmark_out_format=json |
+      tee -a "$out/table.txt"
   fi
 fi
 for script in ingest idle_conns heartbeat_load; do
