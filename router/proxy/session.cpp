@@ -19,18 +19,38 @@ Session::Session(Worker& worker, tcp::socket socket)
       watch_(client_),
       cbuf_(worker.buffers(), cfg_.max_request_header_bytes + 2 * kReadChunk),
       ubuf_(worker.buffers(), 1024 * 1024 + 2 * kReadChunk) {
+  take_scratch();
+  worker_.session_started(this);
+}
+
+Session::~Session() {
+  give_scratch();
+  worker_.session_finished(this);
+}
+
+// The growable head storage is the worker's while the connection is idle,
+// like the read buffers: an idle keep-alive connection holds neither.
+void Session::take_scratch() {
+  if (has_scratch_) return;
   SessionScratch scratch = worker_.take_scratch();
   out_ = std::move(scratch.out);
   request_id_ = std::move(scratch.request_id);
   req_.fields = std::move(scratch.request_fields);
   resp_.fields = std::move(scratch.response_fields);
-  worker_.session_started(this);
+  has_scratch_ = true;
 }
 
-Session::~Session() {
+void Session::give_scratch() {
+  if (!has_scratch_) return;
+  req_.fields.clear();
+  resp_.fields.clear();
   worker_.give_scratch(SessionScratch{std::move(out_), std::move(request_id_), std::move(req_.fields),
                                       std::move(resp_.fields)});
-  worker_.session_finished(this);
+  out_ = std::string();
+  request_id_ = std::string();
+  req_.fields = std::vector<Field>();
+  resp_.fields = std::vector<Field>();
+  has_scratch_ = false;
 }
 
 void Session::abort() {
@@ -142,11 +162,13 @@ asio::awaitable<Session::HeadStatus> Session::read_head() {
     // seen), and borrow storage only to read.
     cbuf_.release_if_empty();
     ubuf_.release_if_empty();
+    give_scratch();
     auto [wec] = co_await client_.async_wait(tcp::socket::wait_read, use_tuple);
     if (wec) {
       idle_ = false;
       co_return HeadStatus::closed;
     }
+    take_scratch();
   }
   size_t scanned = 0;
   for (;;) {

@@ -42,6 +42,8 @@ class Session {
   void abort();  // close both sides now (worker shutdown)
   void check_deadline(route::TimePoint now) { watch_.check(now); }
   void set_peer(const tcp::endpoint& peer);
+  void take_scratch();
+  void give_scratch();
 
  private:
   enum class HeadStatus { ok, closed, too_large, bad };
@@ -98,6 +100,7 @@ class Session {
   uint32_t lookups_ = 0;
   uint64_t served_ = 0;  // requests on this connection
   bool nodelay_ = false;  // TCP_NODELAY set on the client socket
+  bool has_scratch_ = false;
   // Copied from the head for the access log, only when it is on.
   std::string log_method_, log_target_, log_referer_, log_agent_, log_xff_, log_xfp_;
   std::vector<std::pair<std::string, std::string>> log_extra_;
