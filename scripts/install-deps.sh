@@ -7,8 +7,9 @@ build_pkgs=(g++ cmake ninja-build ccache pkg-config
             libboost1.81-dev libnats-dev rapidjson-dev libyaml-cpp-dev libssl-dev
             libgtest-dev libgmock-dev libbenchmark-dev)
 run_pkgs=(nats-server curl)
-test_pkgs=(haproxy nginx wrk prometheus golang-go
-           golang-github-hashicorp-yamux-dev golang-github-gorilla-websocket-dev gnuplot-nox procps)
+# (haproxy/nginx/wrk: front-tier tests and benchmarks; prometheus: promtool;
+# iproute2: ss in the bench drivers; gnuplot: bench/plot.sh.)
+test_pkgs=(haproxy nginx wrk prometheus iproute2 gnuplot-nox procps)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 case "${1:-}" in
