@@ -168,7 +168,16 @@ std::variant<RouteMessage, ParseError> parse_route_message(std::string_view payl
     return fail(InvalidCause::too_large, std::to_string(payload.size()) + " bytes");
   // RapidJSON stops at a NUL byte; whatever follows one would go unchecked.
   if (payload.find('\0') != std::string_view::npos) return fail(InvalidCause::not_json, "NUL byte in payload");
-  rapidjson::Document doc;
+  // A typical message fits these per-thread buffers, so parsing does not
+  // malloc (the default Document allocates a 64 KiB chunk per message);
+  // larger ones spill into chunks the allocators free on return.
+  thread_local char value_memory[16 * 1024];
+  thread_local char stack_memory[4 * 1024];
+  rapidjson::MemoryPoolAllocator<> value_alloc(value_memory, sizeof value_memory);
+  rapidjson::MemoryPoolAllocator<> stack_alloc(stack_memory, sizeof stack_memory);
+  using Document = rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>,
+                                              rapidjson::MemoryPoolAllocator<>>;
+  Document doc(&value_alloc, sizeof stack_memory, &stack_alloc);
   // Iterative parsing: deeply nested garbage cannot exhaust the stack.
   doc.Parse<rapidjson::kParseIterativeFlag>(payload.data(), payload.size());
   if (doc.HasParseError()) return fail(InvalidCause::not_json, rapidjson::GetParseError_En(doc.GetParseError()));
