@@ -32,6 +32,8 @@
 #include <thread>
 #include <vector>
 
+#include "bench/raw_tcp.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -72,24 +74,7 @@ int open_fds(int pid) {
   return n;
 }
 
-int connect_to(const Options& o) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  timeval tv{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(static_cast<uint16_t>(o.port));
-  if (inet_pton(AF_INET, o.host.c_str(), &sa.sin_addr) != 1 ||
-      ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
+int connect_to(const Options& o) { return sy::bench::connect_to(o.host, o.port, 5000); }
 
 // Reads one whole response (Content-Length or chunked). Returns the status or
 // 0 on error/close.
@@ -215,15 +200,7 @@ int main(int argc, char** argv) {
 
   const std::string req = "GET " + o.path + " HTTP/1.1\r\nHost: " + o.route_host +
                           "\r\nUser-Agent: idle_conns_tool\r\nAccept: */*\r\n\r\n";
-  auto one_request = [&](int fd) {
-    std::string_view d = req;
-    while (!d.empty()) {
-      ssize_t n = ::send(fd, d.data(), d.size(), MSG_NOSIGNAL);
-      if (n <= 0) return 0;
-      d.remove_prefix(static_cast<size_t>(n));
-    }
-    return read_response(fd);
-  };
+  auto one_request = [&](int fd) { return sy::bench::send_all(fd, req) ? read_response(fd) : 0; };
 
   // Warm-up: one request (first-request allocations: snapshot cache, upstream
   // pool, ...), so "before" is a router that has served traffic.

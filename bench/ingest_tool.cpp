@@ -43,6 +43,8 @@
 #include <thread>
 #include <vector>
 
+#include "bench/raw_tcp.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -71,36 +73,11 @@ Addr parse_addr(const std::string& s, const char* what) {
 }
 
 // ---------------------------------------------------------------- raw HTTP ---
+int connect_to(const Addr& a, int timeout_ms) { return sy::bench::connect_to(a.host, a.port, timeout_ms); }
+using sy::bench::send_all;
+
 // One request per connection, with a deadline. Returns the whole response
 // (head + body) or nullopt on any error.
-int connect_to(const Addr& a, int timeout_ms) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(static_cast<uint16_t>(a.port));
-  if (inet_pton(AF_INET, a.host.c_str(), &sa.sin_addr) != 1 ||
-      ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-bool send_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
 std::optional<std::string> http_get(const Addr& a, const std::string& host, const std::string& path,
                                     int timeout_ms = 2000) {
   int fd = connect_to(a, timeout_ms);
