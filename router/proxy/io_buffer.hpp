@@ -26,7 +26,6 @@ class BufferPool {
 
   char* acquire();
   void release(char* block);
-  size_t free_blocks() const { return free_.size(); }
 
  private:
   std::vector<char*> free_;

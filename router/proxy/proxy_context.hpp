@@ -36,7 +36,6 @@ struct ProxyContext {
   ProxyMetrics metrics;
   std::unique_ptr<AccessLog> access_log;  // null when off
   std::atomic<bool> draining{false};       // finish the current request, then close
-  std::atomic<int> active_requests{0};
 };
 
 }  // namespace sy::proxy

@@ -234,7 +234,6 @@ asio::awaitable<bool> Session::serve_request() {
   backend_time_ = {};
   attempt_started_ = {};
   ctx_.metrics.total_requests->inc();
-  ctx_.active_requests.fetch_add(1, std::memory_order_relaxed);
   request_idempotent_ = req_.idempotent();
   request_has_body_ = req_.has_body();
   request_keep_alive_ = req_.keep_alive;
@@ -274,7 +273,6 @@ asio::awaitable<bool> Session::serve_request() {
   } else {
     keep = co_await forward(*pool);
   }
-  ctx_.active_requests.fetch_sub(1, std::memory_order_relaxed);
   co_return keep;
 }
 

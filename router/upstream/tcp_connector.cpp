@@ -108,10 +108,4 @@ void TcpConnector::sweep(route::TimePoint now) {
   }
 }
 
-size_t TcpConnector::idle_count() const {
-  size_t n = 0;
-  for (const auto& [addr, stack] : idle_) n += stack.size();
-  return n;
-}
-
 }  // namespace sy::upstream

@@ -28,7 +28,6 @@ class TcpConnector final : public Connector {
   void release(const route::Endpoint& endpoint, std::unique_ptr<ByteStream> stream) override;
   // Drops idle connections older than idle_timeout (called from a worker timer).
   void sweep(route::TimePoint now) override;
-  size_t idle_count() const;
 
  private:
   struct Idle {
