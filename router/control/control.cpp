@@ -76,6 +76,10 @@ void Control::start(std::function<void()> ready) {
   nats_->subscribe_batched("router.*", [this](const std::vector<mbus::NatsClient::Message>& batch) { on_batch(batch); },
                            std::chrono::milliseconds(5));
   nats_->start();
+  // The SUB sits in nats.c's write buffer until its flusher runs; a round
+  // trip makes sure the server has it before /health can say 200, so a
+  // registration published right after is never missed.
+  if (nats_->connected() && !nats_->flush(std::chrono::seconds(2))) log::warn("nats-flush-failed", log::Fields());
   schedule_prune();
   start_timer_.expires_after(config_.start_response_delay_interval);
   start_timer_.async_wait([this, ready = std::move(ready)](const boost::system::error_code& ec) {
