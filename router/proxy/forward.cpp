@@ -150,33 +150,12 @@ asio::awaitable<Attempt> Session::attempt(const route::EndpointPtr& endpoint, bo
       co_return a;
     }
   }
-  if (!framing.done()) {
-    RelayResult body;
-    tcp::socket* up_socket = up->tcp_socket();
-    if (up_socket && framing.kind == Framing<true>::Kind::length && framing.remaining >= kSpliceMin &&
-        cbuf_.size() == 0) {  // a large upload: socket to socket by splice
-      SpliceResult moved = co_await splice_body(client_, *up_socket, worker_.pipes(), framing.remaining, false,
-                                                watch_, Watchdog::Target::client, Watchdog::Target::upstream,
-                                                cfg_.endpoint_timeout);
-      body.bytes = moved.bytes;
-      body.read_error = moved.read_error;
-      body.write_error = moved.write_error;
-    } else {
-      body = co_await relay_body(client_, *up, cbuf_, framing, watch_, Watchdog::Target::client,
-                                 Watchdog::Target::upstream, cfg_.endpoint_timeout);
-    }
-    bytes_received_ += body.bytes;
-    if (!body.ok()) {
-      watch_.set_upstream(nullptr);
-      up->close();
-      Attempt a = make(Attempt::Result::fail, Failure::endpoint_failure, "request body relay failed");
-      if (body.read_error || body.framing_error) a.result = Attempt::Result::done;  // client went away
-      a.keep_client = false;
-      co_return a;
-    }
-  }
   bool reusable = false;
-  Attempt a = co_await relay_response(*up, *endpoint, &reusable);
+  Attempt a;
+  if (framing.done())
+    a = co_await relay_response(*up, *endpoint, &reusable);
+  else
+    a = co_await body_and_response(*up, framing, *endpoint, &reusable);
   watch_.set_upstream(nullptr);
   if (a.result == Attempt::Result::retry_fresh && !opened.reused) a.result = Attempt::Result::retry;
   if (reusable)
@@ -184,6 +163,92 @@ asio::awaitable<Attempt> Session::attempt(const route::EndpointPtr& endpoint, bo
   else
     up->close();
   co_return a;
+}
+
+// The rest of an attempt when body bytes remain after the first write.
+asio::awaitable<Attempt> Session::body_and_response(upstream::ByteStream& up, Framing<true>& framing,
+                                                    const route::Endpoint& endpoint, bool* reusable) {
+  Exchange ex;
+  RelayResult body;
+  Attempt a;
+  if (request_upgrade_) {
+    // After a 101 the raw pump reads the client itself: body first.
+    body = co_await upload_body(up, framing, ex);
+    if (body.ok()) a = co_await relay_response(up, endpoint, reusable);
+  } else {
+    // The body goes up while the response is awaited, as Go's transport
+    // does: a backend that answers before reading the whole body (401, 413)
+    // is heard at once instead of after a stalled upload.
+    auto both = co_await upload_alongside_response(up, framing, endpoint, reusable, ex);
+    body = std::get<0>(both);
+    a = std::move(std::get<1>(both));
+  }
+  bytes_received_ += body.bytes;
+  if (body.ok()) co_return a;
+  *reusable = false;  // the backend did not get the whole body
+  co_return settle_incomplete_body(std::move(a), body, ex);
+}
+
+asio::awaitable<std::tuple<RelayResult, Attempt>> Session::upload_alongside_response(
+    upstream::ByteStream& up, Framing<true>& framing, const route::Endpoint& endpoint, bool* reusable, Exchange& ex) {
+  using namespace asio::experimental::awaitable_operators;
+  co_return co_await (upload_body(up, framing, ex) && response_during_upload(up, endpoint, reusable, ex));
+}
+
+asio::awaitable<RelayResult> Session::upload_body(upstream::ByteStream& up, Framing<true>& framing, Exchange& ex) {
+  RelayResult body;
+  uploading_ = true;
+  tcp::socket* up_socket = up.tcp_socket();
+  if (up_socket && framing.kind == Framing<true>::Kind::length && framing.remaining >= kSpliceMin &&
+      cbuf_.size() == 0) {  // a large upload: socket to socket by splice
+    SpliceResult moved = co_await splice_body(client_, *up_socket, worker_.pipes(), framing.remaining, false, watch_,
+                                              Watchdog::Target::client, Watchdog::Target::upstream,
+                                              cfg_.endpoint_timeout);
+    body.bytes = moved.bytes;
+    body.read_error = moved.read_error;
+    body.write_error = moved.write_error;
+  } else {
+    body = co_await relay_body(client_, up, cbuf_, framing, watch_, Watchdog::Target::client,
+                               Watchdog::Target::upstream, cfg_.endpoint_timeout);
+  }
+  uploading_ = false;
+  ex.upload_done = true;
+  // The client went away or sent a broken body: no response is wanted.
+  if (!ex.response_done && (body.read_error || body.framing_error)) up.close();
+  co_return body;
+}
+
+asio::awaitable<Attempt> Session::response_during_upload(upstream::ByteStream& up, const route::Endpoint& endpoint,
+                                                         bool* reusable, Exchange& ex) {
+  Attempt a = co_await relay_response(up, endpoint, reusable);
+  ex.response_done = true;
+  if (!ex.upload_done) {
+    // Answered (or failed) before the whole body went up: stop the upload
+    // wherever it waits, on the backend or on the client.
+    ex.upload_stopped = true;
+    up.close();
+    error_code ignored;
+    client_.cancel(ignored);
+  }
+  co_return a;
+}
+
+Attempt Session::settle_incomplete_body(Attempt response, const RelayResult& body, const Exchange& ex) {
+  Attempt a;
+  if (ex.upload_stopped || response.result == Attempt::Result::done) {
+    // The response side ended first (or the backend answered, then reset
+    // the upload): its outcome stands. Unread body bytes may follow.
+    a = std::move(response);
+    if (a.result == Attempt::Result::done) linger_ = true;
+  } else if (body.read_error || body.framing_error) {
+    a = make(Attempt::Result::done, Failure::endpoint_failure, "client went away");
+  } else if (watch_.expired()) {
+    a = make(Attempt::Result::fail, Failure::backend_timeout, "timeout");
+  } else {
+    a = make(Attempt::Result::fail, Failure::endpoint_failure, "request body relay failed");
+  }
+  a.keep_client = false;
+  return a;
 }
 
 }  // namespace sy::proxy

@@ -169,7 +169,10 @@ asio::awaitable<Attempt> Session::relay_response(upstream::ByteStream& up, const
   } else {
     framing.kind = Framing<false>::Kind::until_eof;
   }
-  const bool close_client = !client_keep_alive() || framing.kind == Framing<false>::Kind::until_eof;
+  // A response ahead of its request body (uploading_) ends the connection:
+  // the rest of the body is never read.
+  const bool close_client =
+      !client_keep_alive() || uploading_ || framing.kind == Framing<false>::Kind::until_eof;
   out_.clear();
   write_client_response(resp_, ResponseRewrite{request_id_, close_client, false}, &out_);
   ubuf_.consume(head_len);

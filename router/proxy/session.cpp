@@ -117,6 +117,7 @@ asio::awaitable<void> Session::run() {
     bool keep = co_await serve_request();
     if (!keep || ctx_.draining.load(std::memory_order_relaxed)) break;
   }
+  if (linger_) co_await linger();
   watch_.clear();
   error_code ignored;
   // A client that asked for Connection: close and sent nothing more gets a
@@ -124,6 +125,23 @@ asio::awaitable<void> Session::run() {
   // cannot turn the close into a reset that destroys the last response.
   if (request_keep_alive_ || cbuf_.size() > 0) client_.shutdown(tcp::socket::shutdown_send, ignored);
   client_.close(ignored);
+}
+
+// The response went out before the request body was all read (the backend
+// answered early). Closing with body bytes unread sends a reset, which can
+// destroy that response in the client's kernel before it is read; so, like
+// nginx's lingering close, stop sending and drop what the client still sends
+// until it closes or kLinger passes.
+asio::awaitable<void> Session::linger() {
+  error_code ignored;
+  client_.shutdown(tcp::socket::shutdown_send, ignored);
+  watch_.set(route::Clock::now() + kLinger, Watchdog::Target::client);
+  for (;;) {
+    cbuf_.clear();
+    auto [ec, n] = co_await client_.async_read_some(cbuf_.prepare(16 * 1024), use_tuple);
+    if (ec) break;
+  }
+  cbuf_.clear();
 }
 
 asio::awaitable<bool> Session::read_proxy_header() {

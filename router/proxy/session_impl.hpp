@@ -3,6 +3,7 @@
 // (attempts, response relay). Not part of the proxy's interface.
 #include <optional>
 #include <string>
+#include <tuple>
 
 #include "router/proxy/body.hpp"
 #include "router/proxy/errors.hpp"
@@ -17,6 +18,9 @@ using tcp = boost::asio::ip::tcp;
 
 // Bodies with at least this much still to come move by splice (see splice.hpp).
 inline constexpr uint64_t kSpliceMin = 32 * 1024;
+// How long a client that got an early response may go on sending its body
+// before the connection is closed (see Session::linger).
+inline constexpr std::chrono::seconds kLinger{2};
 // Response heads are read this much at a time (see relay_response).
 inline constexpr size_t kHeadRead = 8 * 1024;
 
@@ -31,6 +35,13 @@ struct Attempt {
   Failure failure = Failure::endpoint_failure;
   std::string detail;    // endpoint_failure (<detail>)
   bool keep_client = true;  // false when the client connection must close
+};
+
+// A request body streamed up while the response is awaited (see attempt()).
+struct Exchange {
+  bool upload_done = false;
+  bool response_done = false;
+  bool upload_stopped = false;  // the response side ended first and cut the upload short
 };
 
 class Session {
@@ -53,6 +64,15 @@ class Session {
   boost::asio::awaitable<bool> serve_request();
   boost::asio::awaitable<bool> forward(const route::Pool& pool);
   boost::asio::awaitable<Attempt> attempt(const route::EndpointPtr& endpoint, bool allow_reuse);
+  boost::asio::awaitable<Attempt> body_and_response(upstream::ByteStream& up, Framing<true>& framing,
+                                                    const route::Endpoint& endpoint, bool* reusable);
+  boost::asio::awaitable<std::tuple<RelayResult, Attempt>> upload_alongside_response(
+      upstream::ByteStream& up, Framing<true>& framing, const route::Endpoint& endpoint, bool* reusable, Exchange& ex);
+  boost::asio::awaitable<RelayResult> upload_body(upstream::ByteStream& up, Framing<true>& framing, Exchange& ex);
+  boost::asio::awaitable<Attempt> response_during_upload(upstream::ByteStream& up, const route::Endpoint& endpoint,
+                                                         bool* reusable, Exchange& ex);
+  Attempt settle_incomplete_body(Attempt response, const RelayResult& body, const Exchange& ex);
+  boost::asio::awaitable<void> linger();
   boost::asio::awaitable<Attempt> relay_response(upstream::ByteStream& up, const route::Endpoint& endpoint,
                                                  bool* upstream_reusable);
   boost::asio::awaitable<void> tunnel_upgraded(upstream::ByteStream& up);
@@ -97,6 +117,8 @@ class Session {
   route::Clock::duration backend_time_{};  // finished attempts of this request
   route::TimePoint attempt_started_{};      // the attempt in progress, or zero
   bool idle_ = false;
+  bool uploading_ = false;  // the request body is being streamed up
+  bool linger_ = false;  // a response went out before the request body was all read
   uint32_t lookups_ = 0;
   uint64_t served_ = 0;  // requests on this connection
   bool nodelay_ = false;  // TCP_NODELAY set on the client socket

@@ -1,4 +1,5 @@
-// Bodies stream through the router with bounded memory (1 GiB each way), and
+// Bodies stream through the router with bounded memory (1 GiB each way), a
+// backend that answers before reading the whole body is heard at once, and
 // WebSocket upgrades are relayed.
 #include <fcntl.h>
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include <cstdio>
 
 #include "tests/integration/integration_fixture.hpp"
+#include "tests/support/raw_socket.hpp"
 #include "tests/support/ws_client.hpp"
 
 namespace sy::test {
@@ -116,6 +118,49 @@ TEST_F(StreamingTest, SmallBodiesArriveIntact) {
   const HttpResponse posted = http(post);
   EXPECT_EQ(posted.status, 200) << posted.describe();
   EXPECT_EQ(posted.body, "received=300000\n");
+}
+
+// /reject answers 413 right after the head and never reads the body. The
+// router must relay that answer while the upload is still going (before,
+// the stalled upload waited for endpoint_timeout and the client got a 504),
+// then close the connection without resetting it under the client.
+TEST_F(StreamingTest, EarlyResponseDuringUploadIsRelayedAtOnce) {
+  RouterConfig config;
+  config.endpoint_timeout = "10s";
+  ASSERT_NO_FATAL_FAILURE(start_all(config));
+  EchoBackend& echo = start_echo("early");
+  ASSERT_NO_FATAL_FAILURE(route("early.example.com", echo.port()));
+
+  RawSocket socket;
+  ASSERT_TRUE(socket.connect(router_.port()));
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(socket.send("POST /reject HTTP/1.1\r\nHost: early.example.com\r\nContent-Length: 67108864\r\n\r\n"));
+  ASSERT_TRUE(socket.send(std::string(256 * 1024, 'b'))) << "router stopped reading the body before answering";
+  const RawResponse response = socket.read_response(seconds(5));
+  const auto elapsed = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
+  ASSERT_EQ(response.status, 413) << "no early response within 5 s (endpoint_timeout is 10 s): " << response.head;
+  EXPECT_TRUE(response.complete);
+  EXPECT_EQ(response.body, "rejected\n");
+  EXPECT_EQ(response.header("Connection"), "close") << response.head;
+  EXPECT_LT(elapsed.count(), 5000);
+  // The rest of the body is never read: the router closes (after lingering
+  // up to 2 s for the client to stop sending).
+  EXPECT_TRUE(socket.wait_closed(seconds(5)));
+
+  // curl stops sending when it sees the 413 and reports it.
+  const std::string big = sparse_file(dir_, "big.bin", 256ULL * 1024 * 1024);
+  ASSERT_FALSE(big.empty());
+  HttpRequest upload = request_for("/reject");
+  upload.host = "early.example.com";
+  upload.upload_file = big;
+  upload.timeout = seconds(8);
+  const HttpResponse rejected = http(upload);
+  EXPECT_EQ(rejected.status, 413) << rejected.describe();
+  EXPECT_EQ(rejected.body, "rejected\n") << rejected.describe();
+
+  // The router goes on serving, on fresh and pooled backend connections.
+  const HttpResponse after = router_.get("early.example.com", "/");
+  EXPECT_EQ(after.status, 200) << after.describe();
 }
 
 TEST_F(StreamingTest, WebSocketEchoThroughRouter) {

@@ -6,8 +6,9 @@
 //
 // Prints exactly one line `listening HOST:PORT` on stdout once accepting.
 // Endpoints: /download?bytes=N[&chunked=1], /upload*, /status/CODE,
-// /slow?ms=N, /close, /ws (WebSocket echo), /headers-set?name=X&value=Y, and
-// anything else echoes the request (name, method, target, headers).
+// /slow?ms=N, /close, /reject (413 before reading the body), /ws (WebSocket
+// echo), /headers-set?name=X&value=Y, and anything else echoes the request
+// (name, method, target, headers).
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -242,6 +243,24 @@ asio::awaitable<bool> send_continue(beast::tcp_stream& stream, unsigned version)
   co_return !ec;
 }
 
+// /reject: 413 right after the head, without reading the body (as a server
+// enforcing an upload limit does), then half-close and hold the connection
+// for 3 s without reading, so the peer sees a FIN rather than a reset.
+asio::awaitable<void> reject_early(beast::tcp_stream& stream, unsigned version) {
+  http::response<http::string_body> res{http::status::payload_too_large, version};
+  res.set(http::field::connection, "close");
+  res.body() = "rejected\n";
+  res.prepare_payload();
+  auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  if (!ec) {
+    asio::steady_timer hold(stream.get_executor(), std::chrono::seconds(3));
+    co_await hold.async_wait(use_tuple);
+  }
+  stream.socket().close(ignored);
+}
+
 asio::awaitable<void> run_session(tcp::socket socket, const EchoConfig& config) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
@@ -261,6 +280,10 @@ asio::awaitable<void> run_session(tcp::socket socket, const EchoConfig& config) 
       co_return;
     }
     if (target.path == "/close") break;
+    if (target.path == "/reject") {  // answers before reading the body, then stops reading
+      co_await reject_early(stream, req.version());
+      co_return;
+    }
     if (beast::iequals(req[http::field::expect], "100-continue") && !parser.is_done()) {
       const bool sent = co_await send_continue(stream, req.version());
       if (!sent) break;
