@@ -170,6 +170,11 @@ class Reader {
         bool_key("force_forwarded_proto_https", c.force_forwarded_proto_https),
         bool_key("sanitize_forwarded_proto", c.sanitize_forwarded_proto),
         headers_key("hop_by_hop_headers_to_filter", c.hop_by_hop_headers_to_filter),
+        {"sticky_session_cookie_names",
+         [&c](const Node& n, const std::string& p) {
+           c.sticky_session_cookie_names = detail::read_token_list(n, p, "a cookie name");
+         }},
+        bool_key("secure_cookies", c.secure_cookies),
     };
   }
 

@@ -113,6 +113,11 @@ struct Config {
   bool sanitize_forwarded_proto = false;
   std::vector<std::string> hop_by_hop_headers_to_filter;
 
+  // Sticky sessions: a request carrying one of these cookies and __VCAP_ID__
+  // goes back to that instance; secure_cookies forces Secure on __VCAP_ID__.
+  std::vector<std::string> sticky_session_cookie_names{"JSESSIONID"};
+  bool secure_cookies = false;
+
   TunnelConfig tunnel;
 
   // Keys present in the file that Switchyard does not implement, dotted

@@ -98,19 +98,24 @@ Seconds read_seconds(const YAML::Node& node, const std::string& path) {
   return std::chrono::ceil<Seconds>(read_millis(node, path));
 }
 
-std::vector<std::string> read_header_list(const YAML::Node& node, const std::string& path) {
-  if (!node.IsSequence()) fail(path, node, "a list of header names");
+std::vector<std::string> read_token_list(const YAML::Node& node, const std::string& path, std::string_view item) {
+  const std::string what(item);
+  if (!node.IsSequence()) fail(path, node, "a list of " + what.substr(what.find(' ') + 1) + "s");
   std::vector<std::string> out;
   for (size_t i = 0; i < node.size(); ++i) {
     std::string item_path = index(path, i);
-    const YAML::Node item = node[i];
-    std::string name = scalar(item, item_path, "a header name");
+    const YAML::Node element = node[i];
+    std::string name = scalar(element, item_path, what);
     bool valid = !name.empty();
     for (char c : name) valid = valid && is_tchar(c);
-    if (!valid) fail(item_path, item, "a header name");
+    if (!valid) fail(item_path, element, what);
     out.push_back(name);
   }
   return out;
+}
+
+std::vector<std::string> read_header_list(const YAML::Node& node, const std::string& path) {
+  return read_token_list(node, path, "a header name");
 }
 
 void require_map(const YAML::Node& node, const std::string& path) {

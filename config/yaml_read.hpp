@@ -34,6 +34,9 @@ Millis read_millis(const YAML::Node& node, const std::string& path);
 Seconds read_seconds(const YAML::Node& node, const std::string& path);  // rounded up to whole seconds
 // A list of HTTP header names (RFC 9110 tokens).
 std::vector<std::string> read_header_list(const YAML::Node& node, const std::string& path);
+// A list of HTTP tokens (RFC 9110 tchar), e.g. cookie names; `item` names one
+// in the error message ("a cookie name").
+std::vector<std::string> read_token_list(const YAML::Node& node, const std::string& path, std::string_view item);
 void require_map(const YAML::Node& node, const std::string& path);
 
 // One key a map understands; `read` gets the (non-null) value and its path.

@@ -13,11 +13,13 @@ const ErrorInfo& error_info(Failure f) {
       /* backend_timeout */ {504, "Gateway Timeout", "endpoint_failure", "", false},
       /* head_too_large */ {431, "Request Header Fields Too Large", "max-request-size-exceeded", "", false},
       /* forwarding_loop */ {502, "Bad Gateway", "forwarding_loop", "", true},
+      /* invalid_app_instance */ {400, "Bad Request", "invalid_cf_app_instance_header", "no-cache, no-store", false},
+      /* unknown_instance */ {400, "Bad Request", "unknown_route", "no-cache, no-store", false},
   };
   return kTable[static_cast<int>(f)];
 }
 
-std::string error_message(Failure f, std::string_view host) {
+std::string error_message(Failure f, std::string_view host, std::string_view detail) {
   std::string h(host);
   switch (f) {
     case Failure::empty_host: return "Request had empty Host header";
@@ -29,6 +31,12 @@ std::string error_message(Failure f, std::string_view host) {
     case Failure::backend_timeout: return "Registered endpoint failed to respond in time.";
     case Failure::head_too_large: return "Request header fields too large";
     case Failure::forwarding_loop: return "Request was forwarded by a node that does not own the route.";
+    case Failure::invalid_app_instance: return "Invalid X-CF-App-Instance Header";
+    case Failure::unknown_instance: {  // detail: "<guid>:<index>", already validated
+      const size_t colon = detail.find(':');
+      return "Requested instance ('" + std::string(detail.substr(colon + 1)) + "') with guid ('" +
+             std::string(detail.substr(0, colon)) + "') does not exist for route ('" + h + "')";
+    }
   }
   return "";
 }
@@ -44,7 +52,8 @@ std::string router_error_value(Failure f, std::string_view detail) {
 std::string error_response(Failure f, std::string_view host, std::string_view detail, std::string_view request_id,
                            bool close) {
   const ErrorInfo& info = error_info(f);
-  std::string body = std::to_string(info.status) + " " + std::string(info.reason) + ": " + error_message(f, host) + "\n";
+  std::string body =
+      std::to_string(info.status) + " " + std::string(info.reason) + ": " + error_message(f, host, detail) + "\n";
   std::string out;
   out.reserve(256 + body.size());
   out += "HTTP/1.1 " + std::to_string(info.status) + " " + std::string(info.reason) + "\r\n";

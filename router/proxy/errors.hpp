@@ -17,6 +17,8 @@ enum class Failure {
   backend_timeout,     // 504 endpoint_failure (timeout)
   head_too_large,      // 431 max-request-size-exceeded
   forwarding_loop,     // 502 forwarding_loop (tunnel node forwarded to itself)
+  invalid_app_instance,  // 400 invalid_cf_app_instance_header (X-CF-APP-INSTANCE malformed)
+  unknown_instance,      // 400 unknown_route (X-CF-APP-INSTANCE names no endpoint of the route)
 };
 
 struct ErrorInfo {
@@ -30,12 +32,13 @@ struct ErrorInfo {
 const ErrorInfo& error_info(Failure f);
 
 // Full HTTP/1.1 response for `f`. `host` fills the route messages,
-// `detail` the endpoint_failure reason ("connection refused", "timeout").
+// `detail` the endpoint_failure reason ("connection refused", "timeout") or,
+// for unknown_instance, the X-CF-APP-INSTANCE value.
 // `close` adds `Connection: close`.
 std::string error_response(Failure f, std::string_view host, std::string_view detail, std::string_view request_id,
                            bool close);
 
-std::string error_message(Failure f, std::string_view host);
+std::string error_message(Failure f, std::string_view host, std::string_view detail = {});
 std::string router_error_value(Failure f, std::string_view detail);
 
 }  // namespace sy::proxy

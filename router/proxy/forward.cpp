@@ -3,6 +3,7 @@
 // response, and decide retries (only when nothing reached the backend, or an
 // idempotent body-less request got EOF before any response byte).
 #include "router/base/log.hpp"
+#include "router/proxy/affinity.hpp"
 #include "router/proxy/session_impl.hpp"
 #include "router/proxy/splice.hpp"
 
@@ -46,12 +47,31 @@ void Session::build_upstream_head(const route::Endpoint& endpoint, std::string_v
   write_upstream_request(req_, rw, &out_);
 }
 
-asio::awaitable<bool> Session::forward(const route::Pool& pool) {
-  route::Tried tried;
+// A sticky request's instance, if it is in the pool, untried and not at
+// backends.max_conns (then another is chosen, as gorouter does).
+const route::EndpointPtr* Session::sticky_endpoint(const route::Pool& pool, const route::Tried& tried) const {
+  if (sticky_requested_.empty()) return nullptr;
+  for (const route::EndpointPtr& e : pool.endpoints()) {
+    if (e->meta().private_instance_id != sticky_requested_ || tried.contains(e.get())) continue;
+    if (cfg_.max_conns > 0 && e->in_flight() >= cfg_.max_conns) return nullptr;
+    return &e;
+  }
+  return nullptr;
+}
+
+// `tried` starts with the endpoints this request must not use (all but the
+// X-CF-APP-INSTANCE one).
+asio::awaitable<bool> Session::forward(const route::Pool& pool, route::Tried tried) {
+  sticky_requested_.assign(cfg_.sticky_session_cookie_names.empty()
+                               ? std::string_view()
+                               : sticky_instance(req_, cfg_.sticky_session_cookie_names));
+  const std::string_view key = pool.key();
+  route_path_ = key.find('/') == std::string_view::npos ? std::string_view("/") : key.substr(key.find('/'));
   Attempt last = make(Attempt::Result::fail, Failure::endpoint_failure, "no endpoint");
   for (int attempts = 0; attempts < cfg_.max_attempts; ++attempts) {
     auto now = route::Clock::now();
-    const route::EndpointPtr* picked = pool.next(tried, now, cfg_.max_conns);
+    const route::EndpointPtr* picked = attempts == 0 ? sticky_endpoint(pool, tried) : nullptr;
+    if (!picked) picked = pool.next(tried, now, cfg_.max_conns);
     if (!picked) {
       if (attempts == 0 && pool.overloaded(tried, cfg_.max_conns)) {
         ctx_.metrics.backend_exhausted_conns->inc();

@@ -114,6 +114,7 @@ FieldKind classify_field(std::string_view n) {
       {"x-cf-applicationid", FieldKind::x_cf_applicationid},
       {"x-cf-instanceindex", FieldKind::x_cf_instanceindex},
       {"x-cf-instanceid", FieldKind::x_cf_instanceid},
+      {"x-cf-app-instance", FieldKind::x_cf_app_instance},
       {"x-cf-proxy-signature", FieldKind::x_cf_proxy_signature},
       {"content-length", FieldKind::content_length},
       {"transfer-encoding", FieldKind::transfer_encoding},
@@ -123,6 +124,8 @@ FieldKind classify_field(std::string_view n) {
       {"x-b3-traceid", FieldKind::x_b3_traceid},
       {"x-forwarded-client-cert", FieldKind::x_forwarded_client_cert},
       {"host", FieldKind::host},
+      {"cookie", FieldKind::cookie},
+      {"set-cookie", FieldKind::set_cookie},
   };
   if (n.empty()) return FieldKind::other;
   const char first = lower(n[0]);
@@ -168,6 +171,12 @@ void ResponseHead::clear() {
 
 std::string_view RequestHead::find(std::string_view name) const { return find_field(fields, name); }
 std::string_view ResponseHead::find(std::string_view name) const { return find_field(fields, name); }
+
+std::string_view RequestHead::find(FieldKind kind) const {
+  for (const Field& f : fields)
+    if (f.kind == kind) return f.value;
+  return {};
+}
 
 bool RequestHead::idempotent() const {
   if (method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE") return true;
@@ -257,6 +266,7 @@ void write_client_response(const ResponseHead& head, const ResponseRewrite& rw, 
     add(out, f.name, f.value);
   }
   if (!has_request_id && !rw.request_id.empty()) add(out, "X-Vcap-Request-Id", rw.request_id);
+  out->append(rw.extra_headers);
   if (rw.close) add(out, "Connection", "close");
   out->append("\r\n");
 }

@@ -19,12 +19,14 @@ enum class FieldKind : uint8_t {
   connection, keep_alive, proxy_connection, proxy_authenticate, proxy_authorization, upgrade, te,
   // always replaced (or dropped) by the router: expect .. x_cf_proxy_signature
   expect, x_forwarded_for, x_vcap_request_id, x_cf_applicationid, x_cf_instanceindex, x_cf_instanceid,
-  x_cf_proxy_signature,
+  x_cf_app_instance, x_cf_proxy_signature,
   // set by the router only when absent
   x_forwarded_proto, x_request_start,
   // never stripped even when listed in Connection
   content_length, transfer_encoding, b3, x_b3, x_b3_spanid, x_b3_traceid, x_forwarded_client_cert,
   host,
+  // read for instance affinity (affinity.hpp)
+  cookie, set_cookie,
 };
 FieldKind classify_field(std::string_view name);
 
@@ -53,6 +55,7 @@ struct RequestHead {
   bool idempotent() const;  // GET HEAD OPTIONS TRACE (+ Idempotency-Key header)
   std::string_view path() const;  // target up to '?', or "/" for absolute-form / "*"
   std::string_view find(std::string_view name) const;  // first value, case-insensitive; "" if absent
+  std::string_view find(FieldKind kind) const;         // first value of that kind; "" if absent
 };
 
 struct ResponseHead {
@@ -90,6 +93,7 @@ struct ResponseRewrite {
   std::string_view request_id;  // added as X-Vcap-Request-Id when the backend did not set it
   bool close = false;           // add Connection: close (we will close the client connection)
   bool keep_upgrade = false;    // 101: keep Connection/Upgrade as the backend sent them
+  std::string_view extra_headers;  // raw "Name: v\r\n" lines to add (a __VCAP_ID__ Set-Cookie)
 };
 
 void write_client_response(const ResponseHead& head, const ResponseRewrite& rw, std::string* out);

@@ -4,6 +4,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "router/base/log.hpp"
+#include "router/proxy/affinity.hpp"
 #include "router/proxy/session_impl.hpp"
 #include "router/proxy/splice.hpp"
 
@@ -138,7 +139,7 @@ asio::awaitable<Attempt> Session::relay_response(upstream::ByteStream& up, const
     }
     if (resp_.status >= 200 || resp_.status == 101) break;
     out_.clear();
-    write_client_response(resp_, ResponseRewrite{request_id_, false, false}, &out_);
+    write_client_response(resp_, ResponseRewrite{request_id_, false, false, {}}, &out_);
     auto [wec, wn] = co_await asio::async_write(client_, asio::buffer(out_), use_tuple);
     if (wec) co_return done(false);
     ubuf_.consume(head_len);
@@ -146,7 +147,7 @@ asio::awaitable<Attempt> Session::relay_response(upstream::ByteStream& up, const
   const int status = resp_.status;
   if (status == 101 && request_upgrade_) {
     out_.clear();
-    write_client_response(resp_, ResponseRewrite{request_id_, false, true}, &out_);
+    write_client_response(resp_, ResponseRewrite{request_id_, false, true, {}}, &out_);
     ubuf_.consume(head_len);
     consume_head();
     ctx_.metrics.websocket_upgrades->inc();
@@ -173,8 +174,13 @@ asio::awaitable<Attempt> Session::relay_response(upstream::ByteStream& up, const
   // the rest of the body is never read.
   const bool close_client =
       !client_keep_alive() || uploading_ || framing.kind == Framing<false>::Kind::until_eof;
+  std::string sticky;  // Set-Cookie: __VCAP_ID__, when a session starts or moved
+  if (!cfg_.sticky_session_cookie_names.empty())
+    sticky = sticky_set_cookie(resp_, StickyResponse{&cfg_.sticky_session_cookie_names, sticky_requested_,
+                                                     endpoint.meta().private_instance_id, route_path_,
+                                                     cfg_.secure_cookies});
   out_.clear();
-  write_client_response(resp_, ResponseRewrite{request_id_, close_client, false}, &out_);
+  write_client_response(resp_, ResponseRewrite{request_id_, close_client, false, sticky}, &out_);
   ubuf_.consume(head_len);
   RelayResult body = co_await relay_large_or_small(up, framing);
   bytes_sent_ = body.bytes;

@@ -62,7 +62,8 @@ class Session {
   boost::asio::awaitable<bool> read_proxy_header();
   boost::asio::awaitable<HeadStatus> read_head();
   boost::asio::awaitable<bool> serve_request();
-  boost::asio::awaitable<bool> forward(const route::Pool& pool);
+  boost::asio::awaitable<bool> forward(const route::Pool& pool, route::Tried tried);
+  const route::EndpointPtr* sticky_endpoint(const route::Pool& pool, const route::Tried& tried) const;
   boost::asio::awaitable<Attempt> attempt(const route::EndpointPtr& endpoint, bool allow_reuse);
   boost::asio::awaitable<Attempt> body_and_response(upstream::ByteStream& up, Framing<true>& framing,
                                                     const route::Endpoint& endpoint, bool* reusable);
@@ -110,6 +111,8 @@ class Session {
   uint16_t client_port_ = 0;
   std::string client_addr() const;  // ip:port for logs
   std::string request_id_;
+  std::string sticky_requested_;  // __VCAP_ID__ of a sticky request ("" if none)
+  std::string_view route_path_;   // path of the pool's route key ("/" for host-only), for __VCAP_ID__
   route::TimePoint start_;
   long long start_unix_ms_ = 0;
   uint64_t bytes_received_ = 0;

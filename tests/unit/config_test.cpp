@@ -55,6 +55,8 @@ TEST(ConfigDefaults, EmptyPathAndEmptyTextGiveDefaults) {
     EXPECT_FALSE(c.drain_timeout.has_value());
     EXPECT_EQ(c.effective_drain_timeout(), 60s);
     EXPECT_FALSE(c.tunnel.enabled);
+    EXPECT_EQ(c.sticky_session_cookie_names, std::vector<std::string>{"JSESSIONID"});
+    EXPECT_FALSE(c.secure_cookies);
     EXPECT_TRUE(c.ignored_keys.empty());
   }
 }
@@ -89,7 +91,7 @@ TEST(ConfigFile, GorouterSeedLoads) {
   // Not implemented, in file order; `logging.syslog:` is null, so it configures
   // nothing and is not reported.
   EXPECT_EQ(c.ignored_keys, (Strings{"publish_start_message_interval", "publish_active_apps_interval",
-                                     "secure_cookies", "route_service_timeout", "route_services_secret"}));
+                                     "route_service_timeout", "route_services_secret"}));
 }
 
 // As printed, `port/user/pass` lost their indentation under `- host:`: the
@@ -265,6 +267,8 @@ max_request_header_bytes: 4096
 force_forwarded_proto_https: true
 sanitize_forwarded_proto: true
 hop_by_hop_headers_to_filter: [X-Forwarded-Client-Cert, X-Debug]
+sticky_session_cookie_names: [JSESSIONID, SESSION]
+secure_cookies: true
 )");
   EXPECT_EQ(c.bind_address, "0.0.0.0");
   EXPECT_EQ(c.port, 80);
@@ -291,6 +295,8 @@ hop_by_hop_headers_to_filter: [X-Forwarded-Client-Cert, X-Debug]
   EXPECT_TRUE(c.force_forwarded_proto_https);
   EXPECT_TRUE(c.sanitize_forwarded_proto);
   EXPECT_EQ(c.hop_by_hop_headers_to_filter, (Strings{"X-Forwarded-Client-Cert", "X-Debug"}));
+  EXPECT_EQ(c.sticky_session_cookie_names, (Strings{"JSESSIONID", "SESSION"}));
+  EXPECT_TRUE(c.secure_cookies);
   EXPECT_TRUE(c.ignored_keys.empty());
 }
 
@@ -357,6 +363,11 @@ TEST(ConfigValidation, EveryErrorNamesKeyValueAndExpectation) {
       {"extra_headers_to_log: Trace-Id\n", "extra_headers_to_log: value \"Trace-Id\" is not a list of header names"},
       {"extra_headers_to_log: [Ok, \"Bad Header\"]\n", "extra_headers_to_log[1]: value \"Bad Header\" is not a header name"},
       {"hop_by_hop_headers_to_filter: [{a: b}]\n", "hop_by_hop_headers_to_filter[0]: got a map, expected a header name"},
+      {"sticky_session_cookie_names: JSESSIONID\n",
+       "sticky_session_cookie_names: value \"JSESSIONID\" is not a list of cookie names"},
+      {"sticky_session_cookie_names: [\"a;b\"]\n",
+       "sticky_session_cookie_names[0]: value \"a;b\" is not a cookie name"},
+      {"secure_cookies: often\n", "secure_cookies: value \"often\" is not a boolean (true or false)"},
       {"nats:\n  hosts:\n  - hostname: \"\"\n", "nats.hosts[0].hostname: value \"\" is not a host name or address"},
   };
   for (const BadValue& bad : cases) EXPECT_EQ(parse_error(bad.yaml), bad.message) << bad.yaml;
@@ -390,7 +401,7 @@ prometheus:
   port: 9100
 )");
   EXPECT_EQ(c.ignored_keys,
-            (Strings{"secure_cookies", "status.routes", "logging.syslog", "logging.format", "routing_api", "oauth",
+            (Strings{"status.routes", "logging.syslog", "logging.format", "routing_api", "oauth",
                      "totally_unknown_key", "access_log.extra", "backends.cert_chain", "tracing", "prometheus"}));
   EXPECT_EQ(c.status.port, 8082);
   EXPECT_EQ(c.access_log.file, "/tmp/a.log");

@@ -72,6 +72,8 @@ TEST(ErrorsResponse, EveryFailureHasStatusRouterErrorAndBody) {
        "504 Gateway Timeout: Registered endpoint failed to respond in time.\n"},
       {Failure::head_too_large, 431, "Request Header Fields Too Large", "max-request-size-exceeded",
        "431 Request Header Fields Too Large: Request header fields too large\n"},
+      {Failure::invalid_app_instance, 400, "Bad Request", "invalid_cf_app_instance_header",
+       "400 Bad Request: Invalid X-CF-App-Instance Header\n"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.router_error);
@@ -97,7 +99,7 @@ TEST(ErrorsResponse, EveryFailureHasStatusRouterErrorAndBody) {
 TEST(ErrorsResponse, EveryFailureIsAWellFramedResponse) {
   for (Failure f : {Failure::empty_host, Failure::bad_request, Failure::unknown_route, Failure::no_endpoints,
                     Failure::connection_limit, Failure::endpoint_failure, Failure::backend_timeout,
-                    Failure::head_too_large, Failure::forwarding_loop}) {
+                    Failure::head_too_large, Failure::forwarding_loop, Failure::invalid_app_instance}) {
     const ErrorInfo& info = error_info(f);
     SCOPED_TRACE(std::string(info.router_error));
     auto p = parse(error_response(f, "x.example.com", "reset", "rid", false));
@@ -144,6 +146,19 @@ TEST(ErrorsResponse, BadGatewayCounting) {
   EXPECT_TRUE(error_info(Failure::endpoint_failure).counts_as_bad_gateway);
   EXPECT_FALSE(error_info(Failure::unknown_route).counts_as_bad_gateway);
   EXPECT_FALSE(error_info(Failure::empty_host).counts_as_bad_gateway);
+}
+
+// X-CF-APP-INSTANCE naming no endpoint: gorouter's 400 with unknown_route
+// and the instance, guid and route in the message.
+TEST(ErrorsResponse, UnknownInstanceNamesInstanceGuidAndRoute) {
+  auto p = parse(error_response(Failure::unknown_instance, "dora.example.com",
+                                "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa:1", "rid", false));
+  EXPECT_EQ(p->head.status, 400);
+  EXPECT_EQ(p->head.find("x-cf-routererror"), "unknown_route");
+  EXPECT_EQ(p->head.find("cache-control"), "no-cache, no-store");
+  EXPECT_EQ(p->body,
+            "400 Bad Request: Requested instance ('1') with guid ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa') does not "
+            "exist for route ('dora.example.com')\n");
 }
 
 }  // namespace
