@@ -59,9 +59,14 @@ const route::EndpointPtr* Session::sticky_endpoint(const route::Pool& pool, cons
   return nullptr;
 }
 
-// `tried` starts with the endpoints this request must not use (all but the
-// X-CF-APP-INSTANCE one).
-asio::awaitable<bool> Session::forward(const route::Pool& pool, route::Tried tried) {
+asio::awaitable<bool> Session::forward(const route::Pool& pool, AppInstance wanted) {
+  route::Tried tried;
+  if (!wanted.guid.empty()) {
+    // Only the named instance may serve it: every other endpoint counts as
+    // tried, so the pool's own picking and retry rules apply to it alone.
+    for (const route::EndpointPtr& e : pool.endpoints())
+      if (!wanted.matches(*e)) tried.add(e.get());
+  }
   sticky_requested_.assign(cfg_.sticky_session_cookie_names.empty()
                                ? std::string_view()
                                : sticky_instance(req_, cfg_.sticky_session_cookie_names));

@@ -283,34 +283,20 @@ asio::awaitable<bool> Session::serve_request() {
   route::RouteTablePtr table = worker_.routes();  // pinned: the pool must outlive the request
   const route::Pool* pool = nullptr;
   const std::string_view app_instance = req_.find(FieldKind::x_cf_app_instance);
-  std::string_view guid, index;
+  AppInstance wanted;
   if (!req_.has_host || !route::normalize_host(req_.host, &host_) || host_ == client_ip_) {
     host_.clear();
     keep = co_await send_error(Failure::empty_host, "");
-  } else if (!app_instance.empty() && !parse_app_instance(app_instance, &guid, &index)) {
+  } else if (!app_instance.empty() && !parse_app_instance(app_instance, &wanted.guid, &wanted.index)) {
     keep = co_await send_error(Failure::invalid_app_instance, "");
-  } else if (pool = lookup(*table); !app_instance.empty()) {
-    // Only the named instance may serve it: every other endpoint counts as tried.
-    route::Tried others;
-    bool found = false;
-    if (pool) {
-      for (const route::EndpointPtr& e : pool->endpoints()) {
-        if (e->meta().app_id == guid && e->meta().private_instance_index == index)
-          found = true;
-        else
-          others.add(e.get());
-      }
-    }
-    if (found)
-      keep = co_await forward(*pool, others);
-    else
-      keep = co_await send_error(Failure::unknown_instance, app_instance);
+  } else if (pool = lookup(*table); !app_instance.empty() && !(pool && wanted.in(*pool))) {
+    keep = co_await send_error(Failure::unknown_instance, app_instance);
   } else if (!pool) {
     keep = co_await send_error(Failure::unknown_route, "");
   } else if (pool->empty()) {
     keep = co_await send_error(Failure::no_endpoints, "");
   } else {
-    keep = co_await forward(*pool, route::Tried());
+    keep = co_await forward(*pool, wanted);
   }
   co_return keep;
 }

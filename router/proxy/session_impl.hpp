@@ -37,6 +37,20 @@ struct Attempt {
   bool keep_client = true;  // false when the client connection must close
 };
 
+// The instance an X-CF-APP-INSTANCE request names (empty: any). Views into
+// the request head, valid until its body starts streaming.
+struct AppInstance {
+  std::string_view guid, index;
+  bool matches(const route::Endpoint& e) const {
+    return e.meta().app_id == guid && e.meta().private_instance_index == index;
+  }
+  bool in(const route::Pool& pool) const {
+    for (const route::EndpointPtr& e : pool.endpoints())
+      if (matches(*e)) return true;
+    return false;
+  }
+};
+
 // A request body streamed up while the response is awaited (see attempt()).
 struct Exchange {
   bool upload_done = false;
@@ -62,7 +76,7 @@ class Session {
   boost::asio::awaitable<bool> read_proxy_header();
   boost::asio::awaitable<HeadStatus> read_head();
   boost::asio::awaitable<bool> serve_request();
-  boost::asio::awaitable<bool> forward(const route::Pool& pool, route::Tried tried);
+  boost::asio::awaitable<bool> forward(const route::Pool& pool, AppInstance wanted);
   const route::EndpointPtr* sticky_endpoint(const route::Pool& pool, const route::Tried& tried) const;
   boost::asio::awaitable<Attempt> attempt(const route::EndpointPtr& endpoint, bool allow_reuse);
   boost::asio::awaitable<Attempt> body_and_response(upstream::ByteStream& up, Framing<true>& framing,
