@@ -42,18 +42,38 @@ std::string_view cookie_name(std::string_view set_cookie) {
 
 }  // namespace
 
-bool parse_app_instance(std::string_view v, std::string_view* guid, std::string_view* index) {
-  static constexpr size_t kGuid = 36;  // 8-4-4-4-12
-  if (v.size() < kGuid + 2 || v[kGuid] != ':') return false;
+namespace {
+
+constexpr size_t kGuid = 36;  // 8-4-4-4-12, lower-case hex
+
+// `<guid>` optionally followed by `:<digits>`.
+bool parse_guid_index(std::string_view v, bool index_required, std::string_view* guid, std::string_view* index) {
+  if (v.size() < kGuid) return false;
   for (size_t i = 0; i < kGuid; ++i) {
     const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
     if (dash ? v[i] != '-' : !is_hex(v[i])) return false;
   }
-  std::string_view digits = v.substr(kGuid + 1);
-  if (!std::all_of(digits.begin(), digits.end(), is_digit)) return false;
+  std::string_view digits;
+  if (v.size() > kGuid) {
+    if (v[kGuid] != ':') return false;
+    digits = v.substr(kGuid + 1);
+    if (digits.empty() || !std::all_of(digits.begin(), digits.end(), is_digit)) return false;
+  } else if (index_required) {
+    return false;
+  }
   *guid = v.substr(0, kGuid);
   *index = digits;
   return true;
+}
+
+}  // namespace
+
+bool parse_app_instance(std::string_view v, std::string_view* guid, std::string_view* index) {
+  return parse_guid_index(v, true, guid, index);
+}
+
+bool parse_process_instance(std::string_view v, std::string_view* guid, std::string_view* index) {
+  return parse_guid_index(v, false, guid, index);
 }
 
 std::string_view sticky_instance(const RequestHead& head, const std::vector<std::string>& session_cookies) {

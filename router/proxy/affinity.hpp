@@ -1,6 +1,7 @@
 #pragma once
 // Instance affinity, as gorouter does it: a request may name the instance it
-// wants (`X-CF-APP-INSTANCE: <app guid>:<index>`, strict) or carry a sticky
+// wants (`X-CF-APP-INSTANCE: <app guid>:<index>`, or by process with
+// `X-CF-PROCESS-INSTANCE: <process guid>[:<index>]`; strict) or carry a sticky
 // session (`__VCAP_ID__=<private_instance_id>` next to a session cookie such
 // as JSESSIONID, best effort); and a response that starts a session gets a
 // `__VCAP_ID__` cookie naming the instance that served it. Pure functions over
@@ -18,6 +19,8 @@ inline constexpr std::string_view kVcapCookie = "__VCAP_ID__";
 // Splits `<app guid>:<index>`; false unless it is exactly a lower-case UUID,
 // a colon and digits (gorouter's `^[\da-f]{8}-([\da-f]{4}-){3}[\da-f]{12}:\d+$`).
 bool parse_app_instance(std::string_view value, std::string_view* guid, std::string_view* index);
+// `<process guid>[:<index>]` (X-CF-PROCESS-INSTANCE); `index` is "" without one.
+bool parse_process_instance(std::string_view value, std::string_view* guid, std::string_view* index);
 
 // The instance a request sticks to: the value of its __VCAP_ID__ cookie when
 // it also carries one of `session_cookies`; "" otherwise.

@@ -15,6 +15,9 @@ const ErrorInfo& error_info(Failure f) {
       /* forwarding_loop */ {502, "Bad Gateway", "forwarding_loop", "", true},
       /* invalid_app_instance */ {400, "Bad Request", "invalid_cf_app_instance_header", "no-cache, no-store", false},
       /* unknown_instance */ {400, "Bad Request", "unknown_route", "no-cache, no-store", false},
+      /* invalid_process_instance */
+      {400, "Bad Request", "invalid_cf_process_instance_header", "no-cache, no-store", false},
+      /* unknown_process_instance */ {400, "Bad Request", "unknown_route", "no-cache, no-store", false},
   };
   return kTable[static_cast<int>(f)];
 }
@@ -32,9 +35,13 @@ std::string error_message(Failure f, std::string_view host, std::string_view det
     case Failure::head_too_large: return "Request header fields too large";
     case Failure::forwarding_loop: return "Request was forwarded by a node that does not own the route.";
     case Failure::invalid_app_instance: return "Invalid X-CF-App-Instance Header";
-    case Failure::unknown_instance: {  // detail: "<guid>:<index>", already validated
+    case Failure::invalid_process_instance: return "Invalid X-CF-Process-Instance Header";
+    case Failure::unknown_instance:
+    case Failure::unknown_process_instance: {  // detail: "<guid>[:<index>]", already validated
       const size_t colon = detail.find(':');
-      return "Requested instance ('" + std::string(detail.substr(colon + 1)) + "') with guid ('" +
+      const std::string index = colon == std::string_view::npos ? "" : std::string(detail.substr(colon + 1));
+      return "Requested instance ('" + index + "') with " +
+             (f == Failure::unknown_process_instance ? "process guid ('" : "guid ('") +
              std::string(detail.substr(0, colon)) + "') does not exist for route ('" + h + "')";
     }
   }

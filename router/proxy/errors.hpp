@@ -19,6 +19,8 @@ enum class Failure {
   forwarding_loop,     // 502 forwarding_loop (tunnel node forwarded to itself)
   invalid_app_instance,  // 400 invalid_cf_app_instance_header (X-CF-APP-INSTANCE malformed)
   unknown_instance,      // 400 unknown_route (X-CF-APP-INSTANCE names no endpoint of the route)
+  invalid_process_instance,  // 400 invalid_cf_process_instance_header
+  unknown_process_instance,  // 400 unknown_route (X-CF-PROCESS-INSTANCE names no endpoint of the route)
 };
 
 struct ErrorInfo {
@@ -33,7 +35,7 @@ const ErrorInfo& error_info(Failure f);
 
 // Full HTTP/1.1 response for `f`. `host` fills the route messages,
 // `detail` the endpoint_failure reason ("connection refused", "timeout") or,
-// for unknown_instance, the X-CF-APP-INSTANCE value.
+// for unknown_instance / unknown_process_instance, the header's value.
 // `close` adds `Connection: close`.
 std::string error_response(Failure f, std::string_view host, std::string_view detail, std::string_view request_id,
                            bool close);

@@ -59,11 +59,11 @@ const route::EndpointPtr* Session::sticky_endpoint(const route::Pool& pool, cons
   return nullptr;
 }
 
-asio::awaitable<bool> Session::forward(const route::Pool& pool, AppInstance wanted) {
+asio::awaitable<bool> Session::forward(const route::Pool& pool, InstanceFilter wanted) {
   route::Tried tried;
-  if (!wanted.guid.empty()) {
-    // Only the named instance may serve it: every other endpoint counts as
-    // tried, so the pool's own picking and retry rules apply to it alone.
+  if (wanted.kind != InstanceFilter::Kind::any) {
+    // Only the named instance(s) may serve it: every other endpoint counts as
+    // tried, so the pool's own picking and retry rules apply to them alone.
     for (const route::EndpointPtr& e : pool.endpoints())
       if (!wanted.matches(*e)) tried.add(e.get());
   }

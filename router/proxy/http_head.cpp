@@ -115,6 +115,7 @@ FieldKind classify_field(std::string_view n) {
       {"x-cf-instanceindex", FieldKind::x_cf_instanceindex},
       {"x-cf-instanceid", FieldKind::x_cf_instanceid},
       {"x-cf-app-instance", FieldKind::x_cf_app_instance},
+      {"x-cf-process-instance", FieldKind::x_cf_process_instance},
       {"x-cf-proxy-signature", FieldKind::x_cf_proxy_signature},
       {"content-length", FieldKind::content_length},
       {"transfer-encoding", FieldKind::transfer_encoding},

@@ -282,15 +282,26 @@ asio::awaitable<bool> Session::serve_request() {
   bool keep;
   route::RouteTablePtr table = worker_.routes();  // pinned: the pool must outlive the request
   const route::Pool* pool = nullptr;
-  const std::string_view app_instance = req_.find(FieldKind::x_cf_app_instance);
-  AppInstance wanted;
+  InstanceFilter wanted;
+  std::string_view instance_header;
+  Failure invalid = Failure::invalid_app_instance, unknown = Failure::unknown_instance;
+  if (instance_header = req_.find(FieldKind::x_cf_app_instance); !instance_header.empty()) {
+    wanted.kind = parse_app_instance(instance_header, &wanted.guid, &wanted.index) ? InstanceFilter::Kind::app
+                                                                                   : InstanceFilter::Kind::any;
+  } else if (instance_header = req_.find(FieldKind::x_cf_process_instance); !instance_header.empty()) {
+    invalid = Failure::invalid_process_instance;
+    unknown = Failure::unknown_process_instance;
+    wanted.kind = parse_process_instance(instance_header, &wanted.guid, &wanted.index)
+                      ? InstanceFilter::Kind::process
+                      : InstanceFilter::Kind::any;
+  }
   if (!req_.has_host || !route::normalize_host(req_.host, &host_) || host_ == client_ip_) {
     host_.clear();
     keep = co_await send_error(Failure::empty_host, "");
-  } else if (!app_instance.empty() && !parse_app_instance(app_instance, &wanted.guid, &wanted.index)) {
-    keep = co_await send_error(Failure::invalid_app_instance, "");
-  } else if (pool = lookup(*table); !app_instance.empty() && !(pool && wanted.in(*pool))) {
-    keep = co_await send_error(Failure::unknown_instance, app_instance);
+  } else if (!instance_header.empty() && wanted.kind == InstanceFilter::Kind::any) {
+    keep = co_await send_error(invalid, "");
+  } else if (pool = lookup(*table); !instance_header.empty() && !(pool && wanted.in(*pool))) {
+    keep = co_await send_error(unknown, instance_header);
   } else if (!pool) {
     keep = co_await send_error(Failure::unknown_route, "");
   } else if (pool->empty()) {

@@ -37,12 +37,19 @@ struct Attempt {
   bool keep_client = true;  // false when the client connection must close
 };
 
-// The instance an X-CF-APP-INSTANCE request names (empty: any). Views into
-// the request head, valid until its body starts streaming.
-struct AppInstance {
+// The instances an X-CF-APP-INSTANCE (app guid + index) or
+// X-CF-PROCESS-INSTANCE (tags.process_id, optional index) request may reach.
+// Views into the request head, valid until its body starts streaming.
+struct InstanceFilter {
+  enum class Kind : uint8_t { any, app, process } kind = Kind::any;
   std::string_view guid, index;
   bool matches(const route::Endpoint& e) const {
-    return e.meta().app_id == guid && e.meta().private_instance_index == index;
+    const route::EndpointMeta& m = e.meta();
+    if (kind == Kind::app) return m.app_id == guid && m.private_instance_index == index;
+    if (!index.empty() && m.private_instance_index != index) return false;
+    for (const auto& [key, value] : m.tags)
+      if (key == "process_id") return value == guid;
+    return false;
   }
   bool in(const route::Pool& pool) const {
     for (const route::EndpointPtr& e : pool.endpoints())
@@ -76,7 +83,7 @@ class Session {
   boost::asio::awaitable<bool> read_proxy_header();
   boost::asio::awaitable<HeadStatus> read_head();
   boost::asio::awaitable<bool> serve_request();
-  boost::asio::awaitable<bool> forward(const route::Pool& pool, AppInstance wanted);
+  boost::asio::awaitable<bool> forward(const route::Pool& pool, InstanceFilter wanted);
   const route::EndpointPtr* sticky_endpoint(const route::Pool& pool, const route::Tried& tried) const;
   boost::asio::awaitable<Attempt> attempt(const route::EndpointPtr& endpoint, bool allow_reuse);
   boost::asio::awaitable<Attempt> body_and_response(upstream::ByteStream& up, Framing<true>& framing,

@@ -10,10 +10,12 @@ namespace sy::test {
 namespace {
 
 const std::string kApp = "5cdc7595-2e9b-4f62-8d5a-a86b92f2df0e";
+// Each instance runs a different process of the app (tags.process_id).
+const std::string kProcess[2] = {"11111111-2222-3333-4444-555555555555", "66666666-7777-8888-9999-aaaaaaaaaaaa"};
 
 std::string instance_json(const std::string& id, int index) {
   return R"("app":")" + kApp + R"(","private_instance_id":")" + id + R"(","private_instance_index":")" +
-         std::to_string(index) + R"(")";
+         std::to_string(index) + R"(","tags":{"process_id":")" + kProcess[index] + R"("})";
 }
 
 class AffinityTest : public RouterTest {
@@ -83,6 +85,27 @@ TEST_F(AffinityTest, AppInstanceHeaderErrorsAreGorouters) {
 
   // The router keeps serving the route normally.
   EXPECT_EQ(router_.get("pick.example.com").status, 200);
+}
+
+TEST_F(AffinityTest, ProcessInstanceHeaderReachesThatProcess) {
+  ASSERT_NO_FATAL_FAILURE(start_two("proc.example.com"));
+  for (int i = 0; i < 6; ++i) {
+    const HttpResponse any_index = get_with("proc.example.com", "/", {"X-CF-PROCESS-INSTANCE: " + kProcess[1]});
+    ASSERT_EQ(any_index.status, 200) << any_index.describe();
+    EXPECT_EQ(parse_echo(any_index.body).name, "inst-1");
+    EXPECT_FALSE(parse_echo(any_index.body).has("x-cf-process-instance"));
+    const HttpResponse with_index = get_with("proc.example.com", "/", {"X-CF-PROCESS-INSTANCE: " + kProcess[0] + ":0"});
+    ASSERT_EQ(with_index.status, 200) << with_index.describe();
+    EXPECT_EQ(parse_echo(with_index.body).name, "inst-0");
+  }
+  const HttpResponse wrong_index = get_with("proc.example.com", "/", {"X-CF-PROCESS-INSTANCE: " + kProcess[0] + ":1"});
+  EXPECT_EQ(wrong_index.status, 400) << wrong_index.describe();
+  EXPECT_EQ(wrong_index.header("X-Cf-Routererror").value_or(""), "unknown_route");
+  EXPECT_EQ(wrong_index.body, "400 Bad Request: Requested instance ('1') with process guid ('" + kProcess[0] +
+                                  "') does not exist for route ('proc.example.com')\n");
+  const HttpResponse bad = get_with("proc.example.com", "/", {"X-CF-PROCESS-INSTANCE: web:1"});
+  EXPECT_EQ(bad.status, 400) << bad.describe();
+  EXPECT_EQ(bad.header("X-Cf-Routererror").value_or(""), "invalid_cf_process_instance_header");
 }
 
 TEST_F(AffinityTest, StickySessionStaysOnItsInstanceUntilItIsGone) {

@@ -76,8 +76,21 @@ TEST(AppInstanceHeader, RejectsWhatGorouterRejects) {
   }
 }
 
+TEST(ProcessInstanceHeader, IndexIsOptional) {
+  const std::string bare = kGuid, indexed = kGuid + ":3";
+  std::string_view guid, index;
+  ASSERT_TRUE(parse_process_instance(bare, &guid, &index));
+  EXPECT_EQ(guid, kGuid);
+  EXPECT_EQ(index, "");
+  ASSERT_TRUE(parse_process_instance(indexed, &guid, &index));
+  EXPECT_EQ(index, "3");
+  const std::vector<std::string> bad_values = {kGuid + ":", kGuid + ":x", "web", kGuid + "0"};
+  for (const std::string& bad : bad_values) EXPECT_FALSE(parse_process_instance(bad, &guid, &index)) << bad;
+  EXPECT_FALSE(parse_app_instance(bare, &guid, &index)) << "the app header needs an index";
+}
+
 TEST(AppInstanceHeader, IsNeverForwarded) {
-  auto r = request("X-CF-APP-INSTANCE: " + kGuid + ":0\r\nX-Other: 1\r\n");
+  auto r = request("X-CF-APP-INSTANCE: " + kGuid + ":0\r\nX-CF-PROCESS-INSTANCE: " + kGuid + "\r\nX-Other: 1\r\n");
   EXPECT_EQ(r->head.find(FieldKind::x_cf_app_instance), kGuid + ":0");
   std::string out;
   RequestRewrite rw;
@@ -86,6 +99,7 @@ TEST(AppInstanceHeader, IsNeverForwarded) {
   rw.instance_id = "i";
   write_upstream_request(r->head, rw, &out);
   EXPECT_EQ(out.find("X-CF-APP-INSTANCE"), std::string::npos) << out;
+  EXPECT_EQ(out.find("X-CF-PROCESS-INSTANCE"), std::string::npos) << out;
   EXPECT_NE(out.find("X-Other: 1\r\n"), std::string::npos) << out;
 }
 

@@ -74,6 +74,8 @@ TEST(ErrorsResponse, EveryFailureHasStatusRouterErrorAndBody) {
        "431 Request Header Fields Too Large: Request header fields too large\n"},
       {Failure::invalid_app_instance, 400, "Bad Request", "invalid_cf_app_instance_header",
        "400 Bad Request: Invalid X-CF-App-Instance Header\n"},
+      {Failure::invalid_process_instance, 400, "Bad Request", "invalid_cf_process_instance_header",
+       "400 Bad Request: Invalid X-CF-Process-Instance Header\n"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.router_error);
@@ -99,7 +101,8 @@ TEST(ErrorsResponse, EveryFailureHasStatusRouterErrorAndBody) {
 TEST(ErrorsResponse, EveryFailureIsAWellFramedResponse) {
   for (Failure f : {Failure::empty_host, Failure::bad_request, Failure::unknown_route, Failure::no_endpoints,
                     Failure::connection_limit, Failure::endpoint_failure, Failure::backend_timeout,
-                    Failure::head_too_large, Failure::forwarding_loop, Failure::invalid_app_instance}) {
+                    Failure::head_too_large, Failure::forwarding_loop, Failure::invalid_app_instance,
+                    Failure::invalid_process_instance}) {
     const ErrorInfo& info = error_info(f);
     SCOPED_TRACE(std::string(info.router_error));
     auto p = parse(error_response(f, "x.example.com", "reset", "rid", false));
@@ -159,6 +162,12 @@ TEST(ErrorsResponse, UnknownInstanceNamesInstanceGuidAndRoute) {
   EXPECT_EQ(p->body,
             "400 Bad Request: Requested instance ('1') with guid ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa') does not "
             "exist for route ('dora.example.com')\n");
+  auto process = parse(error_response(Failure::unknown_process_instance, "dora.example.com",
+                                      "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa", "rid", false));
+  EXPECT_EQ(process->head.find("x-cf-routererror"), "unknown_route");
+  EXPECT_EQ(process->body,
+            "400 Bad Request: Requested instance ('') with process guid ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa') "
+            "does not exist for route ('dora.example.com')\n");
 }
 
 }  // namespace
