@@ -92,8 +92,8 @@ int run(const config::Config& cfg) {
   upstream_options.dial_timeout = cfg.endpoint_dial_timeout;
   upstream_options.idle_timeout = cfg.backend_idle_timeout;
   upstream_options.max_idle_per_host = cfg.disable_keep_alives ? 0 : static_cast<size_t>(cfg.max_idle_conns_per_host);
-  proxy::ConnectorFactory connectors = [upstream_options](asio::io_context& io) {
-    return std::make_unique<upstream::TcpConnector>(io, upstream_options);
+  proxy::ConnectorFactory connectors = [upstream_options](asio::io_context& io, io::Poller& poller) {
+    return std::make_unique<upstream::TcpConnector>(io, poller, upstream_options);
   };
   auto proxy_endpoint = asio::ip::tcp::endpoint(asio::ip::make_address(cfg.bind_address), cfg.port);
   std::vector<std::unique_ptr<proxy::Worker>> workers;

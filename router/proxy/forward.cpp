@@ -223,7 +223,7 @@ asio::awaitable<std::tuple<RelayResult, Attempt>> Session::upload_alongside_resp
 asio::awaitable<RelayResult> Session::upload_body(upstream::ByteStream& up, Framing<true>& framing, Exchange& ex) {
   RelayResult body;
   uploading_ = true;
-  tcp::socket* up_socket = up.tcp_socket();
+  io::Socket* up_socket = up.tcp_socket();
   if (up_socket && framing.kind == Framing<true>::Kind::length && framing.remaining >= kSpliceMin &&
       cbuf_.size() == 0) {  // a large upload: socket to socket by splice
     SpliceResult moved = co_await splice_body(client_, *up_socket, worker_.pipes(), framing.remaining, false, watch_,
@@ -252,8 +252,7 @@ asio::awaitable<Attempt> Session::response_during_upload(upstream::ByteStream& u
     // wherever it waits, on the backend or on the client.
     ex.upload_stopped = true;
     up.close();
-    error_code ignored;
-    client_.cancel(ignored);
+    client_.cancel();
   }
   co_return a;
 }

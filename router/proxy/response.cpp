@@ -11,15 +11,9 @@
 namespace sy::proxy {
 namespace {
 
-void half_close(tcp::socket& s) {
-  error_code ignored;
-  s.shutdown(tcp::socket::shutdown_send, ignored);
-}
+void half_close(io::Socket& s) { s.shutdown(SHUT_WR); }
 void half_close(upstream::ByteStream& s) { s.shutdown_send(); }
-void close(tcp::socket& s) {
-  error_code ignored;
-  s.close(ignored);
-}
+void close(io::Socket& s) { s.close(); }
 void close(upstream::ByteStream& s) { s.close(); }
 
 // Copies bytes one way until EOF (then half-closes `to`) or an error (then
@@ -72,7 +66,7 @@ asio::awaitable<void> Session::tunnel_upgraded(upstream::ByteStream& up) {
 // head and buffered bytes through the buffer, then the rest by splice.
 asio::awaitable<RelayResult> Session::relay_large_or_small(upstream::ByteStream& up, Framing<false>& framing) {
   using Kind = Framing<false>::Kind;
-  tcp::socket* up_socket = up.tcp_socket();
+  io::Socket* up_socket = up.tcp_socket();
   bool large = framing.kind == Kind::until_eof ||
                (framing.kind == Kind::length && framing.remaining >= ubuf_.size() + kSpliceMin);
   if (!up_socket || !large) {

@@ -12,11 +12,11 @@
 
 namespace sy::proxy {
 
-Session::Session(Worker& worker, tcp::socket socket)
+Session::Session(Worker& worker, int fd)
     : worker_(worker),
       ctx_(worker.context()),
       cfg_(worker.context().config),
-      client_(std::move(socket)),
+      client_(worker.poller(), fd),
       watch_(client_),
       cbuf_(worker.buffers(), cfg_.max_request_header_bytes + 2 * kReadChunk),
       ubuf_(worker.buffers(), 1024 * 1024 + 2 * kReadChunk) {
@@ -57,18 +57,16 @@ void Session::give_scratch() {
 void Session::abort() {
   watch_.set(route::TimePoint::min(), Watchdog::Target::upstream);
   watch_.check(route::Clock::now());  // closes the upstream, if any
-  error_code ignored;
-  client_.close(ignored);
+  client_.close();
 }
 
 void Session::close_if_idle() {
   if (!idle_) return;
-  error_code ignored;
-  client_.close(ignored);
+  client_.close();
 }
 
-asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket, tcp::endpoint peer) {
-  Session session(worker, std::move(socket));
+asio::awaitable<void> serve_connection(Worker& worker, int fd, tcp::endpoint peer) {
+  Session session(worker, fd);
   session.set_peer(peer);
   co_await session.run();
 }
@@ -120,12 +118,11 @@ asio::awaitable<void> Session::run() {
   }
   if (linger_) co_await linger();
   watch_.clear();
-  error_code ignored;
   // A client that asked for Connection: close and sent nothing more gets a
   // plain close (FIN); otherwise shut down sending first, so unread input
   // cannot turn the close into a reset that destroys the last response.
-  if (request_keep_alive_ || cbuf_.size() > 0) client_.shutdown(tcp::socket::shutdown_send, ignored);
-  client_.close(ignored);
+  if (request_keep_alive_ || cbuf_.size() > 0) client_.shutdown(SHUT_WR);
+  client_.close();
 }
 
 // The response went out before the request body was all read (the backend
@@ -134,8 +131,7 @@ asio::awaitable<void> Session::run() {
 // nginx's lingering close, stop sending and drop what the client still sends
 // until it closes or kLinger passes.
 asio::awaitable<void> Session::linger() {
-  error_code ignored;
-  client_.shutdown(tcp::socket::shutdown_send, ignored);
+  client_.shutdown(SHUT_WR);
   watch_.set(route::Clock::now() + kLinger, Watchdog::Target::client);
   for (;;) {
     cbuf_.clear();
@@ -182,7 +178,7 @@ asio::awaitable<Session::HeadStatus> Session::read_head() {
     cbuf_.release_if_empty();
     ubuf_.release_if_empty();
     give_scratch();
-    auto [wec] = co_await client_.async_wait(tcp::socket::wait_read, use_tuple);
+    auto [wec] = co_await client_.async_wait(io::Socket::wait_read, use_tuple);
     if (wec) {
       idle_ = false;
       co_return HeadStatus::closed;
@@ -262,8 +258,7 @@ asio::awaitable<bool> Session::serve_request() {
   if (!nodelay_ && client_keep_alive()) {
     // Only a connection that stays open needs Nagle off (a later small write
     // must not wait for an ACK); a one-request connection saves the syscall.
-    error_code ec;
-    client_.set_option(tcp::no_delay(true), ec);
+    client_.set_nodelay();
     nodelay_ = true;
   }
   expect_continue_ = iequals(req_.find("expect"), "100-continue");

@@ -11,8 +11,8 @@ namespace sy::proxy {
 
 class Worker;
 
-// Serves `socket` (accepted from `peer`) until the connection ends. Never throws.
-boost::asio::awaitable<void> serve_connection(Worker& worker, boost::asio::ip::tcp::socket socket,
-                                              boost::asio::ip::tcp::endpoint peer);
+// Serves the accepted socket `fd` (non-blocking, from `peer`) until the
+// connection ends; takes ownership of it. Never throws.
+boost::asio::awaitable<void> serve_connection(Worker& worker, int fd, boost::asio::ip::tcp::endpoint peer);
 
 }  // namespace sy::proxy

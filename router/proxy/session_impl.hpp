@@ -67,7 +67,7 @@ struct Exchange {
 
 class Session {
  public:
-  Session(Worker& worker, tcp::socket socket);
+  Session(Worker& worker, int fd);  // takes the accepted, non-blocking fd
   ~Session();
   boost::asio::awaitable<void> run();
   void close_if_idle();
@@ -109,7 +109,7 @@ class Session {
   Worker& worker_;
   ProxyContext& ctx_;
   const config::Config& cfg_;
-  tcp::socket client_;
+  io::Socket client_;
   Watchdog watch_;
   IoBuffer cbuf_;  // bytes from the client
   IoBuffer ubuf_;  // bytes from the upstream

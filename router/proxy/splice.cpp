@@ -49,7 +49,7 @@ void PipePool::close(Pipe p) {
   if (p.write_fd >= 0) ::close(p.write_fd);
 }
 
-asio::awaitable<SpliceResult> splice_body(tcp::socket& src, tcp::socket& dst, PipePool& pipes, uint64_t length,
+asio::awaitable<SpliceResult> splice_body(io::Socket& src, io::Socket& dst, PipePool& pipes, uint64_t length,
                                           bool until_eof, Watchdog& watch, Watchdog::Target src_side,
                                           Watchdog::Target dst_side, std::chrono::milliseconds idle) {
   SpliceResult r;
@@ -58,9 +58,6 @@ asio::awaitable<SpliceResult> splice_body(tcp::socket& src, tcp::socket& dst, Pi
     r.read_error = last_error();
     co_return r;
   }
-  error_code ignored;
-  src.non_blocking(true, ignored);
-  dst.non_blocking(true, ignored);
   size_t in_pipe = 0;
   bool eof = false;
   while ((until_eof ? !eof : r.bytes + in_pipe < length) || in_pipe > 0) {
@@ -76,7 +73,8 @@ asio::awaitable<SpliceResult> splice_body(tcp::socket& src, tcp::socket& dst, Pi
         r.read_error = last_error();
       } else if (in_pipe == 0) {
         watch.set(route::Clock::now() + idle, src_side);
-        auto [wec] = co_await src.async_wait(tcp::socket::wait_read, use_tuple);
+        src.note_read_eagain();
+        auto [wec] = co_await src.async_wait(io::Socket::wait_read, use_tuple);
         if (wec) r.read_error = wec;
       }
       if (r.read_error) break;
@@ -88,7 +86,8 @@ asio::awaitable<SpliceResult> splice_body(tcp::socket& src, tcp::socket& dst, Pi
         r.bytes += static_cast<uint64_t>(m);
       } else if (m < 0 && errno == EAGAIN) {
         watch.set(route::Clock::now() + idle, dst_side);
-        auto [wec] = co_await dst.async_wait(tcp::socket::wait_write, use_tuple);
+        dst.note_write_eagain();
+        auto [wec] = co_await dst.async_wait(io::Socket::wait_write, use_tuple);
         if (wec) {
           r.write_error = wec;
           break;

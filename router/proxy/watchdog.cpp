@@ -10,9 +10,8 @@ void Watchdog::check(route::TimePoint now) {
     upstream_->close();
     return;
   }
-  boost::system::error_code ignored;
-  client_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-  client_.close(ignored);
+  client_.shutdown(SHUT_RDWR);
+  client_.close();
 }
 
 }  // namespace sy::proxy

@@ -8,9 +8,9 @@
 // late, which is fine for deadlines measured in seconds.
 //
 // Threading: the owning worker only.
-#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 
+#include "router/io/socket.hpp"
 #include "router/route/endpoint.hpp"
 #include "router/upstream/byte_stream.hpp"
 
@@ -21,7 +21,7 @@ class Watchdog {
   enum class Target { client, upstream };
   static constexpr std::chrono::milliseconds kTick{100};
 
-  explicit Watchdog(boost::asio::ip::tcp::socket& client) : client_(client) {}
+  explicit Watchdog(io::Socket& client) : client_(client) {}
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
 
@@ -37,7 +37,7 @@ class Watchdog {
   void check(route::TimePoint now);
 
  private:
-  boost::asio::ip::tcp::socket& client_;
+  io::Socket& client_;
   upstream::ByteStream* upstream_ = nullptr;
   route::TimePoint deadline_ = route::TimePoint::max();
   Target target_ = Target::client;

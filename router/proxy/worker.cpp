@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <cstring>
 
 #include "router/base/log.hpp"
 #include "router/proxy/session.hpp"
@@ -18,7 +19,7 @@ Worker::Worker(int index, ProxyContext& context, const route::SnapshotHolder& ro
     : index_(index),
       context_(context),
       cache_(routes),
-      connector_(connectors(io_)),
+      connector_(connectors(io_, poller_)),
       acceptor_(io_),
       tick_timer_(io_) {}
 
@@ -35,8 +36,10 @@ void Worker::shutdown_sessions() {
   acceptor_.close(ignored);
   tick_timer_.cancel();
   for (Session* s : sessions_) s->abort();
+  poller_.close();  // aborted sockets complete without it; its wait would keep run_for busy
   io_.restart();
   io_.run_for(std::chrono::seconds(1));
+  poller_.destroy_pending();  // whatever did not unwind in time
 }
 
 void Worker::bind(const tcp::endpoint& endpoint) {
@@ -49,6 +52,7 @@ void Worker::bind(const tcp::endpoint& endpoint) {
 }
 
 void Worker::start() {
+  asio::post(io_, [this] { poller_.start(); });
   schedule_tick();  // also keeps io_.run() busy until stop()
   thread_ = std::thread([this] { io_.run(); });
 }
@@ -62,20 +66,33 @@ void Worker::open() {
       log::error("listen-failed", log::Fields()("error", ec.message()));
       return;
     }
+    acceptor_.native_non_blocking(true, ec);  // accept4 below must not block
     asio::co_spawn(io_, accept_loop(), asio::detached);
   });
 }
 
+// Waits for the listening socket, then accepts what is queued (up to a
+// batch) with accept4: the new sockets are non-blocking from the start and
+// the peer address comes with them, so a connection costs no extra syscall
+// before its first read (io::Socket registers it only if it has to wait).
 asio::awaitable<void> Worker::accept_loop() {
+  constexpr int kBatch = 64;
   for (;;) {
-    tcp::endpoint peer;  // from accept4 itself: no getpeername per connection
-    auto [ec, socket] = co_await acceptor_.async_accept(peer, use_tuple);
-    if (ec) {
-      if (!accepting_ || ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-      log::warn("accept-failed", log::Fields()("error", ec.message()));
-      continue;  // EMFILE and friends: keep serving what we have
+    auto [ec] = co_await acceptor_.async_wait(tcp::acceptor::wait_read, use_tuple);
+    if (ec || !accepting_ || !acceptor_.is_open()) co_return;
+    for (int i = 0; i < kBatch; ++i) {
+      tcp::endpoint peer;
+      socklen_t len = static_cast<socklen_t>(peer.capacity());
+      const int fd = ::accept4(acceptor_.native_handle(), peer.data(), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        log::warn("accept-failed", log::Fields()("error", std::strerror(errno)));
+        break;  // EMFILE and friends: keep serving what we have
+      }
+      peer.resize(len);
+      asio::co_spawn(io_, serve_connection(*this, fd, peer), asio::detached);
     }
-    asio::co_spawn(io_, serve_connection(*this, std::move(socket), peer), asio::detached);
   }
 }
 

@@ -14,6 +14,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "router/io/poller.hpp"
 #include "router/proxy/http_head.hpp"
 #include "router/proxy/io_buffer.hpp"
 #include "router/proxy/proxy_context.hpp"
@@ -35,7 +36,8 @@ struct SessionScratch {
 };
 
 // Builds the connector a worker uses (TCP, or the tunnel-aware one in main).
-using ConnectorFactory = std::function<std::unique_ptr<upstream::Connector>(boost::asio::io_context&)>;
+using ConnectorFactory =
+    std::function<std::unique_ptr<upstream::Connector>(boost::asio::io_context&, io::Poller&)>;
 
 class Worker {
  public:
@@ -57,6 +59,7 @@ class Worker {
   boost::asio::io_context& io() { return io_; }
   ProxyContext& context() { return context_; }
   upstream::Connector& connector() { return *connector_; }
+  io::Poller& poller() { return poller_; }
   BufferPool& buffers() { return buffers_; }
   PipePool& pipes() { return pipes_; }
   SessionScratch take_scratch();
@@ -85,6 +88,10 @@ class Worker {
   std::unordered_set<Session*> sessions_;
   // Every socket of a worker is created, used and closed on its thread, so
   // the reactor's per-descriptor locks are not needed (posts stay locked).
+  // The proxy's sockets (io::Socket). Declared before io_ so it outlives it
+  // (destroying io_ destroys suspended sessions, whose sockets detach); its
+  // nested descriptor is closed in ~Worker while io_ still exists.
+  io::Poller poller_{io_};
   boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   route::SnapshotCache cache_;
   std::unique_ptr<upstream::Connector> connector_;

@@ -19,6 +19,8 @@
 #include <boost/system/error_code.hpp>
 #include <cstddef>
 
+#include "router/io/socket.hpp"
+
 namespace sy::upstream {
 
 namespace asio = boost::asio;
@@ -48,7 +50,7 @@ class ByteStream {
   virtual bool idle_usable() = 0;
   // The TCP socket underneath, when there is one (the splice fast path
   // moves large bodies socket to socket); nullptr for tunnel streams.
-  virtual asio::ip::tcp::socket* tcp_socket() { return nullptr; }
+  virtual io::Socket* tcp_socket() { return nullptr; }
 
   template <typename MutableBufferSequence, typename Token>
   auto async_read_some(const MutableBufferSequence& buffers, Token&& token) {

@@ -12,7 +12,8 @@ constexpr std::chrono::milliseconds kProbeAfter{200};
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 }  // namespace
 
-TcpConnector::TcpConnector(asio::io_context& io, TcpConnectorOptions options) : io_(io), options_(options) {}
+TcpConnector::TcpConnector(asio::io_context& io, io::Poller& poller, TcpConnectorOptions options)
+    : io_(io), poller_(poller), options_(options) {}
 
 asio::awaitable<OpenResult> TcpConnector::open(const route::Endpoint& endpoint, route::TimePoint deadline,
                                                bool allow_reuse) {
@@ -43,7 +44,6 @@ asio::awaitable<OpenResult> TcpConnector::open(const route::Endpoint& endpoint, 
 asio::awaitable<OpenResult> TcpConnector::dial(const route::Endpoint& endpoint, route::TimePoint deadline) {
   using namespace asio::experimental::awaitable_operators;
   OpenResult r;
-  tcp::socket socket(io_);
   error_code ec;
   auto address = asio::ip::make_address(endpoint.host(), ec);
   tcp::endpoint target;
@@ -67,6 +67,13 @@ asio::awaitable<OpenResult> TcpConnector::dial(const route::Endpoint& endpoint, 
   } else {
     target = tcp::endpoint(address, endpoint.port());
   }
+  auto stream = std::make_unique<TcpStream>(poller_);
+  io::Socket& socket = stream->socket();
+  if (!socket.open(target.address().is_v4() ? AF_INET : AF_INET6)) {
+    r.error = OpenError::connect_failed;
+    r.ec = error_code(errno, boost::system::system_category());
+    co_return r;
+  }
   auto connected = co_await (socket.async_connect(target, use_tuple) || timer.async_wait(use_tuple));
   if (connected.index() == 1) {
     r.error = OpenError::connect_timeout;
@@ -79,8 +86,8 @@ asio::awaitable<OpenResult> TcpConnector::dial(const route::Endpoint& endpoint, 
     r.ec = cec;
     co_return r;
   }
-  socket.set_option(tcp::no_delay(true), ec);
-  r.stream = std::make_unique<TcpStream>(std::move(socket));
+  socket.set_nodelay();
+  r.stream = std::move(stream);
   co_return r;
 }
 

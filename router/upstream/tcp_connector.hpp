@@ -22,7 +22,7 @@ struct TcpConnectorOptions {
 
 class TcpConnector final : public Connector {
  public:
-  TcpConnector(asio::io_context& io, TcpConnectorOptions options);
+  TcpConnector(asio::io_context& io, io::Poller& poller, TcpConnectorOptions options);
   asio::awaitable<OpenResult> open(const route::Endpoint& endpoint, route::TimePoint deadline,
                                    bool allow_reuse) override;
   void release(const route::Endpoint& endpoint, std::unique_ptr<ByteStream> stream) override;
@@ -37,6 +37,7 @@ class TcpConnector final : public Connector {
   asio::awaitable<OpenResult> dial(const route::Endpoint& endpoint, route::TimePoint deadline);
 
   asio::io_context& io_;
+  io::Poller& poller_;
   TcpConnectorOptions options_;
   std::unordered_map<std::string, std::vector<Idle>> idle_;
 };

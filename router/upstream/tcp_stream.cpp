@@ -2,18 +2,16 @@
 
 #include <sys/socket.h>
 
+#include <cerrno>
+
 namespace sy::upstream {
 
 void TcpStream::close() {
-  error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  socket_.shutdown(SHUT_RDWR);
+  socket_.close();
 }
 
-void TcpStream::shutdown_send() {
-  error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-}
+void TcpStream::shutdown_send() { socket_.shutdown(SHUT_WR); }
 
 bool TcpStream::idle_usable() {
   if (!socket_.is_open()) return false;

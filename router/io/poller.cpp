@@ -1,0 +1,110 @@
+#include "router/io/poller.hpp"
+
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <array>
+#include <stdexcept>
+#include <system_error>
+
+#include "router/io/socket.hpp"
+
+namespace sy::io {
+namespace {
+
+constexpr int kBatch = 256;
+
+uint64_t make_token(uint32_t index, uint32_t generation) { return (uint64_t{generation} << 32) | index; }
+
+}  // namespace
+
+Poller::Poller(boost::asio::io_context& io) : io_(io) {
+  epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epfd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+}
+
+Poller::~Poller() {
+  nested_.reset();
+  if (epfd_ >= 0) ::close(epfd_);
+}
+
+void Poller::start() {
+  const int nested = ::dup(epfd_);  // the descriptor object owns (and closes) its fd
+  if (nested < 0) throw std::system_error(errno, std::generic_category(), "dup");
+  nested_ = std::make_unique<boost::asio::posix::stream_descriptor>(io_, nested);
+  arm();
+}
+
+void Poller::close() {
+  if (!nested_) return;
+  boost::system::error_code ignored;
+  nested_->close(ignored);
+  nested_.reset();
+}
+
+void Poller::destroy_pending() {
+  // Destroying a handler may destroy sessions, whose sockets detach: walk
+  // tokens, and skip those whose socket went meanwhile.
+  std::vector<uint64_t> live;
+  for (uint32_t i = 0; i < slots_.size(); ++i)
+    if (slots_[i]) live.push_back(make_token(i, generations_[i]));
+  for (uint64_t token : live) {
+    const auto index = static_cast<uint32_t>(token);
+    if (generations_[index] == static_cast<uint32_t>(token >> 32) && slots_[index]) slots_[index]->destroy_pending();
+  }
+}
+
+uint64_t Poller::attach(Socket* socket) {
+  uint32_t index;
+  if (!free_.empty()) {
+    index = free_.back();
+    free_.pop_back();
+    slots_[index] = socket;
+  } else {
+    index = static_cast<uint32_t>(slots_.size());
+    slots_.push_back(socket);
+    generations_.push_back(0);
+  }
+  return make_token(index, generations_[index]);
+}
+
+void Poller::detach(uint64_t token) {
+  const auto index = static_cast<uint32_t>(token);
+  if (index >= slots_.size() || generations_[index] != static_cast<uint32_t>(token >> 32)) return;
+  slots_[index] = nullptr;
+  ++generations_[index];  // events still queued for the old socket are dropped
+  free_.push_back(index);
+}
+
+bool Poller::watch(int fd, uint64_t token) {
+  ::epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.u64 = token;
+  return ::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+void Poller::arm() {
+  if (!nested_) return;
+  nested_->async_wait(boost::asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec || !nested_) return;
+    dispatch();
+    arm();
+  });
+}
+
+void Poller::dispatch() {
+  std::array<::epoll_event, kBatch> events;
+  int n;
+  do {
+    n = ::epoll_wait(epfd_, events.data(), kBatch, 0);
+    for (int i = 0; i < n; ++i) {
+      const uint64_t token = events[i].data.u64;
+      const auto index = static_cast<uint32_t>(token);
+      // Looked up per event: an earlier completion may have closed this socket.
+      if (index < slots_.size() && generations_[index] == static_cast<uint32_t>(token >> 32) && slots_[index])
+        slots_[index]->on_event(events[i].events);
+    }
+  } while (n == kBatch);
+}
+
+}  // namespace sy::io

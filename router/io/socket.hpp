@@ -1,0 +1,140 @@
+#pragma once
+// io::Socket: a non-blocking TCP socket driven by the worker's Poller (see
+// poller.hpp for why), with the part of tcp::socket's interface the proxy
+// uses: async_read_some / async_write_some (so asio::async_write works),
+// async_wait, async_connect, shutdown, close, cancel.
+//
+// Readiness is remembered per direction: a read that returns less than asked
+// (or EAGAIN) means the socket is drained, and the next read waits for the
+// next edge without a syscall; likewise for writes. Splice users, who make
+// their own syscalls, report an EAGAIN with note_read_eagain() /
+// note_write_eagain() before waiting.
+//
+// Semantics as Asio's: at most one read-side (read or wait_read) and one
+// write-side (write, wait_write or connect) operation at a time; completions
+// never run inside the initiating call; close() and cancel() complete pending
+// operations with operation_aborted; per-operation cancellation (Asio's
+// cancellation slots, as used by `||`) is honoured.
+//
+// Threading: the owning worker's thread only. Not movable (the Poller keeps
+// a pointer): own it in place or through a unique_ptr.
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <array>
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/system/error_code.hpp>
+#include <cstdint>
+
+namespace sy::io {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+class Poller;
+
+class Socket {
+ public:
+  using executor_type = asio::any_io_executor;
+  using IoHandler = asio::any_completion_handler<void(error_code, size_t)>;
+  using WaitHandler = asio::any_completion_handler<void(error_code)>;
+  enum WaitType { wait_read, wait_write };
+  static constexpr size_t kMaxIov = 8;
+
+  // Takes ownership of `fd` (non-blocking, close-on-exec), or of no fd (-1).
+  Socket(Poller& poller, int fd);
+  ~Socket();
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+
+  // A new non-blocking TCP socket of `family` (AF_INET/AF_INET6) for
+  // async_connect; false (errno set) if socket() failed.
+  bool open(int family);
+
+  executor_type get_executor() const;
+  int native_handle() const { return fd_; }
+  bool is_open() const { return fd_ >= 0; }
+  void set_nodelay();
+  void shutdown(int how);  // SHUT_RD / SHUT_WR / SHUT_RDWR; errors ignored
+  void close();            // pending operations complete with operation_aborted
+  void cancel();           // the same, keeping the socket open
+  void note_read_eagain() { read_ready_ = false; }
+  void note_write_eagain() { write_ready_ = false; }
+
+  template <typename MutableBufferSequence, typename Token>
+  auto async_read_some(const MutableBufferSequence& buffers, Token&& token) {
+    asio::mutable_buffer first = *asio::buffer_sequence_begin(buffers);
+    return asio::async_initiate<Token, void(error_code, size_t)>(
+        [this, first](auto handler) { start_read(first, IoHandler(std::move(handler))); }, token);
+  }
+
+  template <typename ConstBufferSequence, typename Token>
+  auto async_write_some(const ConstBufferSequence& buffers, Token&& token) {
+    Iov iov;
+    for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it) {
+      asio::const_buffer b(*it);
+      if (b.size() == 0) continue;
+      if (iov.count == kMaxIov) break;  // a partial write, as write_some may be
+      iov.items[iov.count++] = ::iovec{const_cast<void*>(b.data()), b.size()};
+    }
+    return asio::async_initiate<Token, void(error_code, size_t)>(
+        [this, iov](auto handler) { start_write(iov, IoHandler(std::move(handler))); }, token);
+  }
+
+  template <typename Token>
+  auto async_wait(WaitType type, Token&& token) {
+    return asio::async_initiate<Token, void(error_code)>(
+        [this, type](auto handler) { start_wait(type, WaitHandler(std::move(handler))); }, token);
+  }
+
+  template <typename Token>
+  auto async_connect(const asio::ip::tcp::endpoint& peer, Token&& token) {
+    return asio::async_initiate<Token, void(error_code)>(
+        [this, peer](auto handler) { start_connect(peer, WaitHandler(std::move(handler))); }, token);
+  }
+
+ private:
+  friend class Poller;
+  struct Iov {
+    std::array<::iovec, kMaxIov> items{};
+    size_t count = 0;
+  };
+  enum class Pending : uint8_t { none, read, wait, write, connect };
+  enum Side : uint8_t { read_side, write_side };
+  struct Cancel;
+
+  void start_read(asio::mutable_buffer buffer, IoHandler handler);
+  void start_write(const Iov& iov, IoHandler handler);
+  void start_wait(WaitType type, WaitHandler handler);
+  void start_connect(const asio::ip::tcp::endpoint& peer, WaitHandler handler);
+  bool try_read(error_code& ec, size_t& n);   // false: EAGAIN (now waiting for an edge)
+  bool try_write(error_code& ec, size_t& n);  // false: EAGAIN
+  void on_event(uint32_t events);             // from the Poller
+  void park(Side side);                       // register (once) and arm cancellation
+  void cancel_side(Side side, error_code ec);
+  void destroy_pending();
+  void post(IoHandler h, error_code ec, size_t n);
+  void post(WaitHandler h, error_code ec);
+
+  Poller* poller_;
+  uint64_t token_;
+  int fd_;
+  bool registered_ = false;
+  bool read_ready_ = true;   // no EAGAIN / short read seen since the last edge
+  bool write_ready_ = true;  // no EAGAIN / short write seen since the last edge
+  bool peer_closed_ = false; // EPOLLRDHUP/HUP/ERR seen: reads never wait for another edge
+  Pending read_op_ = Pending::none;
+  Pending write_op_ = Pending::none;
+  asio::mutable_buffer read_buffer_;
+  Iov write_iov_;
+  IoHandler read_handler_;
+  IoHandler write_handler_;
+  WaitHandler read_wait_;
+  WaitHandler write_wait_;  // wait_write and connect
+};
+
+}  // namespace sy::io
