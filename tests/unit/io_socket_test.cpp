@@ -1,0 +1,174 @@
+// io::Socket on a Poller, over a socketpair: the edge-triggered readiness
+// rules (a drained socket waits for the next edge; a FIN that came with the
+// last data is read as EOF, not waited for), completions never inline,
+// close/cancel abort pending operations, and Asio's per-operation
+// cancellation (`||`) reaches a waiting operation.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <string>
+
+#include "router/io/poller.hpp"
+#include "router/io/socket.hpp"
+
+namespace sy::io {
+namespace {
+
+namespace asio = boost::asio;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+class IoSocketTest : public ::testing::Test {
+ protected:
+  IoSocketTest() {
+    int fds[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+    peer_ = fds[1];
+    socket_ = std::make_unique<Socket>(poller_, fds[0]);
+    poller_.start();
+  }
+  ~IoSocketTest() override {
+    socket_.reset();
+    poller_.close();
+    if (peer_ >= 0) ::close(peer_);
+  }
+  void peer_send(const std::string& s) { ASSERT_EQ(::send(peer_, s.data(), s.size(), 0), static_cast<ssize_t>(s.size())); }
+  // Runs the io_context until `done` or 5 s (a hang fails the test instead of blocking it).
+  void run_until(const bool& done) {
+    for (int i = 0; i < 500 && !done; ++i) io_.run_for(std::chrono::milliseconds(10));
+    EXPECT_TRUE(done) << "operation never completed";
+  }
+
+  Poller poller_{io_};
+  asio::io_context io_;
+  std::unique_ptr<Socket> socket_;
+  int peer_ = -1;
+};
+
+TEST_F(IoSocketTest, ReadsWhatIsThereThenWaitsForTheNextEdge) {
+  peer_send("abc");
+  std::string got;
+  bool done = false;
+  asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+    char buf[16];
+    auto [ec, n] = co_await socket_->async_read_some(asio::buffer(buf), use_tuple);
+    EXPECT_FALSE(ec);
+    got.assign(buf, n);
+    // Drained: this read waits for data that arrives later.
+    asio::post(io_, [this] { peer_send("later"); });
+    auto [ec2, n2] = co_await socket_->async_read_some(asio::buffer(buf), use_tuple);
+    EXPECT_FALSE(ec2);
+    got.append(buf, n2);
+    done = true;
+  }, asio::detached);
+  run_until(done);
+  EXPECT_EQ(got, "abclater");
+}
+
+TEST_F(IoSocketTest, FinArrivingWithTheLastDataIsReadAsEof) {
+  bool done = false;
+  std::string got;
+  boost::system::error_code last;
+  asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+    char buf[16];
+    // Drain first, so the socket is parked waiting for an edge...
+    peer_send("x");
+    auto [ec0, n0] = co_await socket_->async_read_some(asio::buffer(buf), use_tuple);
+    got.assign(buf, n0);
+    // ...then data and FIN arrive together, in one edge.
+    asio::post(io_, [this] {
+      peer_send("tail");
+      ::shutdown(peer_, SHUT_WR);
+    });
+    auto [ec1, n1] = co_await socket_->async_read_some(asio::buffer(buf), use_tuple);
+    got.append(buf, n1);
+    auto [ec2, n2] = co_await socket_->async_read_some(asio::buffer(buf), use_tuple);
+    last = ec2;
+    done = true;
+  }, asio::detached);
+  run_until(done);
+  EXPECT_EQ(got, "xtail");
+  EXPECT_EQ(last, asio::error::eof);
+}
+
+TEST_F(IoSocketTest, CompletionsNeverRunInsideTheInitiatingCall) {
+  peer_send("ready");  // the read can complete at once: it still must not run inline
+  bool inside = true, called = false, called_inside = false;
+  char buf[16];
+  socket_->async_read_some(asio::buffer(buf), [&](boost::system::error_code, size_t) {
+    called = true;
+    called_inside = inside;
+  });
+  inside = false;
+  run_until(called);
+  EXPECT_FALSE(called_inside);
+}
+
+TEST_F(IoSocketTest, CloseAbortsAPendingRead) {
+  bool done = false;
+  boost::system::error_code result;
+  asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+    char buf[16];
+    asio::post(io_, [this] { socket_->close(); });
+    auto [ec, n] = co_await socket_->async_read_some(asio::buffer(buf), use_tuple);
+    result = ec;
+    done = true;
+  }, asio::detached);
+  run_until(done);
+  EXPECT_EQ(result, asio::error::operation_aborted);
+  EXPECT_FALSE(socket_->is_open());
+}
+
+TEST_F(IoSocketTest, ParallelGroupCancellationReachesAWaitingRead) {
+  using namespace asio::experimental::awaitable_operators;
+  bool done = false;
+  size_t winner = 9;
+  asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+    char buf[16];
+    asio::steady_timer timer(io_, std::chrono::milliseconds(20));
+    auto r = co_await (socket_->async_read_some(asio::buffer(buf), use_tuple) || timer.async_wait(use_tuple));
+    winner = r.index();
+    // The socket is usable afterwards: the cancelled read left nothing behind.
+    peer_send("after");
+    auto [ec, n] = co_await socket_->async_read_some(asio::buffer(buf), use_tuple);
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(std::string(buf, n), "after");
+    done = true;
+  }, asio::detached);
+  run_until(done);
+  EXPECT_EQ(winner, 1u) << "the timer should win: no data was sent";
+}
+
+TEST_F(IoSocketTest, WritesEverythingThroughAFullBuffer) {
+  // More than the socket buffers hold: partial writes, then EPOLLOUT edges.
+  const std::string big(4 * 1024 * 1024, 'w');
+  bool done = false;
+  size_t received = 0;
+  asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+    auto [ec, n] = co_await asio::async_write(*socket_, asio::buffer(big), use_tuple);
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(n, big.size());
+    done = true;
+  }, asio::detached);
+  char buf[65536];
+  for (int i = 0; i < 5000 && received < big.size(); ++i) {
+    io_.run_for(std::chrono::milliseconds(1));
+    ssize_t got;
+    while ((got = ::recv(peer_, buf, sizeof buf, MSG_DONTWAIT)) > 0) received += static_cast<size_t>(got);
+  }
+  run_until(done);
+  EXPECT_EQ(received, big.size());
+}
+
+}  // namespace
+}  // namespace sy::io
