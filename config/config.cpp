@@ -181,7 +181,11 @@ class Reader {
   void read_status(const Node& node, const std::string& path) {
     StatusConfig& s = config_.status;
     read(node, path,
-         {host_key("host", s.host), port_key("port", s.port), string_key("user", s.user), string_key("pass", s.pass)},
+         {host_key("host", s.host), port_key("port", s.port), string_key("user", s.user), string_key("pass", s.pass),
+          {"routes",
+           [this, &s](const Node& n, const std::string& p) {
+             read(n, p, {port_key("port", s.routes_port)}, config_.ignored_keys);
+           }}},
          config_.ignored_keys);
   }
 

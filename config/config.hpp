@@ -40,6 +40,9 @@ struct StatusConfig {
   uint16_t port = 8082;
   std::string user;  // basic auth for /routes; empty user and pass = /routes always 401
   std::string pass;
+  // status.routes.port: gorouter's own /routes listener on 127.0.0.1 (0 = none;
+  // /routes stays on status.port as well).
+  uint16_t routes_port = 0;
 };
 
 enum class Balancing { round_robin, least_connection };

@@ -84,7 +84,7 @@ int run(const config::Config& cfg) {
   proxy::ProxyContext ctx(cfg, registry, proxy::AccessLog::open(cfg.access_log.file, cfg.access_log.enable_streaming));
 
   control::Control control(cfg, registry, snapshots, health);
-  status::StatusServer status_server(control.io(), status::StatusOptions{cfg.status.user, cfg.status.pass}, snapshots,
+  status::StatusServer status_server(control.io(), status::StatusOptions{cfg.status.user, cfg.status.pass, false}, snapshots,
                                      registry, health, [&control] { control.refresh_gauges(); });
 
   unsigned n = cfg.workers > 0 ? static_cast<unsigned>(cfg.workers) : std::max(1u, std::thread::hardware_concurrency());
@@ -102,6 +102,13 @@ int run(const config::Config& cfg) {
     workers.back()->bind(proxy_endpoint);
   }
   status_server.start(asio::ip::tcp::endpoint(asio::ip::make_address(cfg.status.host), cfg.status.port));
+  // gorouter's separate /routes listener, loopback only, when configured.
+  std::unique_ptr<status::StatusServer> routes_server;
+  if (cfg.status.routes_port != 0) {
+    routes_server = std::make_unique<status::StatusServer>(
+        control.io(), status::StatusOptions{cfg.status.user, cfg.status.pass, true}, snapshots, registry, health);
+    routes_server->start(asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), cfg.status.routes_port));
+  }
   for (auto& w : workers) w->start();
   control.start([&workers] {
     for (auto& w : workers) w->open();
@@ -126,6 +133,7 @@ int run(const config::Config& cfg) {
   control.run();
 
   status_server.stop();
+  if (routes_server) routes_server->stop();
   for (auto& w : workers) w->stop();
   for (auto& w : workers) w->join();
   log::info("switchyard-stopped");

@@ -156,6 +156,9 @@ asio::awaitable<void> StatusServer::serve(tcp::socket socket) {
   } else if (req.method() != http::verb::get && req.method() != http::verb::head) {
     res.result(http::status::method_not_allowed);
     res.body() = "405 Method Not Allowed\n";
+  } else if (options_.routes_only && target != "/routes") {
+    res.result(http::status::not_found);
+    res.body() = "404 Not Found\n";
   } else if (target == "/health" || target == "/healthz") {
     bool ok = health_.load() == Health::healthy;
     res.result(ok ? http::status::ok : http::status::service_unavailable);

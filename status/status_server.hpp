@@ -1,7 +1,9 @@
 #pragma once
 // The status listener (status.port): GET /health, GET /routes (basic auth),
-// GET /metrics. It runs on the control thread's io_context; each connection
-// serves one request and closes, as gorouter's does.
+// GET /metrics; and, as a second instance with routes_only, gorouter's
+// /routes listener (status.routes.port, 127.0.0.1). It runs on the control
+// thread's io_context; each connection serves one request and closes, as
+// gorouter's does.
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -19,6 +21,7 @@ enum class Health { starting, healthy, draining };
 struct StatusOptions {
   std::string user;
   std::string pass;
+  bool routes_only = false;  // the status.routes.port listener: /routes and nothing else
 };
 
 class StatusServer {

@@ -44,6 +44,29 @@ TEST_F(StatusTest, RoutesNeedsBasicAuthAndListsEndpoints) {
   EXPECT_GT(endpoint["ttl"].GetDouble(), 0) << response.body;
 }
 
+// gorouter's own /routes listener (status.routes.port, loopback): the same
+// auth and JSON, nothing else; /routes stays on status.port too.
+TEST_F(StatusTest, RoutesPortServesRoutesOnly) {
+  RouterConfig config;
+  config.status_routes_port = free_port();
+  ASSERT_NO_FATAL_FAILURE(start_all(config));
+  EchoBackend& echo = start_echo("listed");
+  ASSERT_NO_FATAL_FAILURE(route("listed.example.com", echo.port()));
+  const std::string base = "http://127.0.0.1:" + std::to_string(config.status_routes_port);
+  HttpRequest routes;
+  routes.url = base + "/routes";
+  EXPECT_EQ(http(routes).status, 401);
+  routes.user = config.status_user + ":" + config.status_pass;
+  const HttpResponse listed = http(routes);
+  ASSERT_EQ(listed.status, 200) << listed.describe();
+  EXPECT_NE(listed.body.find("\"listed.example.com\""), std::string::npos) << listed.body;
+  HttpRequest health;
+  health.url = base + "/health";
+  EXPECT_EQ(http(health).status, 404) << "only /routes on the routes port";
+  EXPECT_EQ(router_.status_get("/routes", routes.user).status, 200);
+  EXPECT_EQ(router_.status_get("/health").status, 200);
+}
+
 TEST_F(StatusTest, MetricsPassPromtoolAndNameGorouterMetrics) {
   ASSERT_NO_FATAL_FAILURE(start_all());
   EchoBackend& echo = start_echo("metered");

@@ -58,6 +58,7 @@ std::string router_yaml(const RouterConfig& config, const std::string& dir, uint
       << "port: " << port << "\n"
       << "status:\n  host: 127.0.0.1\n  port: " << status_port << "\n"
       << "  user: " << json_quote(config.status_user) << "\n  pass: " << json_quote(config.status_pass) << "\n";
+  if (config.status_routes_port != 0) out << "  routes: {port: " << config.status_routes_port << "}\n";
   write_nats(out, config, nats_port, nats_user, nats_pass);
   out << "logging:\n  level: info\n"
       << "start_response_delay_interval: " << config.start_response_delay_interval << "\n"

@@ -41,6 +41,7 @@ struct RouterConfig {
   int workers = 2;
   bool classic_nats = false;  // `nats: [{host, port, user, pass}]` instead of `nats: {hosts: [...]}`
   std::string nats_reconnect_wait;  // nats.reconnect_wait (current style only); omitted when empty
+  uint16_t status_routes_port = 0;  // status.routes.port; omitted when 0
   std::string extra_yaml;     // appended verbatim (top-level keys)
 };
 

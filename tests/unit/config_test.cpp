@@ -368,6 +368,7 @@ TEST(ConfigValidation, EveryErrorNamesKeyValueAndExpectation) {
       {"sticky_session_cookie_names: [\"a;b\"]\n",
        "sticky_session_cookie_names[0]: value \"a;b\" is not a cookie name"},
       {"secure_cookies: often\n", "secure_cookies: value \"often\" is not a boolean (true or false)"},
+      {"status:\n  routes: {port: 70000}\n", "status.routes.port: value \"70000\" is not a port (1..65535)"},
       {"nats:\n  hosts:\n  - hostname: \"\"\n", "nats.hosts[0].hostname: value \"\" is not a host name or address"},
   };
   for (const BadValue& bad : cases) EXPECT_EQ(parse_error(bad.yaml), bad.message) << bad.yaml;
@@ -401,9 +402,10 @@ prometheus:
   port: 9100
 )");
   EXPECT_EQ(c.ignored_keys,
-            (Strings{"status.routes", "logging.syslog", "logging.format", "routing_api", "oauth",
-                     "totally_unknown_key", "access_log.extra", "backends.cert_chain", "tracing", "prometheus"}));
+            (Strings{"logging.syslog", "logging.format", "routing_api", "oauth", "totally_unknown_key",
+                     "access_log.extra", "backends.cert_chain", "tracing", "prometheus"}));
   EXPECT_EQ(c.status.port, 8082);
+  EXPECT_EQ(c.status.routes_port, 8083);
   EXPECT_EQ(c.access_log.file, "/tmp/a.log");
 }
 
