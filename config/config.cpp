@@ -12,6 +12,9 @@
 #include <limits>
 #include <memory>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
 #include "config/yaml_read.hpp"
 #include "router/base/log.hpp"
 
@@ -26,6 +29,34 @@ using Node = YAML::Node;
 
 constexpr long long kMaxInt = std::numeric_limits<int>::max();
 constexpr long long kMaxWorkers = 4096;
+
+// PEM text (a string, or for certificates a list of strings joined): at
+// least one certificate (or a private key) that OpenSSL can read.
+std::string read_pem(const Node& node, const std::string& path, bool certificates) {
+  std::string text;
+  if (node.IsSequence()) {
+    if (!certificates) detail::fail(path, node, "a PEM private key");
+    for (size_t i = 0; i < node.size(); ++i) text += detail::read_string(node[i], detail::index(path, i)) + "\n";
+  } else {
+    text = detail::read_string(node, path);
+  }
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())), BIO_free);
+  bool ok = false;
+  if (certificates) {
+    X509* cert = bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr;
+    ok = cert != nullptr;
+    X509_free(cert);
+  } else {
+    EVP_PKEY* key = bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr;
+    ok = key != nullptr;
+    EVP_PKEY_free(key);
+  }
+  ERR_clear_error();
+  // The value is not echoed: it may be a key.
+  if (!ok) throw detail::Invalid{path + ": not " + std::string(certificates ? "PEM certificates" : "a PEM private key") +
+                                 " that OpenSSL can read"};
+  return text;
+}
 
 Key string_key(std::string_view name, std::string& out) {
   return {name, [&out](const Node& n, const std::string& p) { out = detail::read_string(n, p); }};
@@ -149,6 +180,8 @@ class Reader {
     return {
         {"balancing_algorithm", [&c](const Node& n, const std::string& p) { c.balancing_algorithm = read_balancing(n, p); }},
         {"backends", [this](const Node& n, const std::string& p) { read_backends(n, p); }},
+        {"ca_certs", [&c](const Node& n, const std::string& p) { c.ca_certs = read_pem(n, p, true); }},
+        bool_key("skip_ssl_validation", c.skip_ssl_validation),
         bool_key("disable_keep_alives", c.disable_keep_alives),
         int_key("max_idle_conns_per_host", c.max_idle_conns_per_host, 0, "an integer >= 0"),
         millis_key("endpoint_timeout", c.endpoint_timeout),
@@ -247,8 +280,14 @@ class Reader {
     read(node, path,
          {int_key("max_attempts", c.max_attempts, 1, "an integer >= 1"),
           int_key("max_conns", c.max_conns, 0, "an integer >= 0 (0 = unlimited)"),
-          seconds_key("idle_timeout", c.backend_idle_timeout)},
+          seconds_key("idle_timeout", c.backend_idle_timeout),
+          {"cert_chain", [&c](const Node& n, const std::string& p) { c.backend_cert_chain = read_pem(n, p, true); }},
+          {"private_key", [&c](const Node& n, const std::string& p) { c.backend_private_key = read_pem(n, p, false); }}},
          config_.ignored_keys);
+    if (c.backend_cert_chain.empty() != c.backend_private_key.empty())
+      detail::fail(path + (c.backend_cert_chain.empty() ? ".cert_chain" : ".private_key"), node,
+                   "set together with backends." +
+                       std::string(c.backend_cert_chain.empty() ? "private_key" : "cert_chain"));
   }
 
   void read_tunnel(const Node& node, const std::string& path) {

@@ -96,6 +96,13 @@ struct Config {
   Balancing balancing_algorithm = Balancing::round_robin;
   int max_attempts = 3;          // backends.max_attempts (>= 1)
   int max_conns = 0;             // backends.max_conns, 0 = unlimited
+  // TLS to endpoints registered with tls_port: the CAs to trust (PEM; empty =
+  // the system's), whether to skip verification, and an optional client
+  // certificate (backends.cert_chain / backends.private_key, PEM).
+  std::string ca_certs;
+  bool skip_ssl_validation = false;
+  std::string backend_cert_chain;
+  std::string backend_private_key;
   bool disable_keep_alives = false;
   int max_idle_conns_per_host = 100;
   Seconds backend_idle_timeout{90};

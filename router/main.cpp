@@ -89,6 +89,8 @@ int run(const config::Config& cfg) {
 
   unsigned n = cfg.workers > 0 ? static_cast<unsigned>(cfg.workers) : std::max(1u, std::thread::hardware_concurrency());
   upstream::TcpConnectorOptions upstream_options;
+  upstream_options.tls = upstream::TlsOptions{cfg.ca_certs, cfg.skip_ssl_validation, cfg.backend_cert_chain,
+                                              cfg.backend_private_key};
   upstream_options.dial_timeout = cfg.endpoint_dial_timeout;
   upstream_options.idle_timeout = cfg.backend_idle_timeout;
   upstream_options.max_idle_per_host = cfg.disable_keep_alives ? 0 : static_cast<size_t>(cfg.max_idle_conns_per_host);

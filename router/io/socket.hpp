@@ -56,6 +56,10 @@ class Socket {
   bool open(int family);
 
   executor_type get_executor() const;
+  // For layered streams (asio::ssl::stream<Socket&>): this is the lowest layer.
+  using lowest_layer_type = Socket;
+  Socket& lowest_layer() { return *this; }
+  const Socket& lowest_layer() const { return *this; }
   int native_handle() const { return fd_; }
   bool is_open() const { return fd_ >= 0; }
   void set_nodelay();

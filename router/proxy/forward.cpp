@@ -117,6 +117,7 @@ asio::awaitable<Attempt> Session::attempt(const route::EndpointPtr& endpoint, bo
   if (opened.error != upstream::OpenError::none) {
     std::string what = opened.error == upstream::OpenError::connect_timeout ? "dial timeout"
                        : opened.error == upstream::OpenError::no_tunnel   ? "no tunnel session"
+                       : opened.error == upstream::OpenError::tls_failed  ? "tls: " + describe(opened.ec)
                                                                           : describe(opened.ec);
     co_return make(Attempt::Result::retry, Failure::endpoint_failure, what);
   }

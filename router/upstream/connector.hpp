@@ -20,6 +20,7 @@ enum class OpenError {
   connect_failed,   // refused, unreachable, reset: nothing was sent -> retriable
   connect_timeout,  // dial deadline passed -> retriable
   no_tunnel,        // tunnel endpoint without a live session -> retriable
+  tls_failed,       // TLS handshake or certificate check failed -> retriable
 };
 
 struct OpenResult {

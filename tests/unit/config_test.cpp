@@ -396,17 +396,32 @@ access_log:
   file: /tmp/a.log
   extra: [1]
 backends:
-  cert_chain: PEM
+  tls_pem: PEM
 tracing: {enable_zipkin: true}
 prometheus:
   port: 9100
 )");
   EXPECT_EQ(c.ignored_keys,
             (Strings{"logging.syslog", "logging.format", "routing_api", "oauth", "totally_unknown_key",
-                     "access_log.extra", "backends.cert_chain", "tracing", "prometheus"}));
+                     "access_log.extra", "backends.tls_pem", "tracing", "prometheus"}));
   EXPECT_EQ(c.status.port, 8082);
   EXPECT_EQ(c.status.routes_port, 8083);
   EXPECT_EQ(c.access_log.file, "/tmp/a.log");
+}
+
+// TLS to backends: PEM that OpenSSL cannot read stops the start naming the
+// key, without echoing the value (it may be a private key).
+TEST(ConfigTls, BadPemNamesTheKeyWithoutEchoingIt) {
+  EXPECT_EQ(parse_error("ca_certs: not-a-certificate\n"),
+            "ca_certs: not PEM certificates that OpenSSL can read");
+  const std::string key_error = parse_error("backends:\n  cert_chain: x\n  private_key: secret-material\n");
+  EXPECT_EQ(key_error.find("secret-material"), std::string::npos) << key_error;
+  EXPECT_EQ(key_error.rfind("backends.cert_chain: ", 0), 0u) << key_error;
+  EXPECT_EQ(parse_error("skip_ssl_validation: maybe\n"),
+            "skip_ssl_validation: value \"maybe\" is not a boolean (true or false)");
+  const Config defaults = parse_ok("");
+  EXPECT_TRUE(defaults.ca_certs.empty());
+  EXPECT_FALSE(defaults.skip_ssl_validation);
 }
 
 TEST(ConfigIgnored, IgnoredValuesAreNotValidated) {
