@@ -8,8 +8,9 @@ build_pkgs=(g++ cmake ninja-build ccache pkg-config
             libgtest-dev libgmock-dev libbenchmark-dev)
 run_pkgs=(nats-server curl)
 # (haproxy/nginx/wrk: front-tier tests and benchmarks; prometheus: promtool;
-# iproute2: ss in the bench drivers; gnuplot, python3: bench/plot.sh.)
-test_pkgs=(haproxy nginx wrk prometheus iproute2 gnuplot-nox python3 procps)
+# iproute2: ss in the bench drivers; gnuplot, python3: bench/plot.sh;
+# openssl: the CLI makes the TLS tests' certificates and TLS backend.)
+test_pkgs=(haproxy nginx wrk prometheus iproute2 gnuplot-nox python3 procps openssl)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 case "${1:-}" in
