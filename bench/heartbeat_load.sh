@@ -50,10 +50,6 @@ done
 
 log() { echo "[$(date +%H:%M:%S)] heartbeat_load: $*" >&2; }
 die() { echo "heartbeat_load.sh: error: $*" >&2; exit 1; }
-for b in "$build/switchyard" "$build/bench/ingest_tool" "$build/switchyard-registrar"; do
-    [[ -x $b ]] || die "missing $b (build first: cmake -S . -B build && ninja -C build)"
-done
-for t in nats-server nginx wrk curl setsid ss timeout; do command -v "$t" >/dev/null || die "missing tool: $t"; done
 if ((PIN)); then
     command -v taskset >/dev/null || die "missing tool: taskset (or use --no-pin)"
     if ! taskset -c 1 true 2>/dev/null; then
@@ -69,6 +65,7 @@ srv=() cli=()
 BENCH_NAME=hbload
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require "$build/switchyard" "$build/bench/ingest_tool" "$build/switchyard-registrar" -- nats-server nginx wrk curl setsid ss timeout
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 thread_ticks() {  # -> "tid cpu_ticks" per router thread (utime + stime), sorted for join
     local f
@@ -84,30 +81,10 @@ heartbeats_applied() {  # router's registry_message_total{action="updated",compo
 
 # ------------------------------------------------------------------- set-up ---
 bport=$(free_port) nport=$(free_port) pport=$(free_port) sport=$(free_port)
-mkdir -p "$tmp/nginx"
-ngx_user=
-((EUID == 0)) && ngx_user="user $(id -un) $(id -gn);"
-cat >"$tmp/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log warn;
-$ngx_user
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    keepalive_timeout 75s;
-    client_body_temp_path $tmp/nginx/cb; proxy_temp_path $tmp/nginx/p;
-    fastcgi_temp_path $tmp/nginx/f; uwsgi_temp_path $tmp/nginx/u; scgi_temp_path $tmp/nginx/s;
-    server { listen 127.0.0.1:$bport; location / { default_type text/plain; return 200 "hello from the bench backend\n"; } }
-}
-EOF
 pin_note="unpinned"
 ((PIN)) && pin_note="cpu 0"
 log "backend: nginx on 127.0.0.1:$bport ($pin_note)"
-start nginx "${srv[@]}" nginx -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log"
-wait_http "http://127.0.0.1:$bport/" "$last_pid" 10 || die "nginx did not start: $(tail -5 "$tmp/nginx.log")"
+start_backend "$bport" "${srv[@]}"
 
 log "nats-server on 127.0.0.1:$nport"
 start nats "${cli[@]}" nats-server -a 127.0.0.1 -p "$nport"

@@ -35,10 +35,6 @@ done
 
 log() { echo "[$(date +%H:%M:%S)] idle_conns: $*" >&2; }
 die() { echo "idle_conns.sh: error: $*" >&2; exit 1; }
-for b in "$build/switchyard" "$build/bench/idle_conns_tool" "$build/switchyard-registrar"; do
-    [[ -x $b ]] || die "missing $b (build first: cmake -S . -B build && ninja -C build)"
-done
-for t in nats-server nginx curl setsid ss timeout; do command -v "$t" >/dev/null || die "missing tool: $t"; done
 
 # Open files: N client sockets here, N accepted sockets in the router.
 want=65536
@@ -52,30 +48,12 @@ log "ulimit -n $(ulimit -n) (hard $hard)"
 BENCH_NAME=idle
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require "$build/switchyard" "$build/bench/idle_conns_tool" "$build/switchyard-registrar" -- nats-server nginx curl setsid ss timeout
 
 # ------------------------------------------------------------------- set-up ---
 bport=$(free_port) nport=$(free_port) pport=$(free_port) sport=$(free_port)
-mkdir -p "$tmp/nginx"
-ngx_user=
-((EUID == 0)) && ngx_user="user $(id -un) $(id -gn);"
-cat >"$tmp/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log warn;
-$ngx_user
-events { worker_connections 1024; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    client_body_temp_path $tmp/nginx/cb; proxy_temp_path $tmp/nginx/p;
-    fastcgi_temp_path $tmp/nginx/f; uwsgi_temp_path $tmp/nginx/u; scgi_temp_path $tmp/nginx/s;
-    server { listen 127.0.0.1:$bport; location / { default_type text/plain; return 200 "hello from the bench backend\n"; } }
-}
-EOF
 log "backend: nginx on 127.0.0.1:$bport"
-start nginx nginx -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log"
-wait_http "http://127.0.0.1:$bport/" "$last_pid" 10 || die "nginx did not start: $(tail -5 "$tmp/nginx.log")"
+start_backend "$bport"
 
 log "nats-server on 127.0.0.1:$nport"
 start nats nats-server -a 127.0.0.1 -p "$nport"

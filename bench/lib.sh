@@ -89,3 +89,36 @@ busy_pct() {  # CPU use of the whole box over 1 s (others' load while we are idl
     for ((i = 1; i < ${#b[@]}; i++)); do total=$((total + b[i] - a[i])); done
     ((total > 0)) && echo $((100 * (total - idle) / total)) || echo 0
 }
+require() {  # build-binary... -- tool...: die naming the first one missing
+    local b
+    while (($#)) && [[ $1 != -- ]]; do
+        [[ -x $1 ]] || die "missing $1 (build first: cmake -S . -B build && ninja -C build)"
+        shift
+    done
+    (($#)) && shift
+    for b in "$@"; do command -v "$b" >/dev/null || die "missing tool: $b"; done
+}
+start_backend() {  # port [command prefix, e.g. taskset -c 0] -> nginx answering 200 on 127.0.0.1:port
+    local port=$1 user=
+    shift
+    mkdir -p "$tmp/nginx"
+    ((EUID == 0)) && user="user $(id -un) $(id -gn);"
+    cat >"$tmp/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log warn;
+$user
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    keepalive_timeout 75s;
+    client_body_temp_path $tmp/nginx/cb; proxy_temp_path $tmp/nginx/p;
+    fastcgi_temp_path $tmp/nginx/f; uwsgi_temp_path $tmp/nginx/u; scgi_temp_path $tmp/nginx/s;
+    server { listen 127.0.0.1:$port; location / { default_type text/plain; return 200 "hello from the bench backend\n"; } }
+}
+NGINX
+    start nginx "$@" nginx -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log"
+    wait_http "http://127.0.0.1:$port/" "$last_pid" 10 || die "nginx did not start: $(tail -5 "$tmp/nginx.log")"
+}
