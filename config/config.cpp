@@ -363,6 +363,21 @@ std::variant<Config, ConfigError> parse_config(const std::string& yaml_text) {
   return config;
 }
 
+bool apply_logging(const LoggingConfig& logging, const std::vector<std::string>& ignored_keys, const char* program) {
+  bool level_ok = true;
+  log::set_level(log::parse_level(logging.level, &level_ok));
+  if (!logging.file.empty() && !log::set_log_file(logging.file)) {
+    std::fprintf(stderr, "%s: cannot open logging.file %s: %s\n", program, logging.file.c_str(), std::strerror(errno));
+    return false;
+  }
+  if (!ignored_keys.empty()) {
+    std::string keys;
+    for (const auto& k : ignored_keys) keys += (keys.empty() ? "" : ",") + k;
+    log::warn("config-keys-ignored", log::Fields()("keys", keys));
+  }
+  return true;
+}
+
 std::variant<Config, ConfigError> load_config(const std::string& path) {
   if (path.empty()) return std::variant<Config, ConfigError>(std::in_place_index<0>);
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);

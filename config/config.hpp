@@ -141,6 +141,11 @@ struct ConfigError {
   std::string message;  // one line, e.g. "nats.hosts[0].port: value \"x\" is not a port (1..65535)"
 };
 
+// Start-up of either binary once its config is loaded: the log level and
+// file from `logging`, and one `config-keys-ignored` line. False (after a
+// message on stderr, prefixed with `program`) if logging.file cannot be opened.
+bool apply_logging(const LoggingConfig& logging, const std::vector<std::string>& ignored_keys, const char* program);
+
 // Loads `path`. An empty path returns the defaults above (loopback
 // everything). Never throws.
 std::variant<Config, ConfigError> load_config(const std::string& path);

@@ -4,10 +4,8 @@
 // Exit codes: 0 stopped by SIGTERM/SIGINT (routes unregistered) or message
 // published; 1 NATS unreachable (--once) or start-up failure; 2 bad config or
 // arguments (the message names the key or option).
-#include <cerrno>
 #include <csignal>
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -38,18 +36,7 @@ int run_daemon(const std::string& path) {
     return 2;
   }
   const registrar::RegistrarConfig& cfg = std::get<registrar::RegistrarConfig>(loaded);
-  bool level_ok = true;
-  log::set_level(log::parse_level(cfg.logging.level, &level_ok));
-  if (!cfg.logging.file.empty() && !log::set_log_file(cfg.logging.file)) {
-    std::fprintf(stderr, "switchyard-registrar: cannot open logging.file %s: %s\n", cfg.logging.file.c_str(),
-                 std::strerror(errno));
-    return 2;
-  }
-  if (!cfg.ignored_keys.empty()) {
-    std::string keys;
-    for (const auto& k : cfg.ignored_keys) keys += (keys.empty() ? "" : ",") + k;
-    log::warn("config-keys-ignored", log::Fields()("keys", keys));
-  }
+  if (!config::apply_logging(cfg.logging, cfg.ignored_keys, "switchyard-registrar")) return 2;
   try {
     registrar::Registrar registrar(cfg);
     return registrar.run();

@@ -5,7 +5,6 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdio>
-#include <cstring>
 #include <iostream>
 #include <thread>
 
@@ -163,17 +162,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const config::Config& cfg = std::get<config::Config>(loaded);
-  bool level_ok = true;
-  log::set_level(log::parse_level(cfg.logging.level, &level_ok));
-  if (!cfg.logging.file.empty() && !log::set_log_file(cfg.logging.file)) {
-    std::fprintf(stderr, "switchyard: cannot open logging.file %s: %s\n", cfg.logging.file.c_str(), std::strerror(errno));
-    return 2;
-  }
-  if (!cfg.ignored_keys.empty()) {
-    std::string keys;
-    for (const auto& k : cfg.ignored_keys) keys += (keys.empty() ? "" : ",") + k;
-    log::warn("config-keys-ignored", log::Fields()("keys", keys));
-  }
+  if (!config::apply_logging(cfg.logging, cfg.ignored_keys, "switchyard")) return 2;
   try {
     return run(cfg);
   } catch (const std::exception& e) {

@@ -60,6 +60,14 @@ bool Socket::open(int family) {
 
 Socket::executor_type Socket::get_executor() const { return poller_->context().get_executor(); }
 
+Socket::Peek Socket::peek() const {
+  if (fd_ < 0) return Peek::closed;
+  char byte;
+  ssize_t n = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n > 0) return Peek::data;
+  return n < 0 && would_block() ? Peek::quiet : Peek::closed;
+}
+
 void Socket::set_nodelay() {
   int one = 1;
   if (fd_ >= 0) ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

@@ -67,6 +67,9 @@ class Socket {
   void close();            // pending operations complete with operation_aborted
   void cancel();           // the same, keeping the socket open
   void note_read_eagain() { read_ready_ = false; }
+  // A look at an idle (pooled) connection without consuming anything.
+  enum class Peek { quiet, data, closed };  // closed: EOF, an error, or no fd
+  Peek peek() const;
   void note_write_eagain() { write_ready_ = false; }
 
   template <typename MutableBufferSequence, typename Token>

@@ -2,7 +2,6 @@
 
 #include <sys/socket.h>
 
-#include <cerrno>
 
 namespace sy::upstream {
 
@@ -13,13 +12,8 @@ void TcpStream::close() {
 
 void TcpStream::shutdown_send() { socket_.shutdown(SHUT_WR); }
 
-bool TcpStream::idle_usable() {
-  if (!socket_.is_open()) return false;
-  char byte;
-  ssize_t n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  // n == 0: the backend closed; n > 0: stray bytes, the framing is lost.
-  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
+// Stray bytes mean the framing is lost; EOF that the backend closed.
+bool TcpStream::idle_usable() { return socket_.peek() == io::Socket::Peek::quiet; }
 
 void TcpStream::do_read_some(asio::mutable_buffer buffer, IoHandler handler) {
   socket_.async_read_some(buffer, std::move(handler));

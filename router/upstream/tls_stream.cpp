@@ -4,7 +4,6 @@
 #include <sys/socket.h>
 
 #include <boost/asio/ssl/host_name_verification.hpp>
-#include <cerrno>
 
 namespace sy::upstream {
 
@@ -48,12 +47,7 @@ void TlsStream::shutdown_send() { socket_.shutdown(SHUT_WR); }
 
 // Bytes waiting may be a TLS 1.3 session ticket, not a stray response: only
 // EOF (the backend closed) makes a pooled TLS connection unusable here.
-bool TlsStream::idle_usable() {
-  if (!socket_.is_open()) return false;
-  char byte;
-  ssize_t n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
-}
+bool TlsStream::idle_usable() { return socket_.peek() != io::Socket::Peek::closed; }
 
 void TlsStream::do_read_some(asio::mutable_buffer buffer, IoHandler handler) {
   tls_.async_read_some(buffer, std::move(handler));
