@@ -205,7 +205,8 @@ asio::awaitable<Attempt> Session::body_and_response(upstream::ByteStream& up, Fr
     // The body goes up while the response is awaited, as Go's transport
     // does: a backend that answers before reading the whole body (401, 413)
     // is heard at once instead of after a stalled upload.
-    auto both = co_await upload_alongside_response(up, framing, endpoint, reusable, ex);
+    using namespace asio::experimental::awaitable_operators;
+    auto both = co_await (upload_body(up, framing, ex) && response_during_upload(up, endpoint, reusable, ex));
     body = std::get<0>(both);
     a = std::move(std::get<1>(both));
   }
@@ -213,12 +214,6 @@ asio::awaitable<Attempt> Session::body_and_response(upstream::ByteStream& up, Fr
   if (body.ok()) co_return a;
   *reusable = false;  // the backend did not get the whole body
   co_return settle_incomplete_body(std::move(a), body, ex);
-}
-
-asio::awaitable<std::tuple<RelayResult, Attempt>> Session::upload_alongside_response(
-    upstream::ByteStream& up, Framing<true>& framing, const route::Endpoint& endpoint, bool* reusable, Exchange& ex) {
-  using namespace asio::experimental::awaitable_operators;
-  co_return co_await (upload_body(up, framing, ex) && response_during_upload(up, endpoint, reusable, ex));
 }
 
 asio::awaitable<RelayResult> Session::upload_body(upstream::ByteStream& up, Framing<true>& framing, Exchange& ex) {

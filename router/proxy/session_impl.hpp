@@ -3,7 +3,6 @@
 // (attempts, response relay). Not part of the proxy's interface.
 #include <optional>
 #include <string>
-#include <tuple>
 
 #include "router/proxy/body.hpp"
 #include "router/proxy/errors.hpp"
@@ -88,8 +87,6 @@ class Session {
   boost::asio::awaitable<Attempt> attempt(const route::EndpointPtr& endpoint, bool allow_reuse);
   boost::asio::awaitable<Attempt> body_and_response(upstream::ByteStream& up, Framing<true>& framing,
                                                     const route::Endpoint& endpoint, bool* reusable);
-  boost::asio::awaitable<std::tuple<RelayResult, Attempt>> upload_alongside_response(
-      upstream::ByteStream& up, Framing<true>& framing, const route::Endpoint& endpoint, bool* reusable, Exchange& ex);
   boost::asio::awaitable<RelayResult> upload_body(upstream::ByteStream& up, Framing<true>& framing, Exchange& ex);
   boost::asio::awaitable<Attempt> response_during_upload(upstream::ByteStream& up, const route::Endpoint& endpoint,
                                                          bool* reusable, Exchange& ex);
