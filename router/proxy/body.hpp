@@ -2,16 +2,14 @@
 // Body framing and relay: moves one message body from a source stream to a
 // destination with its original framing (Content-Length, chunked, or until
 // EOF), through a bounded buffer, writing what it has before reading more.
-// Include only from proxy .cpp files (Beast).
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/http/basic_parser.hpp>
-#include <boost/beast/http/error.hpp>
 #include <array>
 #include <cstdint>
 
+#include "router/http/chunked.hpp"
 #include "router/proxy/io_buffer.hpp"
 #include "router/proxy/watchdog.hpp"
 
@@ -22,16 +20,17 @@ using boost::system::error_code;
 inline constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 inline constexpr size_t kReadChunk = 64 * 1024;
 
-template <bool isRequest>
+// How the body being relayed ends. Chunked bodies are checked byte for byte
+// by their decoder (router/http/chunked.hpp) as they pass.
 struct Framing {
   enum class Kind { none, length, chunked, until_eof } kind = Kind::none;
   uint64_t remaining = 0;
-  boost::beast::http::basic_parser<isRequest>* parser = nullptr;  // chunked only
+  http::ChunkedDecoder* chunked = nullptr;  // chunked only
 
   bool done() const {
     if (kind == Kind::none) return true;
     if (kind == Kind::length) return remaining == 0;
-    if (kind == Kind::chunked) return parser->is_done();
+    if (kind == Kind::chunked) return chunked->done();
     return false;
   }
   // How many leading bytes of `data` belong to this body. Sets ec on a
@@ -47,14 +46,9 @@ struct Framing {
       }
       case Kind::until_eof: return data.size();
       case Kind::chunked: {
-        size_t total = 0;
-        while (total < data.size() && !parser->is_done()) {
-          size_t n = parser->put(asio::const_buffer(static_cast<const char*>(data.data()) + total, data.size() - total), ec);
-          if (ec == boost::beast::http::error::need_more) ec = {};
-          if (ec || n == 0) break;
-          total += n;
-        }
-        return total;
+        http::ChunkedDecoder::Result r = chunked->feed(static_cast<const char*>(data.data()), data.size());
+        if (r.status == http::ChunkedDecoder::Status::error) ec = make_error_code(boost::system::errc::bad_message);
+        return r.consumed;
       }
     }
     return 0;
@@ -74,8 +68,8 @@ struct RelayResult {
 // head, say) goes out in the same write as the first body bytes. Every read
 // and write must make progress within `idle`: the watchdog closes the side
 // that stalls. RelayResult::bytes counts body bytes only.
-template <typename Src, typename Dst, bool isRequest>
-asio::awaitable<RelayResult> relay_body(Src& src, Dst& dst, IoBuffer& buf, Framing<isRequest>& framing,
+template <typename Src, typename Dst>
+asio::awaitable<RelayResult> relay_body(Src& src, Dst& dst, IoBuffer& buf, Framing& framing,
                                         Watchdog& watch, Watchdog::Target src_side, Watchdog::Target dst_side,
                                         std::chrono::milliseconds idle, asio::const_buffer prefix = {}) {
   RelayResult r;
@@ -106,7 +100,7 @@ asio::awaitable<RelayResult> relay_body(Src& src, Dst& dst, IoBuffer& buf, Frami
     watch.set(route::Clock::now() + idle, src_side);
     auto [rec, got] = co_await src.async_read_some(buf.prepare(kReadChunk), use_tuple);
     if (rec) {
-      if (!(rec == asio::error::eof && framing.kind == Framing<isRequest>::Kind::until_eof)) r.read_error = rec;
+      if (!(rec == asio::error::eof && framing.kind == Framing::Kind::until_eof)) r.read_error = rec;
       co_return r;
     }
     buf.commit(got);

@@ -22,6 +22,15 @@ const ErrorInfo& error_info(Failure f) {
   return kTable[static_cast<int>(f)];
 }
 
+Failure request_failure(http::HeadError e) {
+  switch (http::request_error_status(e)) {
+    case 431: return Failure::head_too_large;
+    case 501: return Failure::not_implemented;
+    case 505: return Failure::version_not_supported;
+    default: return e == http::HeadError::missing_host ? Failure::empty_host : Failure::bad_request;
+  }
+}
+
 std::string error_message(Failure f, std::string_view host, std::string_view detail) {
   std::string h(host);
   switch (f) {
@@ -35,6 +44,8 @@ std::string error_message(Failure f, std::string_view host, std::string_view det
     case Failure::head_too_large: return "Request header fields too large";
     case Failure::forwarding_loop: return "Request was forwarded by a node that does not own the route.";
     case Failure::invalid_app_instance: return "Invalid X-CF-App-Instance Header";
+    case Failure::not_implemented: return "Transfer-Encoding not implemented";
+    case Failure::version_not_supported: return "HTTP version not supported";
     case Failure::invalid_process_instance: return "Invalid X-CF-Process-Instance Header";
     case Failure::unknown_instance:
     case Failure::unknown_process_instance: {  // detail: "<guid>[:<index>]", already validated

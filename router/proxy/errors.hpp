@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "router/http/head_parser.hpp"
+
 namespace sy::proxy {
 
 enum class Failure {
@@ -21,6 +23,8 @@ enum class Failure {
   unknown_instance,      // 400 unknown_route (X-CF-APP-INSTANCE names no endpoint of the route)
   invalid_process_instance,  // 400 invalid_cf_process_instance_header
   unknown_process_instance,  // 400 unknown_route (X-CF-PROCESS-INSTANCE names no endpoint of the route)
+  not_implemented,     // 501 a transfer coding the router does not know
+  version_not_supported,  // 505 HTTP/2 or later on an HTTP/1 connection
 };
 
 struct ErrorInfo {
@@ -32,6 +36,9 @@ struct ErrorInfo {
 };
 
 const ErrorInfo& error_info(Failure f);
+
+// The answer to a request head the parser refused.
+Failure request_failure(http::HeadError e);
 
 // Full HTTP/1.1 response for `f`. `host` fills the route messages,
 // `detail` the endpoint_failure reason ("connection refused", "timeout") or,

@@ -126,20 +126,20 @@ asio::awaitable<Attempt> Session::attempt(const route::EndpointPtr& endpoint, bo
   build_upstream_head(*endpoint, opened.extra_headers);
 
   // Head plus whatever body bytes are already buffered, in one write.
-  Framing<true> framing;
-  if (req_.chunked) {
-    framing.kind = Framing<true>::Kind::chunked;
-    framing.parser = &*req_parser_;
-  } else if (req_.content_length) {
-    framing.kind = Framing<true>::Kind::length;
-    framing.remaining = *req_.content_length;
+  Framing framing;
+  if (req_.body == http::BodyKind::chunked) {
+    framing.kind = Framing::Kind::chunked;
+    framing.chunked = &req_chunked_;
+  } else if (req_.body == http::BodyKind::length) {
+    framing.kind = Framing::Kind::length;
+    framing.remaining = req_.content_length;
   }
   auto buffered = asio::const_buffer(static_cast<const char*>(cbuf_.data().data()) + head_len_,
                                      cbuf_.size() - head_len_);
   error_code fec;
   // A chunked body goes through the parser, whose state must not advance
   // before the head is known to be delivered; it is relayed afterwards.
-  bool chunked = framing.kind == Framing<true>::Kind::chunked;
+  bool chunked = framing.kind == Framing::Kind::chunked;
   size_t first_body = (body_started_ || chunked) ? 0 : framing.take(buffered, fec);
   std::array<asio::const_buffer, 2> first{asio::buffer(out_), asio::buffer(buffered.data(), first_body)};
   watch_.set(deadline, Watchdog::Target::upstream);
@@ -192,7 +192,7 @@ asio::awaitable<Attempt> Session::attempt(const route::EndpointPtr& endpoint, bo
 }
 
 // The rest of an attempt when body bytes remain after the first write.
-asio::awaitable<Attempt> Session::body_and_response(upstream::ByteStream& up, Framing<true>& framing,
+asio::awaitable<Attempt> Session::body_and_response(upstream::ByteStream& up, Framing& framing,
                                                     const route::Endpoint& endpoint, bool* reusable) {
   Exchange ex;
   RelayResult body;
@@ -216,11 +216,11 @@ asio::awaitable<Attempt> Session::body_and_response(upstream::ByteStream& up, Fr
   co_return settle_incomplete_body(std::move(a), body, ex);
 }
 
-asio::awaitable<RelayResult> Session::upload_body(upstream::ByteStream& up, Framing<true>& framing, Exchange& ex) {
+asio::awaitable<RelayResult> Session::upload_body(upstream::ByteStream& up, Framing& framing, Exchange& ex) {
   RelayResult body;
   uploading_ = true;
   io::Socket* up_socket = up.tcp_socket();
-  if (up_socket && framing.kind == Framing<true>::Kind::length && framing.remaining >= kSpliceMin &&
+  if (up_socket && framing.kind == Framing::Kind::length && framing.remaining >= kSpliceMin &&
       cbuf_.size() == 0) {  // a large upload: socket to socket by splice
     SpliceResult moved = co_await splice_body(client_, *up_socket, worker_.pipes(), framing.remaining, false, watch_,
                                               Watchdog::Target::client, Watchdog::Target::upstream,
@@ -260,7 +260,9 @@ Attempt Session::settle_incomplete_body(Attempt response, const RelayResult& bod
     // the upload): its outcome stands. Unread body bytes may follow.
     a = std::move(response);
     if (a.result == Attempt::Result::done) linger_ = true;
-  } else if (body.read_error || body.framing_error) {
+  } else if (body.framing_error) {  // nothing went to the client yet: it hears why
+    a = make(Attempt::Result::fail, Failure::bad_request, "bad chunked body");
+  } else if (body.read_error) {
     a = make(Attempt::Result::done, Failure::endpoint_failure, "client went away");
   } else if (watch_.expired()) {
     a = make(Attempt::Result::fail, Failure::backend_timeout, "timeout");

@@ -1,22 +1,21 @@
 #include "router/proxy/http_head.hpp"
 
 #include <algorithm>
-#include <array>
+#include <charconv>
+
+#include "router/http/head_parser.hpp"
 
 namespace sy::proxy {
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 // Headers that survive even when a client lists them in `Connection`
-// (gorouter's never-strip list). Content-Length and Transfer-Encoding are
-// protected too: the body is relayed raw, so dropping its framing would let
-// a client smuggle a second request.
+// (gorouter's never-strip list, plus Host: a client must not be able to
+// make the router forward a request without the Host it was routed by).
 bool protected_kind(FieldKind k) {
   switch (k) {
     case FieldKind::x_forwarded_for: case FieldKind::x_forwarded_proto: case FieldKind::b3: case FieldKind::x_b3:
     case FieldKind::x_b3_spanid: case FieldKind::x_b3_traceid: case FieldKind::x_request_start:
-    case FieldKind::x_forwarded_client_cert: case FieldKind::content_length: case FieldKind::transfer_encoding:
+    case FieldKind::x_forwarded_client_cert: case FieldKind::host:
       return true;
     default:
       return false;
@@ -24,28 +23,11 @@ bool protected_kind(FieldKind k) {
 }
 
 bool hop_by_hop_kind(FieldKind k) { return k >= FieldKind::connection && k <= FieldKind::te; }
+bool framing_kind(FieldKind k) { return k == FieldKind::content_length || k == FieldKind::transfer_encoding; }
 
 // Request headers the router always replaces with its own value.
 // (Expect: the router answers 100-continue itself; see Session::attempt.)
 bool router_owned_kind(FieldKind k) { return k >= FieldKind::expect && k <= FieldKind::x_cf_proxy_signature; }
-
-// Is `name` one of the comma-separated tokens of the Connection header(s)?
-bool listed_in_connection(const std::vector<Field>& fields, std::string_view name) {
-  for (const Field& f : fields) {
-    if (!iequals(f.name, "connection")) continue;
-    std::string_view v = f.value;
-    while (!v.empty()) {
-      size_t comma = v.find(',');
-      std::string_view token = v.substr(0, comma);
-      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
-      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
-      if (iequals(token, name)) return true;
-      if (comma == std::string_view::npos) break;
-      v.remove_prefix(comma + 1);
-    }
-  }
-  return false;
-}
 
 bool filtered(const RequestRewrite& rw, std::string_view name) {
   if (!rw.filter || rw.filter->empty()) return false;
@@ -59,23 +41,46 @@ void add(std::string* out, std::string_view name, std::string_view value) {
   out->append("\r\n");
 }
 
-std::string_view find_field(const std::vector<Field>& fields, std::string_view name) {
-  for (const Field& f : fields)
-    if (iequals(f.name, name)) return f.value;
-  return {};
+void add_number(std::string* out, std::string_view name, uint64_t value) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+  add(out, name, std::string_view(digits, static_cast<size_t>(end - digits)));
+}
+
+void add_codings(std::string* out, const http::Codings& codings) {
+  out->append("Transfer-Encoding: ");
+  codings.render(out);
+  out->append("\r\n");
+}
+
+// The fields a request forwards unchanged (everything the router does not
+// own, drop or rewrite).
+bool forwarded_as_is(const RequestHead& head, const RequestRewrite& rw, const Field& f) {
+  if (framing_kind(f.kind) || router_owned_kind(f.kind) || hop_by_hop_kind(f.kind) || filtered(rw, f.name))
+    return false;
+  return head.connection.count == 0 || protected_kind(f.kind) || !head.connection.lists(f.name);
+}
+
+void write_request_line(const RequestHead& head, std::string* out) {
+  out->append(head.method);
+  out->push_back(' ');
+  if (head.form == http::TargetForm::absolute) {  // origin-form; Host carries the authority
+    if (head.target_path.empty() || head.target_path.front() == '?') out->push_back('/');
+    out->append(head.target_path);
+  } else {
+    out->append(head.target);
+  }
+  out->append(head.version == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
 }
 
 }  // namespace
 
 bool plausible_request_start(std::string_view data) {
-  auto tchar = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-  };
   size_t i = 0;
-  while (i < data.size() && (data[i] == '\r' || data[i] == '\n')) ++i;  // stray CRLFs before a request
+  while (i + 1 < data.size() && data[i] == '\r' && data[i + 1] == '\n') i += 2;  // empty lines before a request
+  if (i < data.size() && data[i] == '\r') return i + 1 == data.size();
   size_t method = i;
-  while (i < data.size() && tchar(data[i])) ++i;
+  while (i < data.size() && http::is_tchar(static_cast<unsigned char>(data[i]))) ++i;
   if (i == data.size()) return i - method <= 32;
   if (data[i] != ' ' || i == method) return false;
   size_t eol = data.find('\n', i);
@@ -83,124 +88,18 @@ bool plausible_request_start(std::string_view data) {
   std::string_view line = data.substr(i + 1, eol - i - 1);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   size_t sp = line.rfind(' ');
-  return sp != std::string_view::npos && sp > 0 && line.substr(sp + 1).rfind("HTTP/1.", 0) == 0;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
-
-FieldKind classify_field(std::string_view n) {
-  struct Entry {
-    std::string_view name;
-    FieldKind kind;
-  };
-  static constexpr Entry kTable[] = {
-      {"connection", FieldKind::connection},
-      {"keep-alive", FieldKind::keep_alive},
-      {"proxy-connection", FieldKind::proxy_connection},
-      {"proxy-authenticate", FieldKind::proxy_authenticate},
-      {"proxy-authorization", FieldKind::proxy_authorization},
-      {"upgrade", FieldKind::upgrade},
-      {"te", FieldKind::te},
-      {"expect", FieldKind::expect},
-      {"x-forwarded-for", FieldKind::x_forwarded_for},
-      {"x-forwarded-proto", FieldKind::x_forwarded_proto},
-      {"x-request-start", FieldKind::x_request_start},
-      {"x-vcap-request-id", FieldKind::x_vcap_request_id},
-      {"x-cf-applicationid", FieldKind::x_cf_applicationid},
-      {"x-cf-instanceindex", FieldKind::x_cf_instanceindex},
-      {"x-cf-instanceid", FieldKind::x_cf_instanceid},
-      {"x-cf-app-instance", FieldKind::x_cf_app_instance},
-      {"x-cf-process-instance", FieldKind::x_cf_process_instance},
-      {"x-cf-proxy-signature", FieldKind::x_cf_proxy_signature},
-      {"content-length", FieldKind::content_length},
-      {"transfer-encoding", FieldKind::transfer_encoding},
-      {"b3", FieldKind::b3},
-      {"x-b3", FieldKind::x_b3},
-      {"x-b3-spanid", FieldKind::x_b3_spanid},
-      {"x-b3-traceid", FieldKind::x_b3_traceid},
-      {"x-forwarded-client-cert", FieldKind::x_forwarded_client_cert},
-      {"host", FieldKind::host},
-      {"cookie", FieldKind::cookie},
-      {"set-cookie", FieldKind::set_cookie},
-  };
-  if (n.empty()) return FieldKind::other;
-  const char first = lower(n[0]);
-  for (const Entry& e : kTable)  // the length and first-letter checks reject almost all at once
-    if (e.name.size() == n.size() && e.name[0] == first && iequals(e.name, n)) return e.kind;
-  return FieldKind::other;
-}
-
-bool names_headers(std::string_view v) {
-  while (!v.empty()) {
-    size_t comma = v.find(',');
-    std::string_view token = v.substr(0, comma);
-    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
-    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
-    if (!token.empty() && !iequals(token, "close") && !iequals(token, "keep-alive") && !iequals(token, "upgrade"))
-      return true;
-    if (comma == std::string_view::npos) break;
-    v.remove_prefix(comma + 1);
-  }
-  return false;
+  return sp != std::string_view::npos && sp > 0 && line.substr(sp + 1).rfind("HTTP/", 0) == 0;
 }
 
 bool is_hop_by_hop(std::string_view n) {
-  return iequals(n, "connection") || iequals(n, "keep-alive") || iequals(n, "proxy-connection") ||
-         iequals(n, "proxy-authenticate") || iequals(n, "proxy-authorization") || iequals(n, "upgrade") ||
-         iequals(n, "te");
-}
-
-// Reset for the next message, keeping the fields vector's capacity.
-void RequestHead::clear() {
-  std::vector<Field> keep = std::move(fields);
-  keep.clear();
-  *this = RequestHead{};
-  fields = std::move(keep);
-}
-
-void ResponseHead::clear() {
-  std::vector<Field> keep = std::move(fields);
-  keep.clear();
-  *this = ResponseHead{};
-  fields = std::move(keep);
-}
-
-std::string_view RequestHead::find(std::string_view name) const { return find_field(fields, name); }
-std::string_view ResponseHead::find(std::string_view name) const { return find_field(fields, name); }
-
-std::string_view RequestHead::find(FieldKind kind) const {
-  for (const Field& f : fields)
-    if (f.kind == kind) return f.value;
-  return {};
-}
-
-bool RequestHead::idempotent() const {
-  if (method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE") return true;
-  return !find("idempotency-key").empty() || !find("x-idempotency-key").empty();
-}
-
-std::string_view RequestHead::path() const {
-  std::string_view t = target;
-  if (!t.empty() && t.front() != '/') {  // absolute-form "http://h/p" or "*"
-    size_t scheme = t.find("://");
-    if (scheme == std::string_view::npos) return "/";
-    size_t slash = t.find('/', scheme + 3);
-    if (slash == std::string_view::npos) return "/";
-    t.remove_prefix(slash);
-  }
-  return t.substr(0, std::min(t.find('?'), t.find('#')));
+  FieldKind k = http::classify_field(n);
+  return hop_by_hop_kind(k);
 }
 
 void write_upstream_request(const RequestHead& head, const RequestRewrite& rw, std::string* out) {
-  out->append(head.method);
-  out->push_back(' ');
-  out->append(head.target);
-  out->append(head.version == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+  write_request_line(head, out);
+  const bool absolute = head.form == http::TargetForm::absolute;
+  if (absolute) add(out, "Host", head.host);
   std::string_view prior_xff;
   std::string xff_joined;
   bool has_proto = false, has_start = false;
@@ -214,12 +113,11 @@ void write_upstream_request(const RequestHead& head, const RequestRewrite& rw, s
       }
       continue;
     }
-    if (router_owned_kind(f.kind) || hop_by_hop_kind(f.kind) || filtered(rw, f.name)) {
-      // TE: trailers is end-to-end in practice (gRPC needs it).
-      if (f.kind == FieldKind::te && iequals(f.value, "trailers")) add(out, f.name, f.value);
+    if (f.kind == FieldKind::te && iequals(f.value, "trailers")) {  // end-to-end in practice (gRPC needs it)
+      add(out, f.name, f.value);
       continue;
     }
-    if (head.connection_tokens && !protected_kind(f.kind) && listed_in_connection(head.fields, f.name)) continue;
+    if ((absolute && f.kind == FieldKind::host) || !forwarded_as_is(head, rw, f)) continue;
     if (f.kind == FieldKind::x_forwarded_proto) {
       if (rw.force_forwarded_proto) continue;
       has_proto = true;
@@ -234,15 +132,17 @@ void write_upstream_request(const RequestHead& head, const RequestRewrite& rw, s
     out->append("X-Forwarded-For: ").append(prior_xff).append(", ").append(rw.client_ip).append("\r\n");
   }
   if (!has_proto) add(out, "X-Forwarded-Proto", rw.forwarded_proto);
-  if (!has_start) add(out, "X-Request-Start", std::to_string(rw.now_ms));
+  if (!has_start) add_number(out, "X-Request-Start", static_cast<uint64_t>(rw.now_ms));
   add(out, "X-Vcap-Request-Id", rw.request_id);
   if (!rw.app_id.empty()) add(out, "X-CF-ApplicationID", rw.app_id);
   if (!rw.instance_index.empty()) add(out, "X-CF-InstanceIndex", rw.instance_index);
   add(out, "X-CF-InstanceID", rw.instance_id);
   out->append(rw.extra_headers);
+  if (head.body == http::BodyKind::length) add_number(out, "Content-Length", head.content_length);
+  if (head.body == http::BodyKind::chunked) add_codings(out, head.codings);
   if (head.upgrade) {
     add(out, "Connection", "Upgrade");
-    add(out, "Upgrade", head.find("upgrade"));
+    add(out, "Upgrade", head.find(FieldKind::upgrade));
   } else if (rw.close || head.version == 10) {
     add(out, "Connection", "close");
   }
@@ -251,7 +151,9 @@ void write_upstream_request(const RequestHead& head, const RequestRewrite& rw, s
 
 void write_client_response(const ResponseHead& head, const ResponseRewrite& rw, std::string* out) {
   out->append(head.version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
-  out->append(std::to_string(head.status));
+  char status[4];
+  std::to_chars(status, status + sizeof status, head.status);  // 100..999: three digits
+  out->append(status, 3);
   out->push_back(' ');
   out->append(head.reason);
   out->append("\r\n");
@@ -261,13 +163,19 @@ void write_client_response(const ResponseHead& head, const ResponseRewrite& rw, 
       add(out, f.name, f.value);
       continue;
     }
-    if (hop_by_hop_kind(f.kind)) continue;
-    if (head.connection_tokens && !protected_kind(f.kind) && listed_in_connection(head.fields, f.name)) continue;
+    if (hop_by_hop_kind(f.kind) || framing_kind(f.kind)) continue;
+    if (head.connection.count > 0 && !protected_kind(f.kind) && head.connection.lists(f.name)) continue;
     if (f.kind == FieldKind::x_vcap_request_id) has_request_id = true;
     add(out, f.name, f.value);
   }
   if (!has_request_id && !rw.request_id.empty()) add(out, "X-Vcap-Request-Id", rw.request_id);
   out->append(rw.extra_headers);
+  if (head.status >= 200 && head.status != 204) {  // metadata for HEAD and 304 too
+    if (head.chunked)
+      add_codings(out, head.codings);
+    else if (head.has_content_length)
+      add_number(out, "Content-Length", head.content_length);
+  }
   if (rw.close) add(out, "Connection", "close");
   out->append("\r\n");
 }

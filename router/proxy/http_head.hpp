@@ -1,75 +1,23 @@
 #pragma once
-// Request/response heads as parsed (views into the connection's read buffer)
-// and the rewrites the router applies to them. Only the head is rewritten;
-// bodies are relayed byte for byte with their original framing. Pure
-// functions, no Beast here, so they are cheap to include and to unit-test.
-#include <cstdint>
-#include <optional>
+// The rewrites the router applies to heads it forwards (router/http parses
+// them). Only the head is rewritten; bodies are relayed byte for byte with
+// the framing the parser checked, and the framing lines (Content-Length,
+// Transfer-Encoding) are always the router's own, written from the parser's
+// verdict, never the received ones. Pure functions, no Beast, cheap to
+// include and to unit-test.
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "router/http/message.hpp"
+
 namespace sy::proxy {
 
-// The header names the router treats specially, classified once per field
-// when the head is parsed (everything else is `other`).
-enum class FieldKind : uint8_t {
-  other,
-  // hop-by-hop
-  connection, keep_alive, proxy_connection, proxy_authenticate, proxy_authorization, upgrade, te,
-  // always replaced (or dropped) by the router: expect .. x_cf_proxy_signature
-  expect, x_forwarded_for, x_vcap_request_id, x_cf_applicationid, x_cf_instanceindex, x_cf_instanceid,
-  x_cf_app_instance, x_cf_process_instance, x_cf_proxy_signature,
-  // set by the router only when absent
-  x_forwarded_proto, x_request_start,
-  // never stripped even when listed in Connection
-  content_length, transfer_encoding, b3, x_b3, x_b3_spanid, x_b3_traceid, x_forwarded_client_cert,
-  host,
-  // read for instance affinity (affinity.hpp)
-  cookie, set_cookie,
-};
-FieldKind classify_field(std::string_view name);
-
-struct Field {
-  std::string_view name;
-  std::string_view value;
-  FieldKind kind = FieldKind::other;
-};
-
-struct RequestHead {
-  std::string_view method;
-  std::string_view target;
-  int version = 11;  // 10 or 11
-  std::vector<Field> fields;
-  // Derived while parsing.
-  bool keep_alive = true;
-  bool upgrade = false;
-  bool chunked = false;
-  std::optional<uint64_t> content_length;
-  std::string_view host;
-  bool has_host = false;
-  bool connection_tokens = false;  // Connection names headers beyond close/keep-alive/upgrade
-
-  void clear();
-  bool has_body() const { return chunked || (content_length && *content_length > 0); }
-  bool idempotent() const;  // GET HEAD OPTIONS TRACE (+ Idempotency-Key header)
-  std::string_view path() const;  // target up to '?', or "/" for absolute-form / "*"
-  std::string_view find(std::string_view name) const;  // first value, case-insensitive; "" if absent
-  std::string_view find(FieldKind kind) const;         // first value of that kind; "" if absent
-};
-
-struct ResponseHead {
-  int status = 0;
-  std::string_view reason;
-  int version = 11;
-  std::vector<Field> fields;
-  bool keep_alive = true;
-  bool chunked = false;
-  bool connection_tokens = false;
-  std::optional<uint64_t> content_length;
-  void clear();
-  std::string_view find(std::string_view name) const;
-};
+using http::Field;
+using http::FieldKind;
+using http::RequestHead;
+using http::ResponseHead;
+using http::iequals;
 
 // What the rewrite adds for the chosen endpoint.
 struct RequestRewrite {
@@ -87,6 +35,8 @@ struct RequestRewrite {
 };
 
 // Appends the upstream request head (request line to blank line) to `out`.
+// An absolute-form target goes out in origin-form with Host set to its
+// authority (the Host it was routed by).
 void write_upstream_request(const RequestHead& head, const RequestRewrite& rw, std::string* out);
 
 struct ResponseRewrite {
@@ -103,10 +53,6 @@ void write_client_response(const ResponseHead& head, const ResponseRewrite& rw, 
 // the router answers 400 at once instead of waiting for the header timeout.
 bool plausible_request_start(std::string_view data);
 
-bool iequals(std::string_view a, std::string_view b);
-// True when a Connection header value names headers to drop (anything but
-// close, keep-alive, upgrade).
-bool names_headers(std::string_view connection_value);
 // True for hop-by-hop headers that a proxy must not forward.
 bool is_hop_by_hop(std::string_view name);
 

@@ -38,6 +38,8 @@ asio::awaitable<void> pump(From& from, To& to, IoBuffer& buf) {
   close(to);
 }
 
+std::string malformed(http::HeadError e) { return "malformed response: " + std::string(http::to_string(e)); }
+
 Attempt done(bool keep_client) {
   Attempt a;
   a.result = Attempt::Result::done;
@@ -64,8 +66,8 @@ asio::awaitable<void> Session::tunnel_upgraded(upstream::ByteStream& up) {
 // The response body: through the buffer, or — when both ends are TCP and
 // much of a Content-Length or close-delimited body is still to come —
 // head and buffered bytes through the buffer, then the rest by splice.
-asio::awaitable<RelayResult> Session::relay_large_or_small(upstream::ByteStream& up, Framing<false>& framing) {
-  using Kind = Framing<false>::Kind;
+asio::awaitable<RelayResult> Session::relay_large_or_small(upstream::ByteStream& up, Framing& framing) {
+  using Kind = Framing::Kind;
   io::Socket* up_socket = up.tcp_socket();
   bool large = framing.kind == Kind::until_eof ||
                (framing.kind == Kind::length && framing.remaining >= ubuf_.size() + kSpliceMin);
@@ -105,20 +107,25 @@ asio::awaitable<Attempt> Session::relay_response(upstream::ByteStream& up, const
   size_t head_len = 0;
   for (;;) {  // until a final (non-1xx) head, relaying interim ones
     resp_.clear();
-    resp_parser_.emplace(resp_);
-    if (request_is_head_) resp_parser_->skip(true);
+    http::HeadScanner scanner(kMaxResponseHead);
     for (;;) {
       if (ubuf_.size() > 0) {
-        error_code ec;
-        head_len = resp_parser_->put(ubuf_.data(), ec);
-        if (!ec && resp_parser_->is_header_done()) break;
-        if (ec && ec != http::error::need_more)
-          co_return failed(Attempt::Result::fail, Failure::endpoint_failure, "malformed response");
+        http::HeadScanner::Result found =
+            scanner.scan(std::string_view(static_cast<const char*>(ubuf_.data().data()), ubuf_.size()));
+        if (found.status == http::HeadScanner::Status::error)
+          co_return failed(Attempt::Result::fail, Failure::endpoint_failure, malformed(found.error));
+        if (found.status == http::HeadScanner::Status::complete) {
+          head_len = found.length;
+          break;
+        }
       }
       watch_.set(deadline, Watchdog::Target::upstream);
       // The head is read in small pieces, so a large body stays in the
       // socket for splice instead of being copied in with the head.
-      auto [ec, n] = co_await up.async_read_some(ubuf_.prepare(kHeadRead), use_tuple);
+      asio::mutable_buffer space = ubuf_.prepare(kHeadRead);
+      if (space.size() == 0)
+        co_return failed(Attempt::Result::fail, Failure::endpoint_failure, malformed(http::HeadError::too_large));
+      auto [ec, n] = co_await up.async_read_some(space, use_tuple);
       if (ec) {
         if (watch_.expired()) co_return failed(Attempt::Result::fail, Failure::backend_timeout, "timeout");
         bool nothing = !got_any && ubuf_.size() == 0;
@@ -131,6 +138,10 @@ asio::awaitable<Attempt> Session::relay_response(upstream::ByteStream& up, const
       got_any = true;
       ubuf_.commit(n);
     }
+    http::HeadError bad = http::parse_response_head(ubuf_.mutable_data(), head_len, http::HeadLimits{kMaxResponseHead},
+                                                    &resp_);
+    if (bad == http::HeadError::none && resp_.status == 101 && !request_upgrade_) bad = http::HeadError::bad_status;
+    if (bad != http::HeadError::none) co_return failed(Attempt::Result::fail, Failure::endpoint_failure, malformed(bad));
     if (resp_.status >= 200 || resp_.status == 101) break;
     out_.clear();
     write_client_response(resp_, ResponseRewrite{request_id_, false, false, {}}, &out_);
@@ -139,7 +150,7 @@ asio::awaitable<Attempt> Session::relay_response(upstream::ByteStream& up, const
     ubuf_.consume(head_len);
   }
   const int status = resp_.status;
-  if (status == 101 && request_upgrade_) {
+  if (status == 101) {
     out_.clear();
     write_client_response(resp_, ResponseRewrite{request_id_, false, true, {}}, &out_);
     ubuf_.consume(head_len);
@@ -152,22 +163,24 @@ asio::awaitable<Attempt> Session::relay_response(upstream::ByteStream& up, const
   }
   if (request_upgrade_) ctx_.metrics.websocket_failures->inc();
 
-  Framing<false> framing;
-  if (request_is_head_ || status == 204 || status == 304 || status == 101) {
-    framing.kind = Framing<false>::Kind::none;
-  } else if (resp_.chunked) {
-    framing.kind = Framing<false>::Kind::chunked;
-    framing.parser = &*resp_parser_;
-  } else if (resp_.content_length) {
-    framing.kind = Framing<false>::Kind::length;
-    framing.remaining = *resp_.content_length;
-  } else {
-    framing.kind = Framing<false>::Kind::until_eof;
+  Framing framing;
+  switch (resp_.framing(request_is_head_)) {
+    case http::BodyKind::none: break;
+    case http::BodyKind::chunked:
+      framing.kind = Framing::Kind::chunked;
+      resp_chunked_.reset();
+      framing.chunked = &resp_chunked_;
+      break;
+    case http::BodyKind::length:
+      framing.kind = Framing::Kind::length;
+      framing.remaining = resp_.content_length;
+      break;
+    case http::BodyKind::until_close: framing.kind = Framing::Kind::until_eof; break;
   }
   // A response ahead of its request body (uploading_) ends the connection:
   // the rest of the body is never read.
   const bool close_client =
-      !client_keep_alive() || uploading_ || framing.kind == Framing<false>::Kind::until_eof;
+      !client_keep_alive() || uploading_ || framing.kind == Framing::Kind::until_eof;
   std::string sticky;  // Set-Cookie: __VCAP_ID__, when a session starts or moved
   if (!cfg_.sticky_session_cookie_names.empty())
     sticky = sticky_set_cookie(resp_, StickyResponse{&cfg_.sticky_session_cookie_names, sticky_requested_,
@@ -185,7 +198,7 @@ asio::awaitable<Attempt> Session::relay_response(upstream::ByteStream& up, const
                 log::Fields()("host", host_)("endpoint", endpoint.address())("bytes", body.bytes));
     co_return done(false);  // the head is out: the only signal left is closing
   }
-  *reusable = framing.kind != Framing<false>::Kind::until_eof && resp_.keep_alive && ubuf_.size() == 0 &&
+  *reusable = framing.kind != Framing::Kind::until_eof && resp_.keep_alive && ubuf_.size() == 0 &&
               !cfg_.disable_keep_alives;
   co_return done(!close_client);
 }

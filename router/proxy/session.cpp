@@ -19,7 +19,8 @@ Session::Session(Worker& worker, int fd)
       client_(worker.poller(), fd),
       watch_(client_),
       cbuf_(worker.buffers(), cfg_.max_request_header_bytes + 2 * kReadChunk),
-      ubuf_(worker.buffers(), 1024 * 1024 + 2 * kReadChunk) {
+      ubuf_(worker.buffers(), 1024 * 1024 + 2 * kReadChunk),
+      scanner_(worker.context().config.max_request_header_bytes) {
   take_scratch();
   worker_.session_started(this);
 }
@@ -110,7 +111,8 @@ asio::awaitable<void> Session::run() {
       host_.clear();
       request_id_ = new_uuid();
       log_method_ = log_target_ = "-";
-      co_await send_error(status == HeadStatus::too_large ? Failure::head_too_large : Failure::bad_request, "");
+      log::debug("request-rejected", log::Fields()("remote", client_addr())("error", http::to_string(head_error_)));
+      co_await send_error(request_failure(head_error_), "");
       break;
     }
     bool keep = co_await serve_request();
@@ -166,7 +168,10 @@ asio::awaitable<bool> Session::read_proxy_header() {
 
 asio::awaitable<Session::HeadStatus> Session::read_head() {
   req_.clear();
-  req_parser_.emplace(req_, static_cast<uint32_t>(cfg_.max_request_header_bytes));
+  scanner_.reset();
+  req_chunked_.reset();
+  head_parsed_ = false;
+  head_error_ = http::HeadError::none;
   body_started_ = false;
   bool timing_head = false;
   idle_ = cbuf_.size() == 0;
@@ -185,39 +190,47 @@ asio::awaitable<Session::HeadStatus> Session::read_head() {
     }
     take_scratch();
   }
-  size_t scanned = 0;
   for (;;) {
     if (cbuf_.size() > 0) {
       idle_ = false;
-      // The parser sees the head only once it is complete: it consumes a
-      // partial head piecemeal, and the views it hands out must stay valid
-      // (no buffer growth between the first and the last field).
       std::string_view data(static_cast<const char*>(cbuf_.data().data()), cbuf_.size());
-      size_t end = data.find("\r\n\r\n", scanned > 3 ? scanned - 3 : 0);
-      scanned = data.size();
-      if (end != std::string_view::npos) {
-        error_code ec;
-        size_t n = req_parser_->put(asio::buffer(data.data(), end + 4), ec);
-        if (!ec && req_parser_->is_header_done()) {
-          head_len_ = n;
-          co_return HeadStatus::ok;
-        }
-        co_return ec == http::error::header_limit ? HeadStatus::too_large : HeadStatus::bad;
+      http::HeadScanner::Result found = scanner_.scan(data);
+      if (found.status == http::HeadScanner::Status::complete) {
+        head_error_ = http::parse_request_head(data.substr(0, found.length), head_limits(), &req_);
+        if (head_error_ != http::HeadError::none) co_return HeadStatus::bad;
+        head_len_ = found.length;
+        head_parsed_ = true;
+        co_return HeadStatus::ok;
       }
-      if (!plausible_request_start(data)) co_return HeadStatus::bad;
-      if (cbuf_.size() >= cfg_.max_request_header_bytes) co_return HeadStatus::too_large;
+      head_error_ = found.error;
+      if (found.status == http::HeadScanner::Status::error) co_return HeadStatus::bad;
+      if (!plausible_request_start(data)) {
+        head_error_ = http::HeadError::bad_start_line;
+        co_return HeadStatus::bad;
+      }
       if (!timing_head) {
         timing_head = true;
         watch_.set(route::Clock::now() + cfg_.read_header_timeout, Watchdog::Target::client);
       }
     }
-    auto [ec, n] = co_await client_.async_read_some(cbuf_.prepare(16 * 1024), use_tuple);
+    asio::mutable_buffer space = cbuf_.prepare(16 * 1024);
+    if (space.size() == 0) {  // the worker's budget for large heads is spent
+      head_error_ = http::HeadError::too_large;
+      co_return HeadStatus::bad;
+    }
+    auto [ec, n] = co_await client_.async_read_some(space, use_tuple);
     if (ec) {
       idle_ = false;
       co_return HeadStatus::closed;  // EOF, reset, idle or header timeout: just close
     }
     cbuf_.commit(n);
   }
+}
+
+http::HeadLimits Session::head_limits() const {
+  http::HeadLimits limits;
+  limits.max_bytes = cfg_.max_request_header_bytes;
+  return limits;
 }
 
 // Route lookup; every 16th one is timed for route_lookup_time (two clock
@@ -293,6 +306,8 @@ asio::awaitable<bool> Session::serve_request() {
   if (!req_.has_host || !route::normalize_host(req_.host, &host_) || host_ == client_ip_) {
     host_.clear();
     keep = co_await send_error(Failure::empty_host, "");
+  } else if (req_.form == http::TargetForm::authority) {  // CONNECT: not a proxy for arbitrary hosts
+    keep = co_await send_error(Failure::bad_request, "");
   } else if (!instance_header.empty() && wanted.kind == InstanceFilter::Kind::any) {
     keep = co_await send_error(invalid, "");
   } else if (pool = lookup(*table); !instance_header.empty() && !(pool && wanted.in(*pool))) {
@@ -311,8 +326,7 @@ asio::awaitable<bool> Session::serve_request() {
 // read, so the connection closes unless the request had none.
 asio::awaitable<bool> Session::send_error(Failure f, std::string_view detail) {
   const ErrorInfo& info = error_info(f);
-  bool keep = client_keep_alive() && !body_started_ && !request_has_body_ && req_parser_ &&
-              req_parser_->is_header_done();
+  bool keep = client_keep_alive() && !body_started_ && !request_has_body_ && head_parsed_;
   out_ = error_response(f, host_, detail, request_id_, !keep);
   bytes_sent_ = out_.size() - (out_.find("\r\n\r\n") + 4);
   if (info.counts_as_bad_gateway) ctx_.metrics.bad_gateways->inc();

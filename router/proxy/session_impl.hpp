@@ -6,7 +6,9 @@
 
 #include "router/proxy/body.hpp"
 #include "router/proxy/errors.hpp"
-#include "router/proxy/http_parser.hpp"
+#include "router/http/chunked.hpp"
+#include "router/http/head_parser.hpp"
+#include "router/proxy/http_head.hpp"
 #include "router/proxy/watchdog.hpp"
 #include "router/proxy/worker.hpp"
 #include "router/route/pool.hpp"
@@ -22,6 +24,8 @@ inline constexpr uint64_t kSpliceMin = 32 * 1024;
 inline constexpr std::chrono::seconds kLinger{2};
 // Response heads are read this much at a time (see relay_response).
 inline constexpr size_t kHeadRead = 8 * 1024;
+// The largest response head accepted from an upstream.
+inline constexpr size_t kMaxResponseHead = 1024 * 1024;
 
 // Outcome of one attempt at one endpoint.
 struct Attempt {
@@ -77,7 +81,7 @@ class Session {
   void give_scratch();
 
  private:
-  enum class HeadStatus { ok, closed, too_large, bad };
+  enum class HeadStatus { ok, closed, bad };  // bad: head_error_ says why
 
   boost::asio::awaitable<bool> read_proxy_header();
   boost::asio::awaitable<HeadStatus> read_head();
@@ -85,9 +89,9 @@ class Session {
   boost::asio::awaitable<bool> forward(const route::Pool& pool, InstanceFilter wanted);
   const route::EndpointPtr* sticky_endpoint(const route::Pool& pool, const route::Tried& tried) const;
   boost::asio::awaitable<Attempt> attempt(const route::EndpointPtr& endpoint, bool allow_reuse);
-  boost::asio::awaitable<Attempt> body_and_response(upstream::ByteStream& up, Framing<true>& framing,
+  boost::asio::awaitable<Attempt> body_and_response(upstream::ByteStream& up, Framing& framing,
                                                     const route::Endpoint& endpoint, bool* reusable);
-  boost::asio::awaitable<RelayResult> upload_body(upstream::ByteStream& up, Framing<true>& framing, Exchange& ex);
+  boost::asio::awaitable<RelayResult> upload_body(upstream::ByteStream& up, Framing& framing, Exchange& ex);
   boost::asio::awaitable<Attempt> response_during_upload(upstream::ByteStream& up, const route::Endpoint& endpoint,
                                                          bool* reusable, Exchange& ex);
   Attempt settle_incomplete_body(Attempt response, const RelayResult& body, const Exchange& ex);
@@ -95,12 +99,13 @@ class Session {
   boost::asio::awaitable<Attempt> relay_response(upstream::ByteStream& up, const route::Endpoint& endpoint,
                                                  bool* upstream_reusable);
   boost::asio::awaitable<void> tunnel_upgraded(upstream::ByteStream& up);
-  boost::asio::awaitable<RelayResult> relay_large_or_small(upstream::ByteStream& up, Framing<false>& framing);
+  boost::asio::awaitable<RelayResult> relay_large_or_small(upstream::ByteStream& up, Framing& framing);
   boost::asio::awaitable<bool> send_error(Failure f, std::string_view detail);
   void build_upstream_head(const route::Endpoint& endpoint, std::string_view extra_headers);
   void finish_request(int status, const route::Endpoint* endpoint, std::string_view router_error);
   bool client_keep_alive() const;
   void consume_head();
+  http::HeadLimits head_limits() const;
   const route::Pool* lookup(const route::RouteTable& table);
 
   Worker& worker_;
@@ -112,8 +117,11 @@ class Session {
   IoBuffer ubuf_;  // bytes from the upstream
   RequestHead req_;
   ResponseHead resp_;
-  std::optional<RequestParser> req_parser_;
-  std::optional<ResponseParser> resp_parser_;
+  http::HeadScanner scanner_;
+  http::HeadError head_error_ = http::HeadError::none;
+  bool head_parsed_ = false;  // req_ holds a valid head
+  http::ChunkedDecoder req_chunked_;
+  http::ChunkedDecoder resp_chunked_;
   size_t head_len_ = 0;        // request head bytes at the front of cbuf_
   bool body_started_ = false;  // request body bytes were consumed: no retry, head views invalid
   bool request_idempotent_ = false;

@@ -9,7 +9,8 @@
 #include <vector>
 
 #include "router/proxy/affinity.hpp"
-#include "router/proxy/http_parser.hpp"
+#include "router/proxy/http_head.hpp"
+#include "tests/support/http_text.hpp"
 
 namespace sy::proxy {
 namespace {
@@ -18,31 +19,15 @@ const std::string kGuid = "5cdc7595-2e9b-4f62-8d5a-a86b92f2df0e";
 const std::vector<std::string> kSession = {"JSESSIONID"};
 
 // Heads are views into their text: both live in one object that never moves.
-struct Request {
-  std::string text;
-  RequestHead head;
-};
-std::unique_ptr<Request> request(const std::string& headers) {
-  auto r = std::make_unique<Request>();
-  r->text = "GET / HTTP/1.1\r\nHost: a.com\r\n" + headers + "\r\n";
-  RequestParser parser(r->head, 64 * 1024);
-  error_code ec;
-  parser.put(boost::asio::buffer(r->text), ec);
-  EXPECT_TRUE(parser.is_header_done()) << ec.message();
+std::unique_ptr<test::ParsedRequest> request(const std::string& headers) {
+  auto r = test::parse_request("GET / HTTP/1.1\r\nHost: a.com\r\n" + headers + "\r\n");
+  EXPECT_EQ(r->error, http::HeadError::none) << http::to_string(r->error);
   return r;
 }
 
-struct Response {
-  std::string text;
-  ResponseHead head;
-};
-std::unique_ptr<Response> response(const std::string& headers) {
-  auto r = std::make_unique<Response>();
-  r->text = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n" + headers + "\r\n";
-  ResponseParser parser(r->head);
-  error_code ec;
-  parser.put(boost::asio::buffer(r->text), ec);
-  EXPECT_TRUE(parser.is_header_done()) << ec.message();
+std::unique_ptr<test::ParsedResponse> response(const std::string& headers) {
+  auto r = test::parse_response("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n" + headers + "\r\n");
+  EXPECT_EQ(r->error, http::HeadError::none) << http::to_string(r->error);
   return r;
 }
 

@@ -1,33 +1,30 @@
 // Router error responses: status, X-Cf-Routererror, body text, headers and
-// framing, checked as exact bytes and by re-parsing with the Beast parser.
+// framing, checked as exact bytes and by re-parsing with the strict parser.
 #include <gtest/gtest.h>
 
-#include <boost/asio/buffer.hpp>
 #include <string>
 
 #include "router/proxy/errors.hpp"
-#include "router/proxy/http_parser.hpp"
+#include "router/proxy/http_head.hpp"
+#include "tests/support/http_text.hpp"
 
 namespace sy::proxy {
 namespace {
 
+// A complete error response: head by the strict parser, body = the rest.
 struct Parsed {
-  std::string text;
-  ResponseHead head;
-  error_code ec;
+  std::unique_ptr<test::ParsedResponse> response;
+  const ResponseHead& head;
   std::string body;
+  explicit Parsed(std::unique_ptr<test::ParsedResponse> r)
+      : response(std::move(r)), head(response->head), body(response->text.substr(response->consumed)) {}
 };
 
-// Parses a complete error response: head via Beast, body = the rest.
 std::unique_ptr<Parsed> parse(std::string text) {
-  auto p = std::make_unique<Parsed>();
-  p->text = std::move(text);
-  ResponseParser parser(p->head);
-  size_t n = parser.put(boost::asio::buffer(p->text), p->ec);
-  EXPECT_FALSE(p->ec) << p->ec.message();
-  EXPECT_TRUE(parser.is_header_done());
-  p->body = p->text.substr(n);
-  return p;
+  auto r = test::parse_response(std::move(text));
+  EXPECT_EQ(r->error, http::HeadError::none) << http::to_string(r->error);
+  EXPECT_TRUE(r->complete);
+  return std::make_unique<Parsed>(std::move(r));
 }
 
 int count(const ResponseHead& h, std::string_view name) {
@@ -90,8 +87,8 @@ TEST(ErrorsResponse, EveryFailureHasStatusRouterErrorAndBody) {
     EXPECT_EQ(p->head.find("x-content-type-options"), "nosniff");
     EXPECT_EQ(p->head.find("x-vcap-request-id"), "rid-9");
     EXPECT_EQ(p->body, c.body);
-    ASSERT_TRUE(p->head.content_length.has_value());
-    EXPECT_EQ(*p->head.content_length, p->body.size());
+    ASSERT_TRUE(p->head.has_content_length);
+    EXPECT_EQ(p->head.content_length, p->body.size());
     EXPECT_EQ(count(p->head, "x-cf-routererror"), 1);
     EXPECT_EQ(count(p->head, "content-length"), 1);
     EXPECT_EQ(error_info(c.failure).status, c.status);
@@ -108,7 +105,7 @@ TEST(ErrorsResponse, EveryFailureIsAWellFramedResponse) {
     auto p = parse(error_response(f, "x.example.com", "reset", "rid", false));
     EXPECT_EQ(p->head.status, info.status);
     EXPECT_FALSE(p->head.find("x-cf-routererror").empty());
-    EXPECT_EQ(*p->head.content_length, p->body.size());
+    EXPECT_EQ(p->head.content_length, p->body.size());
     std::string prefix = std::to_string(info.status) + " " + std::string(info.reason) + ": ";
     EXPECT_TRUE(p->body.starts_with(prefix)) << p->body;
     EXPECT_TRUE(p->body.ends_with("\n"));
