@@ -159,6 +159,7 @@ class Reader {
         string_key("zone", c.zone),
         {"go_max_procs", [this](const Node& n, const std::string& p) { go_max_procs_ = read_workers(n, p); }},
         {"workers", [this](const Node& n, const std::string& p) { workers_ = read_workers(n, p); }},
+        int_key("max_client_connections", c.max_client_connections, 0, "an integer >= 0 (0 = from the fd limit)"),
         {"tunnel", [this](const Node& n, const std::string& p) { read_tunnel(n, p); }},
     };
   }

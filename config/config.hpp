@@ -83,6 +83,11 @@ struct Config {
   int index = 0;
   std::string zone;
   int workers = 0;  // 0 = one per core (`workers`, or gorouter `go_max_procs` > 0)
+  // Client connections the proxy listener holds at once, across workers
+  // (Switchyard key); beyond it a new connection is answered 503 and closed.
+  // 0 = a third of the file-descriptor limit (each client may need an
+  // upstream connection and a pipe as well).
+  int max_client_connections = 0;
 
   // Route table.
   Seconds prune_stale_droplets_interval{30};

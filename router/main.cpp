@@ -4,6 +4,9 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -76,6 +79,24 @@ class Drainer {
   bool started_ = false;
 };
 
+// Raises the soft file-descriptor limit to the hard one (as Go programs do
+// since 1.19) and returns the client connections each worker may hold:
+// max_client_connections, or a third of the limit, split across workers.
+int connections_per_worker(const config::Config& cfg, unsigned workers) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  long long total = cfg.max_client_connections;
+  if (total == 0) total = std::max<long long>(16, (static_cast<long long>(lim.rlim_cur) - 256) / 3);
+  int per_worker = static_cast<int>(std::max<long long>(1, (total + workers - 1) / workers));
+  log::info("connection-limit", log::Fields()("max_client_connections", total)("per_worker", per_worker)(
+                                    "nofile", static_cast<unsigned long long>(lim.rlim_cur)));
+  return per_worker;
+}
+
 int run(const config::Config& cfg) {
   metrics::Registry registry;
   route::SnapshotHolder snapshots;
@@ -87,6 +108,7 @@ int run(const config::Config& cfg) {
                                      registry, health, [&control] { control.refresh_gauges(); });
 
   unsigned n = cfg.workers > 0 ? static_cast<unsigned>(cfg.workers) : std::max(1u, std::thread::hardware_concurrency());
+  ctx.max_connections_per_worker = connections_per_worker(cfg, n);
   upstream::TcpConnectorOptions upstream_options;
   upstream_options.tls = upstream::TlsOptions{cfg.ca_certs, cfg.skip_ssl_validation, cfg.backend_cert_chain,
                                               cfg.backend_private_key};

@@ -182,6 +182,18 @@ T& Family<T>::add(const Labels& labels) {
   std::lock_guard lock(mutex_);
   if (auto it = children_.find(labels); it != children_.end()) return *it->second;
   for (const auto& kv : labels) check_label_name(kv.first, is_histogram);
+  if (children_.size() >= kMaxChildren) {  // a label fed from outside must not grow /metrics without bound
+    Labels overflow = labels;
+    for (auto& kv : overflow) kv.second = "_overflow";
+    if (auto it = children_.find(overflow); it != children_.end()) return *it->second;
+    return add_child(overflow);
+  }
+  return add_child(labels);
+}
+
+template <typename T>
+T& Family<T>::add_child(const Labels& labels) {
+  constexpr bool is_histogram = std::is_same_v<T, Histogram>;
   std::unique_ptr<T> child;
   if constexpr (is_histogram) {
     child = std::make_unique<Histogram>(bounds_);

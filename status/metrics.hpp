@@ -66,6 +66,11 @@ enum class Type { counter, gauge, histogram };
 template <typename T>
 class Family {
  public:
+  // Children per family: past it, add() returns one shared child whose label
+  // values are all "_overflow" (callers bound their own labels; this is the
+  // backstop so no input can grow /metrics without limit).
+  static constexpr size_t kMaxChildren = 1000;
+
   // Returns the child for `labels`, creating it on first use. Stable address.
   // Throws std::invalid_argument on a bad label name (and `le` on histograms).
   T& add(const Labels& labels);
@@ -74,6 +79,7 @@ class Family {
 
  private:
   friend class Registry;
+  T& add_child(const Labels& labels);  // mutex_ held
   Family(std::string name, std::string help, std::vector<double> bounds)
       : name_(std::move(name)), help_(std::move(help)), bounds_(std::move(bounds)) {}
   std::string name_, help_;

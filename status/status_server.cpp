@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <map>
 
+#include "router/base/accept_backoff.hpp"
 #include "router/base/log.hpp"
 
 namespace sy::status {
@@ -124,26 +125,40 @@ void StatusServer::stop() {
 uint16_t StatusServer::port() const { return acceptor_.local_endpoint().port(); }
 
 asio::awaitable<void> StatusServer::accept_loop() {
+  AcceptBackoff backoff(options_.routes_only ? "routes" : "status");
+  asio::steady_timer pause(io_);
   for (;;) {
     auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
+    if (!acceptor_.is_open()) co_return;
     if (ec) {
-      if (!acceptor_.is_open()) co_return;
+      auto wait = backoff.failed(ec.value(), std::chrono::steady_clock::now());
+      if (wait.count() > 0) {  // out of descriptors: the listener stays readable, so do not spin
+        pause.expires_after(wait);
+        co_await pause.async_wait(use_tuple);
+      }
       continue;
     }
+    backoff.succeeded();
+    if (open_ >= kMaxConnections) continue;  // the socket closes as it goes out of scope
     asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
   }
 }
 
 asio::awaitable<void> StatusServer::serve(tcp::socket socket) {
+  ++open_;
   // A slow or silent client gets 10 s (gorouter's routes listener timeout).
   asio::steady_timer timer(io_, std::chrono::seconds(10));
   auto alive = std::make_shared<bool>(true);
   timer.async_wait([alive, &socket](const boost::system::error_code& ec) {
     if (!ec && *alive) socket.close();
   });
-  boost::beast::flat_buffer buf(64 * 1024);
-  http::request<http::string_body> req;
-  auto [rec, rn] = co_await http::async_read(socket, buf, req, use_tuple);
+  // Only the head is read: no request here has a body, and one that comes
+  // is never buffered (the connection closes after the answer).
+  boost::beast::flat_buffer buf(kMaxHead);
+  http::request_parser<http::empty_body> parser;
+  parser.header_limit(kMaxHead);
+  auto [rec, rn] = co_await http::async_read_header(socket, buf, parser, use_tuple);
+  const http::request<http::empty_body>& req = parser.get();
   http::response<http::string_body> res;
   res.version(11);
   res.keep_alive(false);
@@ -189,12 +204,14 @@ asio::awaitable<void> StatusServer::serve(tcp::socket socket) {
     res.body() = "404 Not Found\n";
   }
   res.prepare_payload();
+  if (!rec && req.method() == http::verb::head) res.body().clear();  // Content-Length stays: the GET's
   auto written = co_await http::async_write(socket, res, use_tuple);
   (void)written;  // the connection closes either way
   *alive = false;
   timer.cancel();
   boost::system::error_code ignored;
   socket.shutdown(tcp::socket::shutdown_send, ignored);
+  --open_;
 }
 
 }  // namespace sy::status

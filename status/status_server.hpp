@@ -26,6 +26,10 @@ struct StatusOptions {
 
 class StatusServer {
  public:
+  // Connections served at once; more are closed as they are accepted.
+  static constexpr int kMaxConnections = 64;
+  static constexpr uint32_t kMaxHead = 8 * 1024;  // request head bytes; no request here has a body
+
   // `refresh` runs before /metrics is serialised (to sample gauges).
   StatusServer(boost::asio::io_context& io, StatusOptions options, const route::SnapshotHolder& routes,
                const metrics::Registry& registry, const std::atomic<Health>& health,
@@ -46,6 +50,7 @@ class StatusServer {
   const std::atomic<Health>& health_;
   std::function<void()> refresh_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  int open_ = 0;  // connections being served (control thread only)
 };
 
 // /routes body: gorouter's JSON shape. Pure; any thread.

@@ -175,7 +175,12 @@ void Control::drain() {
   }
 }
 
-metrics::Counter& Control::registry_counter(const std::string& component, const char* action) {
+// The `component` label comes from any NATS publisher: the first
+// kMaxComponents values get their own series, the rest share "other".
+metrics::Counter& Control::registry_counter(const std::string& tag, const char* action) {
+  const bool known = components_.count(tag) > 0;
+  if (!known && components_.size() < kMaxComponents) components_.insert(tag);
+  const std::string& component = known || components_.count(tag) ? tag : kOtherComponent;
   auto key = std::make_pair(component, std::string(action));
   auto it = registry_counters_.find(key);
   if (it != registry_counters_.end()) return *it->second;

@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -90,6 +91,9 @@ class Control {
   metrics::Family<metrics::Counter>* registry_message_;
   metrics::Family<metrics::Counter>* unregistry_message_;
   std::map<std::pair<std::string, std::string>, metrics::Counter*> registry_counters_;
+  static constexpr size_t kMaxComponents = 32;
+  inline static const std::string kOtherComponent = "other";
+  std::set<std::string> components_;  // component label values seen (bounded)
   std::vector<metrics::Counter*> invalid_by_cause_;
   std::vector<std::unique_ptr<log::RateLimit>> invalid_log_limit_;
   metrics::Counter* routes_pruned_;

@@ -66,12 +66,12 @@ struct RelayResult {
 // Relays the body. `buf` holds bytes already read from `src`; bytes past the
 // body's end stay in `buf` (a pipelined next message). `prefix` (the message
 // head, say) goes out in the same write as the first body bytes. Every read
-// and write must make progress within `idle`: the watchdog closes the side
-// that stalls. RelayResult::bytes counts body bytes only.
+// and write must make progress within `patience`: the watchdog closes the
+// side that stalls. RelayResult::bytes counts body bytes only.
 template <typename Src, typename Dst>
 asio::awaitable<RelayResult> relay_body(Src& src, Dst& dst, IoBuffer& buf, Framing& framing,
                                         Watchdog& watch, Watchdog::Target src_side, Watchdog::Target dst_side,
-                                        std::chrono::milliseconds idle, asio::const_buffer prefix = {}) {
+                                        Patience patience, asio::const_buffer prefix = {}) {
   RelayResult r;
   for (;;) {
     error_code ec;
@@ -81,7 +81,7 @@ asio::awaitable<RelayResult> relay_body(Src& src, Dst& dst, IoBuffer& buf, Frami
       co_return r;
     }
     if (n > 0 || prefix.size() > 0) {
-      watch.set(route::Clock::now() + idle, dst_side);
+      patience.arm(watch, dst_side);
       std::array<asio::const_buffer, 2> out{prefix, asio::buffer(buf.data().data(), n)};
       auto [wec, written] = co_await asio::async_write(dst, out, use_tuple);
       if (wec) {
@@ -97,7 +97,7 @@ asio::awaitable<RelayResult> relay_body(Src& src, Dst& dst, IoBuffer& buf, Frami
       r.framing_error = true;
       co_return r;
     }
-    watch.set(route::Clock::now() + idle, src_side);
+    patience.arm(watch, src_side);
     auto [rec, got] = co_await src.async_read_some(buf.prepare(kReadChunk), use_tuple);
     if (rec) {
       if (!(rec == asio::error::eof && framing.kind == Framing::Kind::until_eof)) r.read_error = rec;

@@ -46,6 +46,7 @@ std::string error_message(Failure f, std::string_view host, std::string_view det
     case Failure::invalid_app_instance: return "Invalid X-CF-App-Instance Header";
     case Failure::not_implemented: return "Transfer-Encoding not implemented";
     case Failure::version_not_supported: return "HTTP version not supported";
+    case Failure::client_limit: return "Too many client connections.";
     case Failure::invalid_process_instance: return "Invalid X-CF-Process-Instance Header";
     case Failure::unknown_instance:
     case Failure::unknown_process_instance: {  // detail: "<guid>[:<index>]", already validated

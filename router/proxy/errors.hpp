@@ -25,6 +25,7 @@ enum class Failure {
   unknown_process_instance,  // 400 unknown_route (X-CF-PROCESS-INSTANCE names no endpoint of the route)
   not_implemented,     // 501 a transfer coding the router does not know
   version_not_supported,  // 505 HTTP/2 or later on an HTTP/1 connection
+  client_limit,        // 503 max_client_connections reached (sent as a new connection is refused)
 };
 
 struct ErrorInfo {

@@ -181,7 +181,7 @@ asio::awaitable<Attempt> Session::attempt(const route::EndpointPtr& endpoint, bo
   if (framing.done())
     a = co_await relay_response(*up, *endpoint, &reusable);
   else
-    a = co_await body_and_response(*up, framing, *endpoint, &reusable);
+    a = co_await body_and_response(*up, framing, deadline, *endpoint, &reusable);
   watch_.set_upstream(nullptr);
   if (a.result == Attempt::Result::retry_fresh && !opened.reused) a.result = Attempt::Result::retry;
   if (reusable)
@@ -192,9 +192,10 @@ asio::awaitable<Attempt> Session::attempt(const route::EndpointPtr& endpoint, bo
 }
 
 // The rest of an attempt when body bytes remain after the first write.
-asio::awaitable<Attempt> Session::body_and_response(upstream::ByteStream& up, Framing& framing,
+asio::awaitable<Attempt> Session::body_and_response(upstream::ByteStream& up, Framing& framing, route::TimePoint deadline,
                                                     const route::Endpoint& endpoint, bool* reusable) {
   Exchange ex;
+  ex.deadline = deadline;
   RelayResult body;
   Attempt a;
   if (request_upgrade_) {
@@ -219,21 +220,24 @@ asio::awaitable<Attempt> Session::body_and_response(upstream::ByteStream& up, Fr
 asio::awaitable<RelayResult> Session::upload_body(upstream::ByteStream& up, Framing& framing, Exchange& ex) {
   RelayResult body;
   uploading_ = true;
+  // A slow client cannot hold the request open past endpoint_timeout (as
+  // gorouter): at the deadline the upstream is closed and the client told 504.
+  const Patience patience(cfg_.endpoint_timeout, ex.deadline, Watchdog::Target::upstream);
   io::Socket* up_socket = up.tcp_socket();
   if (up_socket && framing.kind == Framing::Kind::length && framing.remaining >= kSpliceMin &&
       cbuf_.size() == 0) {  // a large upload: socket to socket by splice
     SpliceResult moved = co_await splice_body(client_, *up_socket, worker_.pipes(), framing.remaining, false, watch_,
-                                              Watchdog::Target::client, Watchdog::Target::upstream,
-                                              cfg_.endpoint_timeout);
+                                              Watchdog::Target::client, Watchdog::Target::upstream, patience);
     body.bytes = moved.bytes;
     body.read_error = moved.read_error;
     body.write_error = moved.write_error;
   } else {
     body = co_await relay_body(client_, up, cbuf_, framing, watch_, Watchdog::Target::client,
-                               Watchdog::Target::upstream, cfg_.endpoint_timeout);
+                               Watchdog::Target::upstream, patience);
   }
   uploading_ = false;
   ex.upload_done = true;
+  if (!ex.response_done) watch_.set(ex.deadline, Watchdog::Target::upstream);  // back to awaiting the answer
   // The client went away or sent a broken body: no response is wanted.
   if (!ex.response_done && (body.read_error || body.framing_error)) up.close();
   co_return body;

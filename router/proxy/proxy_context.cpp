@@ -21,6 +21,8 @@ ProxyMetrics ProxyMetrics::create(metrics::Registry& r) {
   m.route_lookup_time = &r.histogram("route_lookup_time", "Route table lookup time in nanoseconds (1 in 16 sampled).",
                                      {50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000})
                               .add({});
+  m.rejected_connections =
+      &r.counter("rejected_connections", "Client connections refused with 503 at max_client_connections.").add({});
   m.active_connections = &r.gauge("active_client_connections", "Open client connections.").add({});
   return m;
 }

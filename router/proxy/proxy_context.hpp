@@ -22,6 +22,7 @@ struct ProxyMetrics {
   metrics::Counter* retries;
   metrics::Histogram* latency;  // milliseconds, request start to response end
   metrics::Histogram* route_lookup_time;  // nanoseconds, sampled 1 in 16 per connection
+  metrics::Counter* rejected_connections;  // max_client_connections reached
   metrics::Gauge* active_connections;
 
   static ProxyMetrics create(metrics::Registry& registry);
@@ -36,6 +37,7 @@ struct ProxyContext {
   ProxyMetrics metrics;
   std::unique_ptr<AccessLog> access_log;  // null when off
   std::atomic<bool> draining{false};       // finish the current request, then close
+  int max_connections_per_worker = 0;      // 0 = unlimited (set once by main before workers start)
 };
 
 }  // namespace sy::proxy

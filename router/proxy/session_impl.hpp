@@ -63,6 +63,7 @@ struct InstanceFilter {
 
 // A request body streamed up while the response is awaited (see attempt()).
 struct Exchange {
+  route::TimePoint deadline;  // the whole upload must be done by then (endpoint_timeout)
   bool upload_done = false;
   bool response_done = false;
   bool upload_stopped = false;  // the response side ended first and cut the upload short
@@ -89,7 +90,7 @@ class Session {
   boost::asio::awaitable<bool> forward(const route::Pool& pool, InstanceFilter wanted);
   const route::EndpointPtr* sticky_endpoint(const route::Pool& pool, const route::Tried& tried) const;
   boost::asio::awaitable<Attempt> attempt(const route::EndpointPtr& endpoint, bool allow_reuse);
-  boost::asio::awaitable<Attempt> body_and_response(upstream::ByteStream& up, Framing& framing,
+  boost::asio::awaitable<Attempt> body_and_response(upstream::ByteStream& up, Framing& framing, route::TimePoint deadline,
                                                     const route::Endpoint& endpoint, bool* reusable);
   boost::asio::awaitable<RelayResult> upload_body(upstream::ByteStream& up, Framing& framing, Exchange& ex);
   boost::asio::awaitable<Attempt> response_during_upload(upstream::ByteStream& up, const route::Endpoint& endpoint,

@@ -51,7 +51,7 @@ void PipePool::close(Pipe p) {
 
 asio::awaitable<SpliceResult> splice_body(io::Socket& src, io::Socket& dst, PipePool& pipes, uint64_t length,
                                           bool until_eof, Watchdog& watch, Watchdog::Target src_side,
-                                          Watchdog::Target dst_side, std::chrono::milliseconds idle) {
+                                          Watchdog::Target dst_side, Patience patience) {
   SpliceResult r;
   PipePool::Pipe pipe = pipes.acquire();
   if (!pipe) {
@@ -72,7 +72,7 @@ asio::awaitable<SpliceResult> splice_body(io::Socket& src, io::Socket& dst, Pipe
       } else if (errno != EAGAIN) {
         r.read_error = last_error();
       } else if (in_pipe == 0) {
-        watch.set(route::Clock::now() + idle, src_side);
+        patience.arm(watch, src_side);
         src.note_read_eagain();
         auto [wec] = co_await src.async_wait(io::Socket::wait_read, use_tuple);
         if (wec) r.read_error = wec;
@@ -85,7 +85,7 @@ asio::awaitable<SpliceResult> splice_body(io::Socket& src, io::Socket& dst, Pipe
         in_pipe -= static_cast<size_t>(m);
         r.bytes += static_cast<uint64_t>(m);
       } else if (m < 0 && errno == EAGAIN) {
-        watch.set(route::Clock::now() + idle, dst_side);
+        patience.arm(watch, dst_side);
         dst.note_write_eagain();
         auto [wec] = co_await dst.async_wait(io::Socket::wait_write, use_tuple);
         if (wec) {

@@ -48,11 +48,11 @@ struct SpliceResult {
 };
 
 // Moves `length` bytes (or everything until EOF when until_eof) from `src`
-// to `dst`. Each wait must make progress within `idle`: the watchdog closes
-// the stalled side (src_side / dst_side).
+// to `dst`. Each wait must make progress within `patience`: the watchdog
+// closes the stalled side (src_side / dst_side).
 boost::asio::awaitable<SpliceResult> splice_body(io::Socket& src, io::Socket& dst,
                                                  PipePool& pipes, uint64_t length, bool until_eof, Watchdog& watch,
                                                  Watchdog::Target src_side, Watchdog::Target dst_side,
-                                                 std::chrono::milliseconds idle);
+                                                 Patience patience);
 
 }  // namespace sy::proxy

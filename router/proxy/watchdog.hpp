@@ -8,6 +8,7 @@
 // late, which is fine for deadlines measured in seconds.
 //
 // Threading: the owning worker only.
+#include <algorithm>
 #include <chrono>
 
 #include "router/io/socket.hpp"
@@ -42,6 +43,26 @@ class Watchdog {
   route::TimePoint deadline_ = route::TimePoint::max();
   Target target_ = Target::client;
   bool expired_ = false;
+};
+
+// How long a relay's waits may take: `idle` each (progress, the stalled side
+// is closed), and never past `deadline` (a whole-phase bound such as an
+// upload's endpoint_timeout; then `deadline_side` is closed, so the session
+// can still answer the other one).
+struct Patience {
+  Patience(std::chrono::milliseconds per_wait) : idle(per_wait) {}
+  Patience(std::chrono::milliseconds per_wait, route::TimePoint until, Watchdog::Target until_side)
+      : idle(per_wait), deadline(until), deadline_side(until_side) {}
+  void arm(Watchdog& watch, Watchdog::Target side) const {
+    const route::TimePoint next = route::Clock::now() + idle;
+    if (next < deadline)
+      watch.set(next, side);
+    else
+      watch.set(deadline, deadline_side);
+  }
+  std::chrono::milliseconds idle;
+  route::TimePoint deadline = route::TimePoint::max();
+  Watchdog::Target deadline_side = Watchdog::Target::upstream;
 };
 
 }  // namespace sy::proxy

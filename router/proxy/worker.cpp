@@ -5,7 +5,9 @@
 #include <boost/asio/post.hpp>
 #include <cstring>
 
+#include "router/base/accept_backoff.hpp"
 #include "router/base/log.hpp"
+#include "router/proxy/errors.hpp"
 #include "router/proxy/session.hpp"
 #include "router/proxy/session_impl.hpp"
 
@@ -77,23 +79,50 @@ void Worker::open() {
 // before its first read (io::Socket registers it only if it has to wait).
 asio::awaitable<void> Worker::accept_loop() {
   constexpr int kBatch = 64;
+  AcceptBackoff backoff("proxy");
+  asio::steady_timer pause(io_);
   for (;;) {
     auto [ec] = co_await acceptor_.async_wait(tcp::acceptor::wait_read, use_tuple);
     if (ec || !accepting_ || !acceptor_.is_open()) co_return;
+    std::chrono::milliseconds wait{0};
     for (int i = 0; i < kBatch; ++i) {
       tcp::endpoint peer;
       socklen_t len = static_cast<socklen_t>(peer.capacity());
       const int fd = ::accept4(acceptor_.native_handle(), peer.data(), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-        if (errno == EINTR || errno == ECONNABORTED) continue;
-        log::warn("accept-failed", log::Fields()("error", std::strerror(errno)));
-        break;  // EMFILE and friends: keep serving what we have
+        wait = backoff.failed(errno, std::chrono::steady_clock::now());
+        if (wait.count() > 0) break;  // out of descriptors or memory: the socket stays readable
+        continue;
       }
+      backoff.succeeded();
       peer.resize(len);
+      if (over_limit()) {
+        refuse(fd);
+        continue;
+      }
       asio::co_spawn(io_, serve_connection(*this, fd, peer), asio::detached);
     }
+    if (wait.count() > 0) {
+      pause.expires_after(wait);
+      auto [pec] = co_await pause.async_wait(use_tuple);
+      if (pec) co_return;
+    }
   }
+}
+
+bool Worker::over_limit() const {
+  const int cap = context_.max_connections_per_worker;
+  return cap > 0 && open_connections_.load(std::memory_order_relaxed) >= cap;
+}
+
+// Over max_client_connections: one best-effort 503 (the socket's buffer
+// takes it; nothing is read) and close.
+void Worker::refuse(int fd) {
+  static const std::string kResponse = error_response(Failure::client_limit, "", "", "", true);
+  [[maybe_unused]] ssize_t n = ::send(fd, kResponse.data(), kResponse.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  ::close(fd);
+  context_.metrics.rejected_connections->inc();
 }
 
 void Worker::schedule_tick() {

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <tuple>
 
 namespace sy::route {
 namespace {
@@ -163,6 +164,32 @@ bool normalize_host(std::string_view host, std::string* out) {
   return !out->empty();
 }
 
+namespace {
+
+// Keeps the first of equal uris, in message order, in O(n log n): a message
+// may carry tens of thousands of them.
+void drop_duplicates(std::vector<Uri>* uris) {
+  if (uris->size() < 2) return;
+  std::vector<uint32_t> order(uris->size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  const std::vector<Uri>& u = *uris;
+  std::sort(order.begin(), order.end(), [&u](uint32_t a, uint32_t b) {
+    return std::tie(u[a].host, u[a].path, a) < std::tie(u[b].host, u[b].path, b);
+  });
+  std::vector<bool> keep(u.size(), true);
+  for (size_t i = 1; i < order.size(); ++i)
+    if (u[order[i]] == u[order[i - 1]]) keep[order[i]] = false;
+  size_t out = 0;
+  for (size_t i = 0; i < uris->size(); ++i) {
+    if (!keep[i]) continue;
+    if (out != i) (*uris)[out] = std::move((*uris)[i]);
+    ++out;
+  }
+  uris->resize(out);
+}
+
+}  // namespace
+
 std::variant<RouteMessage, ParseError> parse_route_message(std::string_view payload) {
   if (payload.size() > kMaxMessageBytes)
     return fail(InvalidCause::too_large, std::to_string(payload.size()) + " bytes");
@@ -200,8 +227,9 @@ std::variant<RouteMessage, ParseError> parse_route_message(std::string_view payl
     Uri uri;
     std::string_view text(u.GetString(), u.GetStringLength());
     if (!parse_uri(text, &uri)) return fail(InvalidCause::invalid_uri, clip(text));
-    if (std::find(msg.uris.begin(), msg.uris.end(), uri) == msg.uris.end()) msg.uris.push_back(std::move(uri));
+    msg.uris.push_back(std::move(uri));
   }
+  drop_duplicates(&msg.uris);
   return msg;
 }
 
