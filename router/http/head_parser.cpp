@@ -4,6 +4,7 @@
 // meaning is read.
 #include "router/http/head_parser.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace sy::http {
@@ -198,7 +199,7 @@ struct Interpreted {
   ConnectionFlags connection;
   int hosts = 0;
   std::string_view host;
-  bool has_upgrade_header = false;
+  std::string_view upgrade;  // the first non-empty Upgrade value
 };
 
 HeadError interpret(const std::vector<Field>& fields, ConnectionTokens* tokens, Interpreted* in) {
@@ -218,7 +219,9 @@ HeadError interpret(const std::vector<Field>& fields, ConnectionTokens* tokens, 
         if (++in->hosts > 1) e = HeadError::duplicate_host;
         in->host = f.value;
         break;
-      case FieldKind::upgrade: in->has_upgrade_header |= !f.value.empty(); break;
+      case FieldKind::upgrade:
+        if (in->upgrade.empty()) in->upgrade = f.value;
+        break;
       default: break;
     }
     if (e != HeadError::none) return e;
@@ -301,15 +304,15 @@ int request_error_status(HeadError e) {
 }
 
 HeadScanner::Result HeadScanner::scan(std::string_view data) {
-  while (pos_ < data.size()) {
-    const void* nl = std::memchr(data.data() + pos_, '\n', data.size() - pos_);
+  const size_t end = std::min(data.size(), max_bytes_);  // nothing past the limit is looked at
+  while (pos_ < end) {
+    const void* nl = std::memchr(data.data() + pos_, '\n', end - pos_);
     if (!nl) {
-      pos_ = data.size();
+      pos_ = end;
       break;
     }
     const size_t at = static_cast<size_t>(static_cast<const char*>(nl) - data.data());
     if (at == line_start_ || data[at - 1] != '\r') return {Status::error, 0, HeadError::bare_lf};
-    if (at + 1 > max_bytes_) return {Status::error, 0, HeadError::too_large};
     const bool empty = at - 1 == line_start_;
     pos_ = line_start_ = at + 1;
     if (!empty) {
@@ -349,7 +352,8 @@ HeadError parse_request_head(std::string_view head, const HeadLimits& limits, Re
   out->has_host = in.hosts == 1 || out->form == TargetForm::absolute;
   out->host = out->form == TargetForm::absolute ? out->target_authority : in.host;
   out->keep_alive = out->version == 11 ? !in.connection.close : in.connection.keep_alive && !in.connection.close;
-  out->upgrade = out->version == 11 && in.connection.upgrade && in.has_upgrade_header;
+  out->upgrade = out->version == 11 && in.connection.upgrade && !in.upgrade.empty();
+  if (out->upgrade) out->upgrade_protocol = in.upgrade;
   return HeadError::none;
 }
 

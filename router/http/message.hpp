@@ -89,6 +89,7 @@ struct RequestHead {
   Codings codings;                 // body == chunked
   bool keep_alive = true;
   bool upgrade = false;            // HTTP/1.1, Connection: upgrade and an Upgrade header
+  std::string_view upgrade_protocol;  // upgrade: the first non-empty Upgrade value
   std::string_view host;           // the one Host (absolute-form: the target's authority)
   bool has_host = false;
   ConnectionTokens connection;

@@ -142,7 +142,7 @@ void write_upstream_request(const RequestHead& head, const RequestRewrite& rw, s
   if (head.body == http::BodyKind::chunked) add_codings(out, head.codings);
   if (head.upgrade) {
     add(out, "Connection", "Upgrade");
-    add(out, "Upgrade", head.find(FieldKind::upgrade));
+    add(out, "Upgrade", head.upgrade_protocol);
   } else if (rw.close || head.version == 10) {
     add(out, "Connection", "close");
   }

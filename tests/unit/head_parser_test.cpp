@@ -83,6 +83,17 @@ TEST(HeadParserRequest, SizeAndFieldCountAreBounded) {
   EXPECT_EQ(request_error_status(HeadError::too_many_fields), 431);
 }
 
+// Found by fuzz_request_head: a line feed past the limit was judged (bare LF)
+// when the head arrived whole but not when it arrived in two pieces.
+TEST(HeadParserRequest, NothingPastTheLimitIsLookedAt) {
+  const std::string text = "GET /" + std::string(600, 'a') + "\n";
+  HeadScanner whole(512);
+  EXPECT_EQ(whole.scan(text).error, HeadError::too_large);
+  HeadScanner split(512);
+  split.scan(std::string_view(text).substr(0, 300));
+  EXPECT_EQ(split.scan(text).error, HeadError::too_large);
+}
+
 TEST(HeadParserRequest, ObsFoldIsRefused) {
   EXPECT_EQ(request_error("GET / HTTP/1.1\r\nHost: a\r\nX-A: one\r\n two\r\n\r\n"), HeadError::obs_fold);
   EXPECT_EQ(request_error("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip,\r\n\tchunked\r\n\r\n"),
@@ -199,6 +210,10 @@ TEST(HeadParserRequest, ConnectionKeepAliveAndUpgrade) {
   EXPECT_TRUE(up->head.upgrade);
   EXPECT_FALSE(parse_request("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\n\r\n")->head.upgrade);
   EXPECT_FALSE(parse_request("GET / HTTP/1.0\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: ws\r\n\r\n")->head.upgrade);
+  // Found by fuzz_request_head: an empty Upgrade line before the real one.
+  auto second = parse_request("GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade:\r\nUpgrade: ws\r\n\r\n");
+  EXPECT_TRUE(second->head.upgrade);
+  EXPECT_EQ(second->head.upgrade_protocol, "ws");
   auto listed = parse_request("GET / HTTP/1.1\r\nHost: a\r\nConnection: X-One, x-two\r\nConnection: x-one\r\n\r\n");
   EXPECT_EQ(listed->head.connection.count, 2) << "tokens are kept once";
   EXPECT_TRUE(listed->head.connection.lists("X-TWO"));
