@@ -14,6 +14,7 @@
 #include "config/config.hpp"
 #include "router/base/log.hpp"
 #include "router/control/control.hpp"
+#include "router/proxy/session.hpp"
 #include "router/proxy/worker.hpp"
 #include "router/upstream/tcp_connector.hpp"
 #include "status/status_server.hpp"
@@ -47,7 +48,7 @@ class Drainer {
       if (ec) return;
       ctx_.draining = true;
       for (auto& w : workers_) w->stop_accepting();
-      for (auto& w : workers_) w->close_idle();
+      for (auto& w : workers_) w->drain();
       deadline_ = std::chrono::steady_clock::now() + cfg_.effective_drain_timeout();
       poll();
     });
@@ -62,7 +63,6 @@ class Drainer {
       done_();
       return;
     }
-    for (auto& w : workers_) w->close_idle();
     timer_.expires_after(std::chrono::milliseconds(50));
     timer_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) poll();
@@ -122,7 +122,7 @@ int run(const config::Config& cfg) {
   std::vector<std::unique_ptr<proxy::Worker>> workers;
   for (unsigned i = 0; i < n; ++i) {
     workers.push_back(std::make_unique<proxy::Worker>(static_cast<int>(i), ctx, snapshots, connectors));
-    workers.back()->bind(proxy_endpoint);
+    workers.back()->bind(proxy::ListenerSpec{"proxy", proxy_endpoint, proxy::serve_connection});
   }
   status_server.start(asio::ip::tcp::endpoint(asio::ip::make_address(cfg.status.host), cfg.status.port));
   // gorouter's separate /routes listener, loopback only, when configured.

@@ -7,9 +7,9 @@
 
 #include "router/base/accept_backoff.hpp"
 #include "router/base/log.hpp"
-#include "router/proxy/errors.hpp"
-#include "router/proxy/session.hpp"
-#include "router/proxy/session_impl.hpp"
+#include "router/outcome/outcome.hpp"
+#include "router/proxy/body.hpp"
+#include "router/proxy/watchdog.hpp"
 
 namespace sy::proxy {
 
@@ -22,35 +22,38 @@ Worker::Worker(int index, ProxyContext& context, const route::SnapshotHolder& ro
       context_(context),
       cache_(routes),
       connector_(connectors(io_, poller_)),
-      acceptor_(io_),
       tick_timer_(io_) {}
 
 Worker::~Worker() {
   stop();
   join();
-  shutdown_sessions();
+  shutdown_connections();
 }
 
-// After the thread has stopped: abort every session and let the coroutines
-// unwind on this thread, so they end before the connector and buffers go.
-void Worker::shutdown_sessions() {
+// After the thread has stopped: abort every connection and let the
+// coroutines unwind on this thread, so they end before the connector and
+// buffers go.
+void Worker::shutdown_connections() {
   boost::system::error_code ignored;
-  acceptor_.close(ignored);
+  for (auto& l : listeners_) l->acceptor.close(ignored);
   tick_timer_.cancel();
-  for (Session* s : sessions_) s->abort();
+  for (Connection* c : connections_) c->abort();
   poller_.close();  // aborted sockets complete without it; its wait would keep run_for busy
   io_.restart();
   io_.run_for(std::chrono::seconds(1));
   poller_.destroy_pending();  // whatever did not unwind in time
 }
 
-void Worker::bind(const tcp::endpoint& endpoint) {
-  acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(asio::socket_base::reuse_address(true));
+void Worker::bind(ListenerSpec spec) {
+  auto l = std::make_unique<Listener>(Listener{std::move(spec), tcp::acceptor(io_)});
+  tcp::acceptor& a = l->acceptor;
+  a.open(l->spec.endpoint.protocol());
+  a.set_option(asio::socket_base::reuse_address(true));
   int one = 1;
-  if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+  if (::setsockopt(a.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
     throw std::system_error(errno, std::generic_category(), "SO_REUSEPORT");
-  acceptor_.bind(endpoint);
+  a.bind(l->spec.endpoint);
+  listeners_.push_back(std::move(l));
 }
 
 void Worker::start() {
@@ -62,14 +65,16 @@ void Worker::start() {
 void Worker::open() {
   asio::post(io_, [this] {
     if (!accepting_) return;
-    boost::system::error_code ec;
-    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      log::error("listen-failed", log::Fields()("error", ec.message()));
-      return;
+    for (auto& l : listeners_) {
+      boost::system::error_code ec;
+      l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+      if (ec) {
+        log::error("listen-failed", log::Fields()("listener", l->spec.name)("error", ec.message()));
+        continue;
+      }
+      l->acceptor.native_non_blocking(true, ec);  // accept4 must not block
+      asio::co_spawn(io_, accept_loop(*l), asio::detached);
     }
-    acceptor_.native_non_blocking(true, ec);  // accept4 below must not block
-    asio::co_spawn(io_, accept_loop(), asio::detached);
   });
 }
 
@@ -77,18 +82,19 @@ void Worker::open() {
 // batch) with accept4: the new sockets are non-blocking from the start and
 // the peer address comes with them, so a connection costs no extra syscall
 // before its first read (io::Socket registers it only if it has to wait).
-asio::awaitable<void> Worker::accept_loop() {
+asio::awaitable<void> Worker::accept_loop(Listener& listener) {
   constexpr int kBatch = 64;
-  AcceptBackoff backoff("proxy");
+  tcp::acceptor& acceptor = listener.acceptor;
+  AcceptBackoff backoff(listener.spec.name);
   asio::steady_timer pause(io_);
   for (;;) {
-    auto [ec] = co_await acceptor_.async_wait(tcp::acceptor::wait_read, use_tuple);
-    if (ec || !accepting_ || !acceptor_.is_open()) co_return;
+    auto [ec] = co_await acceptor.async_wait(tcp::acceptor::wait_read, use_tuple);
+    if (ec || !accepting_ || !acceptor.is_open()) co_return;
     std::chrono::milliseconds wait{0};
     for (int i = 0; i < kBatch; ++i) {
       tcp::endpoint peer;
       socklen_t len = static_cast<socklen_t>(peer.capacity());
-      const int fd = ::accept4(acceptor_.native_handle(), peer.data(), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      const int fd = ::accept4(acceptor.native_handle(), peer.data(), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
         wait = backoff.failed(errno, std::chrono::steady_clock::now());
@@ -101,7 +107,7 @@ asio::awaitable<void> Worker::accept_loop() {
         refuse(fd);
         continue;
       }
-      asio::co_spawn(io_, serve_connection(*this, fd, peer), asio::detached);
+      asio::co_spawn(io_, listener.spec.serve(*this, fd, peer), asio::detached);
     }
     if (wait.count() > 0) {
       pause.expires_after(wait);
@@ -119,7 +125,7 @@ bool Worker::over_limit() const {
 // Over max_client_connections: one best-effort 503 (the socket's buffer
 // takes it; nothing is read) and close.
 void Worker::refuse(int fd) {
-  static const std::string kResponse = error_response(Failure::client_limit, "", "", "", true);
+  static const std::string kResponse = outcome::error_response(outcome::Failure::client_limit, "", "", "", true);
   [[maybe_unused]] ssize_t n = ::send(fd, kResponse.data(), kResponse.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
   ::close(fd);
   context_.metrics.rejected_connections->inc();
@@ -129,18 +135,19 @@ void Worker::schedule_tick() {
   tick_timer_.expires_after(Watchdog::kTick);
   tick_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    tick();
+    check_deadlines(route::Clock::now());
     schedule_tick();
   });
 }
 
-// One timer for all connections: enforce deadlines, close idle connections
-// while draining, and now and then drop expired pooled upstream connections.
-void Worker::tick() {
-  auto now = route::Clock::now();
-  for (Session* s : sessions_) {
-    s->check_deadline(now);
-    if (closing_idle_) s->close_if_idle();
+// One timer for all connections: enforce deadlines, keep draining, and now
+// and then drop expired pooled upstream connections.
+void Worker::check_deadlines(route::TimePoint now) {
+  // Closing a socket never completes anything inline, so no connection
+  // leaves the set while it is walked.
+  for (Connection* c : connections_) {
+    c->check_deadline(now);
+    if (draining_) c->drain();
   }
   if (now >= next_sweep_) {
     connector_->sweep(now);
@@ -152,14 +159,14 @@ void Worker::stop_accepting() {
   asio::post(io_, [this] {
     accepting_ = false;
     boost::system::error_code ignored;
-    acceptor_.close(ignored);
+    for (auto& l : listeners_) l->acceptor.close(ignored);
   });
 }
 
-void Worker::close_idle() {
+void Worker::drain() {
   asio::post(io_, [this] {
-    closing_idle_ = true;
-    for (Session* s : sessions_) s->close_if_idle();
+    draining_ = true;
+    for (Connection* c : connections_) c->drain();
   });
 }
 
@@ -192,14 +199,14 @@ void Worker::give_scratch(SessionScratch&& scratch) {
   scratch_.push_back(std::move(scratch));
 }
 
-void Worker::session_started(Session* s) {
-  sessions_.insert(s);
+void Worker::add(Connection* c) {
+  connections_.insert(c);
   open_connections_.fetch_add(1, std::memory_order_relaxed);
   context_.metrics.active_connections->inc();
 }
 
-void Worker::session_finished(Session* s) {
-  sessions_.erase(s);
+void Worker::remove(Connection* c) {
+  connections_.erase(c);
   open_connections_.fetch_sub(1, std::memory_order_relaxed);
   context_.metrics.active_connections->dec();
 }

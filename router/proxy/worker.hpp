@@ -1,21 +1,31 @@
 #pragma once
-// Worker: one thread, one io_context, one SO_REUSEPORT acceptor on the proxy
-// port, one upstream connector with its keep-alive pool, and a cached route
-// snapshot. A client connection lives its whole life on the worker that
-// accepted it, so nothing in a session needs a lock.
+// Worker: one thread, one io_context, its SO_REUSEPORT listeners (the proxy
+// port, and the tunnel port when tunnels are on), one upstream connector with
+// its keep-alive pool, and a cached route snapshot. A connection lives its
+// whole life on the worker that accepted it, so nothing in it needs a lock.
+//
+// The worker knows what it serves only as Connections (connection.hpp): one
+// set of them, whatever the listener, so every deadline is enforced by one
+// tick and a drain reaches, and counts, every connection it holds.
 //
 // Threading: bind()/start()/join() from main; open()/stop_accepting()/
-// close_idle()/stop() may be called from any thread (they post to the worker).
+// drain()/stop() may be called from any thread (they post to the worker);
+// everything else on the worker's thread.
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <string>
 #include <thread>
 #include <unordered_set>
+#include <vector>
 
+#include "router/http/message.hpp"
 #include "router/io/poller.hpp"
-#include "router/proxy/http_head.hpp"
+#include "router/proxy/connection.hpp"
 #include "router/proxy/io_buffer.hpp"
 #include "router/proxy/proxy_context.hpp"
 #include "router/proxy/splice.hpp"
@@ -24,35 +34,44 @@
 
 namespace sy::proxy {
 
-class Session;
-
 // Per-connection growable storage, recycled by the worker so a new
 // connection does not pay a dozen mallocs growing it again.
 struct SessionScratch {
-  std::string out;                 // the head being written
+  std::string out;  // the head being written
   std::string request_id;
-  std::vector<Field> request_fields;
-  std::vector<Field> response_fields;
+  std::vector<http::Field> request_fields;
+  std::vector<http::Field> response_fields;
 };
+
+class Worker;
 
 // Builds the connector a worker uses (TCP, or the tunnel-aware one in main).
 using ConnectorFactory =
     std::function<std::unique_ptr<upstream::Connector>(boost::asio::io_context&, io::Poller&)>;
+
+// What a listener does with an accepted socket (non-blocking fd, owned).
+using ServeFn = std::function<boost::asio::awaitable<void>(Worker&, int fd, boost::asio::ip::tcp::endpoint peer)>;
+
+struct ListenerSpec {
+  std::string name;  // "proxy", "tunnel": logs
+  boost::asio::ip::tcp::endpoint endpoint;
+  ServeFn serve;
+};
 
 class Worker {
  public:
   Worker(int index, ProxyContext& context, const route::SnapshotHolder& routes, const ConnectorFactory& connectors);
   ~Worker();
 
-  // Binds the acceptor without listening yet (throws std::system_error at
+  // Binds a listener without listening yet (throws std::system_error at
   // start-up if it cannot), so a busy port fails fast but no connection is
-  // accepted before open().
-  void bind(const boost::asio::ip::tcp::endpoint& endpoint);
+  // accepted before open(). Any number, before start().
+  void bind(ListenerSpec spec);
   void start();  // runs the worker thread
   void open();   // listen and accept (after start_response_delay_interval, as gorouter)
   void stop_accepting();
-  void close_idle();  // close keep-alive connections waiting for a request
-  void stop();        // stop the io_context now
+  void drain();  // every connection finishes its current work, then closes
+  void stop();   // stop the io_context now
   void join();
 
   int index() const { return index_; }
@@ -66,42 +85,49 @@ class Worker {
   void give_scratch(SessionScratch&& scratch);
   const route::RouteTablePtr& routes() { return cache_.get(); }
   int open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
+  // True once in 16 calls: the requests whose route lookup is timed.
+  bool sample_lookup() { return (lookups_++ & 15) == 0; }
 
-  // Session bookkeeping (worker thread only).
-  void session_started(Session* s);
-  void session_finished(Session* s);
+  // The connection set (worker thread only).
+  void add(Connection* c);
+  void remove(Connection* c);
+  // The tick's work, public so tests can pass their own `now`.
+  void check_deadlines(route::TimePoint now);
 
  private:
-  boost::asio::awaitable<void> accept_loop();
+  struct Listener {
+    ListenerSpec spec;
+    boost::asio::ip::tcp::acceptor acceptor;
+  };
+  boost::asio::awaitable<void> accept_loop(Listener& listener);
   bool over_limit() const;
   void refuse(int fd);
   void schedule_tick();
-  void tick();
-
-  void shutdown_sessions();
+  void shutdown_connections();
 
   int index_;
   ProxyContext& context_;
   // Declared before io_ so they outlive it: destroying io_ destroys any
-  // session coroutine still suspended, and a session's destructor uses both.
+  // coroutine still suspended, and a session's destructor uses them.
   BufferPool buffers_;
   PipePool pipes_;
   std::vector<SessionScratch> scratch_;
-  std::unordered_set<Session*> sessions_;
-  // Every socket of a worker is created, used and closed on its thread, so
-  // the reactor's per-descriptor locks are not needed (posts stay locked).
+  std::unordered_set<Connection*> connections_;
   // The proxy's sockets (io::Socket). Declared before io_ so it outlives it
   // (destroying io_ destroys suspended sessions, whose sockets detach); its
   // nested descriptor is closed in ~Worker while io_ still exists.
   io::Poller poller_{io_};
+  // Every socket of a worker is created, used and closed on its thread, so
+  // the reactor's per-descriptor locks are not needed (posts stay locked).
   boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   route::SnapshotCache cache_;
   std::unique_ptr<upstream::Connector> connector_;
-  boost::asio::ip::tcp::acceptor acceptor_;
-  boost::asio::steady_timer tick_timer_;  // deadlines of every session, pool sweeps
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  boost::asio::steady_timer tick_timer_;  // deadlines of every connection, pool sweeps
   route::TimePoint next_sweep_{};
-  bool closing_idle_ = false;  // draining: idle keep-alive connections are closed
+  bool draining_ = false;
   std::atomic<int> open_connections_{0};
+  uint32_t lookups_ = 0;
   std::thread thread_;
   bool accepting_ = true;
 };

@@ -3,8 +3,20 @@
 // a backend or another node, or a yamux stream inside a tunnel). It is the one
 // seam between the proxy and the ways of reaching an endpoint.
 //
-// Threading: a stream belongs to the worker whose executor it reports; all
-// calls happen there. At most one read and one write may be in flight.
+// Threading — the contract every implementation keeps:
+// - Every call (read, write, shutdown_send, close, idle_usable) is made on the
+//   worker that opened the stream, the one whose executor get_executor()
+//   reports; every completion is delivered on that worker, never inside the
+//   initiating call.
+// - A stream whose resource lives on another worker (a yamux stream of a
+//   tunnel session owned by the worker that accepted the agent's WebSocket)
+//   forwards each operation to the owner (post), and posts the completion
+//   back to the caller's worker. The caller's buffers stay valid until the
+//   completion runs (Asio's rule), so the owner may read and write them in
+//   between; close() is forwarded the same way and pending operations then
+//   complete with operation_aborted. CrossWorkerStream (cross_worker.hpp) is
+//   that adapter, tested with two workers in tests/unit/upstream/.
+// - At most one read and one write may be in flight.
 // Errors are reported through error_code, never exceptions. close() cancels
 // pending operations (they complete with operation_aborted) and is idempotent.
 //
@@ -48,9 +60,11 @@ class ByteStream {
   // Cheap liveness probe for an idle pooled stream: false if the peer closed
   // it or sent unexpected bytes.
   virtual bool idle_usable() = 0;
-  // The TCP socket underneath, when there is one (the splice fast path
-  // moves large bodies socket to socket); nullptr for tunnel streams.
-  virtual io::Socket* tcp_socket() { return nullptr; }
+  // The splice capability: a stream that is a plain TCP socket offers it, so
+  // the proxy can move large bodies socket to socket inside the kernel
+  // (splice(2)); TLS and tunnel streams offer none (nullptr) and bodies go
+  // through the proxy's buffer.
+  virtual io::Socket* splice_socket() { return nullptr; }
 
   template <typename MutableBufferSequence, typename Token>
   auto async_read_some(const MutableBufferSequence& buffers, Token&& token) {

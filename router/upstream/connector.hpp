@@ -1,43 +1,52 @@
 #pragma once
-// Connector: the one way the proxy opens a stream to an endpoint. TCP to a
-// backend is the first implementation; the tunnel adds "into a local yamux
-// session" and "to the node that owns the tunnel".
+// Connector: the one way the proxy opens a stream to an endpoint. Three
+// families plug in here and the proxy cannot tell them apart: TCP/TLS to a
+// backend (TcpConnector), a yamux stream in a tunnel session this node holds,
+// and a pooled connection to the node that holds a tunnel (tunnel/). A
+// dispatching connector picks one by the endpoint's kind().
 //
-// Threading: one Connector per worker; open()/release() run on that worker.
+// Threading: one Connector per worker; open()/release()/sweep() run on that
+// worker. The streams it returns follow byte_stream.hpp's contract.
 #include <boost/asio/awaitable.hpp>
 #include <memory>
 #include <string>
+#include <string_view>
 
+#include "router/http/message.hpp"
+#include "router/outcome/outcome.hpp"
 #include "router/route/endpoint.hpp"
 #include "router/upstream/byte_stream.hpp"
 
 namespace sy::upstream {
 
-// Errors a connector reports besides system errors (classification for
-// retries and for the error table lives in proxy/errors).
-enum class OpenError {
-  none,
-  connect_failed,   // refused, unreachable, reset: nothing was sent -> retriable
-  connect_timeout,  // dial deadline passed -> retriable
-  no_tunnel,        // tunnel endpoint without a live session -> retriable
-  tls_failed,       // TLS handshake or certificate check failed -> retriable
+// What a connector may read of the request it opens a stream for, and add to
+// it: a node connector adds the forwarded-node header, a tunnel connector
+// refuses a request that already went through this node (a loop).
+struct OpenRequest {
+  const http::RequestHead* head = nullptr;  // valid during open() only
+  std::string_view request_id;              // X-Vcap-Request-Id
+  std::string_view client_ip;
+  route::TimePoint deadline;                // give up by then (endpoint_timeout)
+  bool allow_reuse = true;                  // false: a fresh stream (a pooled one turned out dead)
 };
 
 struct OpenResult {
-  OpenError error = OpenError::none;
-  error_code ec;                        // the underlying cause, for logs
+  // none: `stream` is open. Otherwise why not, as a row of the outcome table
+  // (dial_failed, dial_timeout, tls_failed, no_tunnel: another endpoint may
+  // serve the request; forwarding_loop: no endpoint may).
+  std::optional<outcome::Failure> failure;
+  std::string detail;                   // endpoint_failure (<detail>), for the client and the logs
   std::unique_ptr<ByteStream> stream;
-  bool reused = false;                  // came from the keep-alive pool
+  bool reused = false;                  // came from the keep-alive pool (may be stale)
+  bool to_node = false;                 // leads to another Switchyard node (its 502 tunnel_not_here is retriable)
   std::string extra_headers;            // "Name: value\r\n"... to add to the request head
 };
 
 class Connector {
  public:
   virtual ~Connector() = default;
-  // Opens (or reuses) a stream to `endpoint`, giving up at `deadline`.
-  // `allow_reuse` false forces a fresh stream (after a pooled one turned out dead).
-  virtual asio::awaitable<OpenResult> open(const route::Endpoint& endpoint, route::TimePoint deadline,
-                                           bool allow_reuse) = 0;
+  // Opens (or reuses) a stream to `endpoint` for `request`.
+  virtual asio::awaitable<OpenResult> open(const route::Endpoint& endpoint, const OpenRequest& request) = 0;
   // Returns a stream whose last exchange ended cleanly, for reuse.
   virtual void release(const route::Endpoint& endpoint, std::unique_ptr<ByteStream> stream) = 0;
   // Periodic housekeeping (drop expired idle streams); called by the worker.

@@ -8,17 +8,32 @@
 namespace sy::upstream {
 namespace {
 using tcp = asio::ip::tcp;
+using outcome::Failure;
 constexpr std::chrono::milliseconds kProbeAfter{200};
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+OpenResult fail(Failure f, const error_code& ec) {
+  OpenResult r;
+  r.failure = f;
+  if (ec == asio::error::connection_refused)
+    r.detail = "connection refused";
+  else if (ec == asio::error::connection_reset)
+    r.detail = "connection reset";
+  else if (ec == asio::error::timed_out || f == Failure::dial_timeout)
+    r.detail = "dial timeout";
+  else if (ec)
+    r.detail = ec.message();
+  if (f == Failure::tls_failed) r.detail = "tls: " + (ec ? ec.message() : std::string("handshake failed"));
+  return r;
+}
 }  // namespace
 
 TcpConnector::TcpConnector(asio::io_context& io, io::Poller& poller, TcpConnectorOptions options)
     : io_(io), poller_(poller), options_(options) {}
 
-asio::awaitable<OpenResult> TcpConnector::open(const route::Endpoint& endpoint, route::TimePoint deadline,
-                                               bool allow_reuse) {
+asio::awaitable<OpenResult> TcpConnector::open(const route::Endpoint& endpoint, const OpenRequest& request) {
   auto now = route::Clock::now();
-  auto it = allow_reuse ? idle_.find(endpoint.address()) : idle_.end();
+  auto it = request.allow_reuse ? idle_.find(endpoint.address()) : idle_.end();
   if (it != idle_.end()) {
     auto& stack = it->second;
     while (!stack.empty()) {
@@ -37,7 +52,7 @@ asio::awaitable<OpenResult> TcpConnector::open(const route::Endpoint& endpoint, 
       idle.stream->close();
     }
   }
-  OpenResult fresh = co_await dial(endpoint, deadline);
+  OpenResult fresh = co_await dial(endpoint, request.deadline);
   co_return fresh;
 }
 
@@ -83,50 +98,28 @@ asio::awaitable<OpenResult> TcpConnector::dial(const route::Endpoint& endpoint, 
     tcp::resolver resolver(io_);
     auto resolved = co_await (resolver.async_resolve(endpoint.host(), std::to_string(endpoint.port()), use_tuple) ||
                               timer.async_wait(use_tuple));
-    if (resolved.index() == 1) {
-      r.error = OpenError::connect_timeout;
-      co_return r;
-    }
+    if (resolved.index() == 1) co_return fail(Failure::dial_timeout, asio::error::timed_out);
     auto [rec, results] = std::get<0>(resolved);
-    if (rec || results.empty()) {
-      r.error = OpenError::connect_failed;
-      r.ec = rec;
-      co_return r;
-    }
+    if (rec || results.empty()) co_return fail(Failure::dial_failed, rec ? rec : asio::error::host_not_found);
     target = results.begin()->endpoint();
   } else {
     target = tcp::endpoint(address, endpoint.port());
   }
   Stream made = make_stream(endpoint.tls());
-  if (!made.stream) {
-    r.error = OpenError::tls_failed;
-    r.ec = made.ec;
-    co_return r;
-  }
+  if (!made.stream) co_return fail(Failure::tls_failed, made.ec);
   std::unique_ptr<ByteStream> stream = std::move(made.stream);
   TlsStream* tls = made.tls;
   io::Socket& socket = *made.socket;
-  if (!socket.open(target.address().is_v4() ? AF_INET : AF_INET6)) {
-    r.error = OpenError::connect_failed;
-    r.ec = error_code(errno, boost::system::system_category());
-    co_return r;
-  }
+  if (!socket.open(target.address().is_v4() ? AF_INET : AF_INET6))
+    co_return fail(Failure::dial_failed, error_code(errno, boost::system::system_category()));
   auto connected = co_await (socket.async_connect(target, use_tuple) || timer.async_wait(use_tuple));
-  if (connected.index() == 1) {
-    r.error = OpenError::connect_timeout;
-    r.ec = asio::error::timed_out;
-    co_return r;
-  }
+  if (connected.index() == 1) co_return fail(Failure::dial_timeout, asio::error::timed_out);
   auto [cec] = std::get<0>(connected);
-  if (cec) {
-    r.error = OpenError::connect_failed;
-    r.ec = cec;
-    co_return r;
-  }
+  if (cec) co_return fail(Failure::dial_failed, cec);
   socket.set_nodelay();
   if (tls) {
     OpenResult shaken = co_await handshake(*tls, endpoint, timer);
-    if (shaken.error != OpenError::none) co_return shaken;
+    if (shaken.failure) co_return shaken;
   }
   r.stream = std::move(stream);
   co_return r;
@@ -141,22 +134,11 @@ asio::awaitable<OpenResult> TcpConnector::handshake(TlsStream& tls, const route:
   OpenResult r;
   std::string name = endpoint.meta().server_cert_domain_san;
   if (name.empty()) name = std::string(endpoint.host());
-  if (!tls.set_server_name(name, !options_.tls.skip_verify)) {
-    r.error = OpenError::tls_failed;
-    r.ec = asio::error::invalid_argument;
-    co_return r;
-  }
+  if (!tls.set_server_name(name, !options_.tls.skip_verify)) co_return fail(Failure::tls_failed, asio::error::invalid_argument);
   auto shaken = co_await (tls.async_handshake(use_tuple) || timer.async_wait(use_tuple));
-  if (shaken.index() == 1) {
-    r.error = OpenError::connect_timeout;
-    r.ec = asio::error::timed_out;
-    co_return r;
-  }
+  if (shaken.index() == 1) co_return fail(Failure::dial_timeout, asio::error::timed_out);
   auto [ec] = std::get<0>(shaken);
-  if (ec) {
-    r.error = OpenError::tls_failed;
-    r.ec = ec;
-  }
+  if (ec) co_return fail(Failure::tls_failed, ec);
   co_return r;
 }
 

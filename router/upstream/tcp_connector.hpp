@@ -26,8 +26,7 @@ struct TcpConnectorOptions {
 class TcpConnector final : public Connector {
  public:
   TcpConnector(asio::io_context& io, io::Poller& poller, TcpConnectorOptions options);
-  asio::awaitable<OpenResult> open(const route::Endpoint& endpoint, route::TimePoint deadline,
-                                   bool allow_reuse) override;
+  asio::awaitable<OpenResult> open(const route::Endpoint& endpoint, const OpenRequest& request) override;
   void release(const route::Endpoint& endpoint, std::unique_ptr<ByteStream> stream) override;
   // Drops idle connections older than idle_timeout (called from a worker timer).
   void sweep(route::TimePoint now) override;

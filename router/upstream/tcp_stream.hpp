@@ -13,7 +13,7 @@ class TcpStream final : public ByteStream {
   void close() override;
   void shutdown_send() override;
   bool idle_usable() override;
-  io::Socket* tcp_socket() override { return &socket_; }
+  io::Socket* splice_socket() override { return &socket_; }
   io::Socket& socket() { return socket_; }
 
  protected:

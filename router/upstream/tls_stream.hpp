@@ -38,7 +38,7 @@ class TlsStream final : public ByteStream {
   void close() override;
   void shutdown_send() override;  // TCP half-close (no close_notify: the stream is ending anyway)
   bool idle_usable() override;
-  // tcp_socket() stays nullptr: bytes must go through TLS, never splice.
+  // splice_socket() stays nullptr: bytes must go through TLS, never splice.
 
  protected:
   void do_read_some(asio::mutable_buffer buffer, IoHandler handler) override;

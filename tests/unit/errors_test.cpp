@@ -4,17 +4,16 @@
 
 #include <string>
 
-#include "router/proxy/errors.hpp"
-#include "router/proxy/http_head.hpp"
+#include "router/outcome/outcome.hpp"
 #include "tests/support/http_text.hpp"
 
-namespace sy::proxy {
+namespace sy::outcome {
 namespace {
 
 // A complete error response: head by the strict parser, body = the rest.
 struct Parsed {
   std::unique_ptr<test::ParsedResponse> response;
-  const ResponseHead& head;
+  const http::ResponseHead& head;
   std::string body;
   explicit Parsed(std::unique_ptr<test::ParsedResponse> r)
       : response(std::move(r)), head(response->head), body(response->text.substr(response->consumed)) {}
@@ -27,9 +26,9 @@ std::unique_ptr<Parsed> parse(std::string text) {
   return std::make_unique<Parsed>(std::move(r));
 }
 
-int count(const ResponseHead& h, std::string_view name) {
+int count(const http::ResponseHead& h, std::string_view name) {
   int n = 0;
-  for (const Field& f : h.fields) n += iequals(f.name, name);
+  for (const http::Field& f : h.fields) n += http::iequals(f.name, name);
   return n;
 }
 
@@ -63,7 +62,7 @@ TEST(ErrorsResponse, EveryFailureHasStatusRouterErrorAndBody) {
        "404 Not Found: Requested route ('h.example.com') does not exist.\n"},
       {Failure::no_endpoints, 503, "Service Unavailable", "no_endpoints",
        "503 Service Unavailable: Requested route ('h.example.com') has no available endpoints.\n"},
-      {Failure::endpoint_failure, 502, "Bad Gateway", "endpoint_failure (connection refused)",
+      {Failure::dial_failed, 502, "Bad Gateway", "endpoint_failure (connection refused)",
        "502 Bad Gateway: Registered endpoint failed to handle the request.\n"},
       {Failure::backend_timeout, 504, "Gateway Timeout", "endpoint_failure (timeout)",
        "504 Gateway Timeout: Registered endpoint failed to respond in time.\n"},
@@ -97,7 +96,7 @@ TEST(ErrorsResponse, EveryFailureHasStatusRouterErrorAndBody) {
 
 TEST(ErrorsResponse, EveryFailureIsAWellFramedResponse) {
   for (Failure f : {Failure::empty_host, Failure::bad_request, Failure::unknown_route, Failure::no_endpoints,
-                    Failure::connection_limit, Failure::endpoint_failure, Failure::backend_timeout,
+                    Failure::connection_limit, Failure::dial_failed, Failure::backend_timeout,
                     Failure::head_too_large, Failure::forwarding_loop, Failure::invalid_app_instance,
                     Failure::invalid_process_instance}) {
     const ErrorInfo& info = error_info(f);
@@ -119,11 +118,11 @@ TEST(ErrorsResponse, UnknownRouteIsNotCacheable) {
 }
 
 TEST(ErrorsResponse, EndpointFailureDetailVaries) {
-  EXPECT_EQ(router_error_value(Failure::endpoint_failure, "tls handshake"), "endpoint_failure (tls handshake)");
+  EXPECT_EQ(router_error_value(Failure::dial_failed, "tls handshake"), "endpoint_failure (tls handshake)");
   EXPECT_EQ(router_error_value(Failure::backend_timeout, "ignored"), "endpoint_failure (timeout)");
   EXPECT_EQ(router_error_value(Failure::backend_timeout, ""), "endpoint_failure (timeout)");
   EXPECT_EQ(router_error_value(Failure::no_endpoints, "ignored"), "no_endpoints");
-  auto p = parse(error_response(Failure::endpoint_failure, "a.com", "connection reset", "", false));
+  auto p = parse(error_response(Failure::dial_failed, "a.com", "connection reset", "", false));
   EXPECT_EQ(p->head.find("x-cf-routererror"), "endpoint_failure (connection reset)");
 }
 
@@ -143,9 +142,37 @@ TEST(ErrorsResponse, RequestIdOmittedWhenEmpty) {
 }
 
 TEST(ErrorsResponse, BadGatewayCounting) {
-  EXPECT_TRUE(error_info(Failure::endpoint_failure).counts_as_bad_gateway);
+  EXPECT_TRUE(error_info(Failure::dial_failed).counts_as_bad_gateway);
   EXPECT_FALSE(error_info(Failure::unknown_route).counts_as_bad_gateway);
   EXPECT_FALSE(error_info(Failure::empty_host).counts_as_bad_gateway);
+}
+
+// One row decides retry and close, for the proxy and for the head it renders.
+TEST(OutcomeTable, RetryRules) {
+  for (Failure f : {Failure::dial_failed, Failure::dial_timeout, Failure::tls_failed, Failure::no_tunnel,
+                    Failure::tunnel_not_here, Failure::head_not_sent})
+    EXPECT_EQ(error_info(f).retry, Retry::always) << router_error_value(f, "");
+  EXPECT_EQ(error_info(Failure::eof_before_response).retry, Retry::if_replayable);
+  for (Failure f : {Failure::upstream_failed, Failure::malformed_response, Failure::backend_timeout,
+                    Failure::forwarding_loop, Failure::bad_request_body, Failure::unknown_route})
+    EXPECT_EQ(error_info(f).retry, Retry::never) << router_error_value(f, "");
+}
+
+TEST(OutcomeTable, BadGatewayAndTimeoutCloseTheClientA404DoesNot) {
+  EXPECT_FALSE(keeps_client(Failure::dial_failed, true, false));
+  EXPECT_FALSE(keeps_client(Failure::backend_timeout, true, false));
+  EXPECT_TRUE(keeps_client(Failure::unknown_route, true, false));
+  EXPECT_FALSE(keeps_client(Failure::unknown_route, false, false)) << "the client asked to close";
+  EXPECT_FALSE(keeps_client(Failure::unknown_route, true, true)) << "an unread body stays on the connection";
+  EXPECT_FALSE(keeps_client(Failure::bad_request, true, false));
+}
+
+TEST(OutcomeTable, TunnelAndLoopRows) {
+  EXPECT_EQ(error_info(Failure::tunnel_not_here).status, 502);
+  EXPECT_EQ(router_error_value(Failure::tunnel_not_here, ""), "tunnel_not_here");
+  EXPECT_EQ(router_error_value(Failure::forwarding_loop, ""), "forwarding_loop");
+  EXPECT_EQ(router_error_value(Failure::no_tunnel, ""), "endpoint_failure (no tunnel session)");
+  EXPECT_EQ(router_error_value(Failure::dial_timeout, ""), "endpoint_failure (dial timeout)");
 }
 
 // X-CF-APP-INSTANCE naming no endpoint: gorouter's 400 with unknown_route
@@ -168,4 +195,4 @@ TEST(ErrorsResponse, UnknownInstanceNamesInstanceGuidAndRoute) {
 }
 
 }  // namespace
-}  // namespace sy::proxy
+}  // namespace sy::outcome
