@@ -97,6 +97,32 @@ int connections_per_worker(const config::Config& cfg, unsigned workers) {
   return per_worker;
 }
 
+upstream::TcpConnectorOptions tcp_options(const config::Config& cfg) {
+  upstream::TcpConnectorOptions o;
+  o.tls = upstream::TlsOptions{cfg.ca_certs, cfg.skip_ssl_validation, cfg.backend_cert_chain, cfg.backend_private_key};
+  o.dial_timeout = cfg.endpoint_dial_timeout;
+  o.idle_timeout = cfg.backend_idle_timeout;
+  o.max_idle_per_host = cfg.disable_keep_alives ? 0 : static_cast<size_t>(cfg.max_idle_conns_per_host);
+  return o;
+}
+
+// One worker per core (or `workers`), each with its own proxy listener.
+std::vector<std::unique_ptr<proxy::Worker>> make_workers(const config::Config& cfg, proxy::ProxyContext& ctx,
+                                                         const route::SnapshotHolder& snapshots) {
+  unsigned n = cfg.workers > 0 ? static_cast<unsigned>(cfg.workers) : std::max(1u, std::thread::hardware_concurrency());
+  ctx.max_connections_per_worker = connections_per_worker(cfg, n);
+  proxy::ConnectorFactory connectors = [options = tcp_options(cfg)](asio::io_context& io, io::Poller& poller) {
+    return std::make_unique<upstream::TcpConnector>(io, poller, options);
+  };
+  auto proxy_endpoint = asio::ip::tcp::endpoint(asio::ip::make_address(cfg.bind_address), cfg.port);
+  std::vector<std::unique_ptr<proxy::Worker>> workers;
+  for (unsigned i = 0; i < n; ++i) {
+    workers.push_back(std::make_unique<proxy::Worker>(static_cast<int>(i), ctx, snapshots, connectors));
+    workers.back()->bind(proxy::ListenerSpec{"proxy", proxy_endpoint, proxy::serve_connection});
+  }
+  return workers;
+}
+
 int run(const config::Config& cfg) {
   metrics::Registry registry;
   route::SnapshotHolder snapshots;
@@ -107,23 +133,7 @@ int run(const config::Config& cfg) {
   status::StatusServer status_server(control.io(), status::StatusOptions{cfg.status.user, cfg.status.pass, false}, snapshots,
                                      registry, health, [&control] { control.refresh_gauges(); });
 
-  unsigned n = cfg.workers > 0 ? static_cast<unsigned>(cfg.workers) : std::max(1u, std::thread::hardware_concurrency());
-  ctx.max_connections_per_worker = connections_per_worker(cfg, n);
-  upstream::TcpConnectorOptions upstream_options;
-  upstream_options.tls = upstream::TlsOptions{cfg.ca_certs, cfg.skip_ssl_validation, cfg.backend_cert_chain,
-                                              cfg.backend_private_key};
-  upstream_options.dial_timeout = cfg.endpoint_dial_timeout;
-  upstream_options.idle_timeout = cfg.backend_idle_timeout;
-  upstream_options.max_idle_per_host = cfg.disable_keep_alives ? 0 : static_cast<size_t>(cfg.max_idle_conns_per_host);
-  proxy::ConnectorFactory connectors = [upstream_options](asio::io_context& io, io::Poller& poller) {
-    return std::make_unique<upstream::TcpConnector>(io, poller, upstream_options);
-  };
-  auto proxy_endpoint = asio::ip::tcp::endpoint(asio::ip::make_address(cfg.bind_address), cfg.port);
-  std::vector<std::unique_ptr<proxy::Worker>> workers;
-  for (unsigned i = 0; i < n; ++i) {
-    workers.push_back(std::make_unique<proxy::Worker>(static_cast<int>(i), ctx, snapshots, connectors));
-    workers.back()->bind(proxy::ListenerSpec{"proxy", proxy_endpoint, proxy::serve_connection});
-  }
+  std::vector<std::unique_ptr<proxy::Worker>> workers = make_workers(cfg, ctx, snapshots);
   status_server.start(asio::ip::tcp::endpoint(asio::ip::make_address(cfg.status.host), cfg.status.port));
   // gorouter's separate /routes listener, loopback only, when configured.
   std::unique_ptr<status::StatusServer> routes_server;
@@ -136,7 +146,7 @@ int run(const config::Config& cfg) {
   control.start([&workers] {
     for (auto& w : workers) w->open();
   });
-  log::info("switchyard-started", log::Fields()("port", cfg.port)("status_port", cfg.status.port)("workers", n)(
+  log::info("switchyard-started", log::Fields()("port", cfg.port)("status_port", cfg.status.port)("workers", workers.size())(
                                       "bind", cfg.bind_address));
 
   Drainer drainer(control.io(), cfg, health, ctx, workers);

@@ -107,7 +107,9 @@ StatusServer::StatusServer(asio::io_context& io, StatusOptions options, const ro
       registry_(registry),
       health_(health),
       refresh_(std::move(refresh)),
-      acceptor_(io) {}
+      acceptor_(io) {
+  add_builtin_handlers();
+}
 
 void StatusServer::start(const tcp::endpoint& endpoint) {
   acceptor_.open(endpoint.protocol());
@@ -144,6 +146,18 @@ asio::awaitable<void> StatusServer::accept_loop() {
   }
 }
 
+StatusResponse plain(int status, std::string body) {
+  StatusResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+// GCC 12 reports -Wmismatched-new-delete on this coroutine's frame (Asio's
+// awaitable frames pair their own operator new and delete; a known false
+// positive of GCC's coroutine lowering with several awaits at -O2).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 asio::awaitable<void> StatusServer::serve(tcp::socket socket) {
   ++open_;
   // A slow or silent client gets 10 s (gorouter's routes listener timeout).
@@ -159,50 +173,20 @@ asio::awaitable<void> StatusServer::serve(tcp::socket socket) {
   parser.header_limit(kMaxHead);
   auto [rec, rn] = co_await http::async_read_header(socket, buf, parser, use_tuple);
   const http::request<http::empty_body>& req = parser.get();
-  http::response<http::string_body> res;
-  res.version(11);
-  res.keep_alive(false);
-  res.set(http::field::content_type, "text/plain; charset=utf-8");
-  std::string_view target = req.target();
-  target = target.substr(0, target.find('?'));
+  StatusResponse answer;
   if (rec) {
-    res.result(http::status::bad_request);
-    res.body() = "400 Bad Request\n";
+    answer = plain(400, "400 Bad Request\n");
   } else if (req.method() != http::verb::get && req.method() != http::verb::head) {
-    res.result(http::status::method_not_allowed);
-    res.body() = "405 Method Not Allowed\n";
-  } else if (options_.routes_only && target != "/routes") {
-    res.result(http::status::not_found);
-    res.body() = "404 Not Found\n";
-  } else if (target == "/health" || target == "/healthz") {
-    bool ok = health_.load() == Health::healthy;
-    res.result(ok ? http::status::ok : http::status::service_unavailable);
-    res.set(http::field::cache_control, "private, max-age=0");
-    res.set(http::field::expires, "0");
-    res.body() = ok ? "ok\n" : (health_.load() == Health::starting ? "starting\n" : "draining\n");
-  } else if (target == "/is-process-alive-do-not-use-for-loadbalancing") {
-    res.result(http::status::ok);
-    res.body() = "ok\n";
-  } else if (target == "/routes") {
-    if (!basic_auth_ok(req[http::field::authorization], options_.user, options_.pass)) {
-      res.result(http::status::unauthorized);
-      res.set(http::field::www_authenticate, "Basic realm=\"switchyard\"");
-      res.body() = "401 Unauthorized\n";
-    } else {
-      uint64_t generation;
-      res.result(http::status::ok);
-      res.set(http::field::content_type, "application/json");
-      res.body() = routes_json(*routes_.load(&generation));
-    }
-  } else if (target == "/metrics") {
-    if (refresh_) refresh_();
-    res.result(http::status::ok);
-    res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-    res.body() = registry_.serialize();
+    answer = plain(405, "405 Method Not Allowed\n");
   } else {
-    res.result(http::status::not_found);
-    res.body() = "404 Not Found\n";
+    std::string_view target = req.target();
+    respond(StatusRequest{target.substr(0, target.find('?')), req[http::field::authorization]}, answer);
   }
+  http::response<http::string_body> res{static_cast<http::status>(answer.status), 11};
+  res.keep_alive(false);
+  res.set(http::field::content_type, answer.content_type);
+  for (const auto& [name, value] : answer.headers) res.set(name, value);
+  res.body() = std::move(answer.body);
   res.prepare_payload();
   if (!rec && req.method() == http::verb::head) res.body().clear();  // Content-Length stays: the GET's
   auto written = co_await http::async_write(socket, res, use_tuple);
@@ -212,6 +196,48 @@ asio::awaitable<void> StatusServer::serve(tcp::socket socket) {
   boost::system::error_code ignored;
   socket.shutdown(tcp::socket::shutdown_send, ignored);
   --open_;
+}
+#pragma GCC diagnostic pop
+
+void StatusServer::handle(std::string path, bool needs_auth, Handler handler) {
+  handlers_[std::move(path)] = Route{needs_auth, std::move(handler)};
+}
+
+void StatusServer::respond(const StatusRequest& req, StatusResponse& res) const {
+  auto it = handlers_.find(std::string(req.path));
+  if (it == handlers_.end() || (options_.routes_only && req.path != "/routes")) {
+    res = plain(404, "404 Not Found\n");
+    return;
+  }
+  if (it->second.needs_auth && !basic_auth_ok(req.authorization, options_.user, options_.pass)) {
+    res = plain(401, "401 Unauthorized\n");
+    res.headers.emplace_back("WWW-Authenticate", "Basic realm=\"switchyard\"");
+    return;
+  }
+  it->second.handler(req, res);
+}
+
+void StatusServer::add_builtin_handlers() {
+  auto health = [this](const StatusRequest&, StatusResponse& res) {
+    const Health h = health_.load();
+    res.status = h == Health::healthy ? 200 : 503;
+    res.headers = {{"Cache-Control", "private, max-age=0"}, {"Expires", "0"}};
+    res.body = h == Health::healthy ? "ok\n" : h == Health::starting ? "starting\n" : "draining\n";
+  };
+  handle("/health", false, health);
+  handle("/healthz", false, health);
+  handle("/is-process-alive-do-not-use-for-loadbalancing", false,
+         [](const StatusRequest&, StatusResponse& res) { res.body = "ok\n"; });
+  handle("/routes", true, [this](const StatusRequest&, StatusResponse& res) {
+    uint64_t generation;
+    res.content_type = "application/json";
+    res.body = routes_json(*routes_.load(&generation));
+  });
+  handle("/metrics", false, [this](const StatusRequest&, StatusResponse& res) {
+    if (refresh_) refresh_();
+    res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    res.body = registry_.serialize();
+  });
 }
 
 }  // namespace sy::status

@@ -9,6 +9,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <functional>
+#include <map>
+#include <utility>
+#include <vector>
 #include <string>
 
 #include "router/route/snapshot.hpp"
@@ -24,8 +27,26 @@ struct StatusOptions {
   bool routes_only = false;  // the status.routes.port listener: /routes and nothing else
 };
 
+// One request as a handler sees it (the query string is stripped).
+struct StatusRequest {
+  std::string_view path;
+  std::string_view authorization;
+};
+
+struct StatusResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+StatusResponse plain(int status, std::string body);
+
 class StatusServer {
  public:
+  // Answers GET/HEAD for one path; runs on the control thread.
+  using Handler = std::function<void(const StatusRequest&, StatusResponse&)>;
+
   // Connections served at once; more are closed as they are accepted.
   static constexpr int kMaxConnections = 64;
   static constexpr uint32_t kMaxHead = 8 * 1024;  // request head bytes; no request here has a body
@@ -36,12 +57,23 @@ class StatusServer {
                std::function<void()> refresh = {});
   // Binds and starts accepting (throws std::system_error at start-up).
   void start(const boost::asio::ip::tcp::endpoint& endpoint);
+  // Adds (or replaces) the handler for `path`; `needs_auth`: basic auth with
+  // status.user/pass, 401 otherwise. Before start(). Built in: /health,
+  // /healthz, /is-process-alive-do-not-use-for-loadbalancing, /routes
+  // (auth), /metrics. A routes_only server answers /routes alone.
+  void handle(std::string path, bool needs_auth, Handler handler);
   void stop();
   uint16_t port() const;
 
  private:
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+  void respond(const StatusRequest& req, StatusResponse& res) const;
+  void add_builtin_handlers();
+  struct Route {
+    bool needs_auth = false;
+    Handler handler;
+  };
 
   boost::asio::io_context& io_;
   StatusOptions options_;
@@ -51,6 +83,7 @@ class StatusServer {
   std::function<void()> refresh_;
   boost::asio::ip::tcp::acceptor acceptor_;
   int open_ = 0;  // connections being served (control thread only)
+  std::map<std::string, Route, std::less<>> handlers_;
 };
 
 // /routes body: gorouter's JSON shape. Pure; any thread.

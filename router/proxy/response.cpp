@@ -136,33 +136,8 @@ asio::awaitable<RelayResult> Session::relay_response_body(Attempt& at, Framing& 
   co_return r;
 }
 
-asio::awaitable<AttemptResult> Session::relay_response(Attempt& at) {
-  at.reusable = false;
-  up_.in.clear();
-  size_t head_len = 0;
-  for (;;) {  // until a final (non-1xx) head, relaying interim ones
-    std::optional<AttemptResult> failure = co_await read_response_head(at, &head_len);
-    if (failure) co_return std::move(*failure);
-    if (up_.head.status >= 200 || up_.head.status == 101) break;
-    out_.clear();
-    write_client_response(up_.head, ResponseRewrite{req_.id, false, false, {}}, &out_);
-    auto [wec, wn] = co_await asio::async_write(client_.socket, asio::buffer(out_), use_tuple);
-    if (wec) co_return answered(false);
-    up_.in.consume(head_len);
-  }
-  const int status = up_.head.status;
-  if (status == 101) {
-    out_.clear();
-    write_client_response(up_.head, ResponseRewrite{req_.id, false, true, {}}, &out_);
-    up_.in.consume(head_len);
-    consume_head();
-    ctx_.metrics.websocket_upgrades->inc();
-    auto [wec, wn] = co_await asio::async_write(client_.socket, asio::buffer(out_), use_tuple);
-    finish_request(status, &at.endpoint, "");
-    if (!wec) co_await pump_upgraded(at);
-    co_return answered(false);
-  }
-  if (req_.facts.upgrade) ctx_.metrics.websocket_failures->inc();
+// How the response body ends, from the parser's verdict.
+Framing Session::response_framing() {
   Framing framing;
   switch (up_.head.framing(req_.facts.is_head)) {
     case http::BodyKind::none: break;
@@ -177,6 +152,26 @@ asio::awaitable<AttemptResult> Session::relay_response(Attempt& at) {
       break;
     case http::BodyKind::until_close: framing.kind = Framing::Kind::until_eof; break;
   }
+  return framing;
+}
+
+asio::awaitable<AttemptResult> Session::relay_response(Attempt& at) {
+  at.reusable = false;
+  up_.in.clear();
+  size_t head_len = 0;
+  for (;;) {  // until a final (non-1xx) head, relaying interim ones
+    std::optional<AttemptResult> failure = co_await read_response_head(at, &head_len);
+    if (failure) co_return std::move(*failure);
+    if (up_.head.status >= 200 || up_.head.status == 101) break;
+    out_.clear();
+    write_client_response(up_.head, ResponseRewrite{req_.id, false, false, {}}, &out_);
+    auto [wec, wn] = co_await asio::async_write(client_.socket, asio::buffer(out_), use_tuple);
+    if (wec) co_return answered(false);
+    up_.in.consume(head_len);
+  }
+  if (up_.head.status == 101) co_return co_await relay_upgrade(at, head_len);
+  if (req_.facts.upgrade) ctx_.metrics.websocket_failures->inc();
+  Framing framing = response_framing();
   // An answer ahead of its request body (the upload still running) ends the
   // connection: the rest of the body is never read.
   const bool close_client = !client_keep_alive() || at.uploading || framing.kind == Framing::Kind::until_eof;
@@ -190,7 +185,7 @@ asio::awaitable<AttemptResult> Session::relay_response(Attempt& at) {
   up_.in.consume(head_len);
   RelayResult body = co_await relay_response_body(at, framing);
   rec_.bytes_sent = body.bytes;
-  finish_request(status, &at.endpoint, "");
+  finish_request(up_.head.status, &at.endpoint, "");
   if (!body.ok()) {
     if (body.read_error || body.framing_error)
       log::info("backend-response-truncated",
@@ -200,6 +195,20 @@ asio::awaitable<AttemptResult> Session::relay_response(Attempt& at) {
   at.reusable = framing.kind != Framing::Kind::until_eof && up_.head.keep_alive && up_.in.size() == 0 &&
                 !cfg_.disable_keep_alives;
   co_return answered(!close_client);
+}
+
+// 101: the head goes out as the backend sent it, then raw bytes both ways
+// until either side ends; the connection is not reused.
+asio::awaitable<AttemptResult> Session::relay_upgrade(Attempt& at, size_t head_len) {
+  out_.clear();
+  write_client_response(up_.head, ResponseRewrite{req_.id, false, true, {}}, &out_);
+  up_.in.consume(head_len);
+  consume_head();
+  ctx_.metrics.websocket_upgrades->inc();
+  auto [wec, wn] = co_await asio::async_write(client_.socket, asio::buffer(out_), use_tuple);
+  finish_request(101, &at.endpoint, "");
+  if (!wec) co_await pump_upgraded(at);
+  co_return answered(false);
 }
 
 }  // namespace sy::proxy

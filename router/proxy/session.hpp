@@ -187,6 +187,8 @@ class Session final : public Connection {
   void write_upstream_head(const route::Endpoint& endpoint, std::string_view extra_headers);
   // response.cpp: the answer.
   boost::asio::awaitable<AttemptResult> relay_response(Attempt& at);
+  boost::asio::awaitable<AttemptResult> relay_upgrade(Attempt& at, size_t head_len);
+  Framing response_framing();
   boost::asio::awaitable<std::optional<AttemptResult>> read_response_head(Attempt& at, size_t* head_len);
   boost::asio::awaitable<RelayResult> relay_response_body(Attempt& at, Framing& framing);
   boost::asio::awaitable<void> pump_upgraded(Attempt& at);
