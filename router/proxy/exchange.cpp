@@ -82,7 +82,9 @@ asio::awaitable<AttemptResult> Session::exchange(Attempt& at, std::string_view e
       req_.head_len = 0;
       req_.body_started = true;
     }
-    if (!framing.done() && req_.expect_continue && !co_await send_continue()) {
+    bool client_there = true;
+    if (!framing.done() && req_.expect_continue) client_there = co_await send_continue();
+    if (!client_there) {
       a.answered = true;  // the client went away: nothing left to answer
     } else if (framing.done()) {
       a = co_await relay_response(at);

@@ -79,7 +79,10 @@ void Session::consume_head() {
 }
 
 asio::awaitable<void> Session::run() {
-  if (cfg_.enable_proxy && !co_await read_proxy_header()) co_return;
+  if (cfg_.enable_proxy) {
+    const bool ok = co_await read_proxy_header();  // (bound first: GCC 12 and co_await in conditions)
+    if (!ok) co_return;
+  }
   for (;;) {
     HeadStatus status = co_await read_head();
     if (status == HeadStatus::closed) break;
@@ -90,7 +93,8 @@ asio::awaitable<void> Session::run() {
       co_await answer(outcome::request_failure(req_.error), "");
       break;
     }
-    if (!co_await serve()) break;
+    const bool keep = co_await serve();
+    if (!keep) break;
   }
   if (client_.linger) co_await linger();
   watch_.clear();

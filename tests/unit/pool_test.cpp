@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/route_builder.hpp"
 #include "router/route/registry.hpp"
 
 namespace sy::route {
@@ -46,14 +47,7 @@ std::map<int, int> histogram(const Pool& pool, int picks, TimePoint now = T0) {
 }
 
 RouteMessage msg(const std::string& host, const std::string& uri, std::optional<Algorithm> algorithm = {}) {
-  RouteMessage m;
-  m.endpoint.host = host;
-  m.endpoint.port = 80;
-  m.endpoint.algorithm = algorithm;
-  Uri u;
-  EXPECT_TRUE(parse_uri(uri, &u));
-  m.uris.push_back(u);
-  return m;
+  return test::route_msg(host, 80, {uri}, seconds(0), algorithm);
 }
 
 // ---- round robin ----

@@ -1,6 +1,7 @@
 // Pruning suspension while NATS is down, with a manual clock.
 #include <gtest/gtest.h>
 
+#include "tests/support/route_builder.hpp"
 #include "router/route/pruner.hpp"
 
 namespace sy::route {
@@ -8,15 +9,7 @@ namespace {
 
 using std::chrono::seconds;
 
-RouteMessage msg(const std::string& uri) {
-  RouteMessage m;
-  m.endpoint.host = "10.0.0.1";
-  m.endpoint.port = 80;
-  Uri u;
-  EXPECT_TRUE(parse_uri(uri, &u));
-  m.uris.push_back(u);
-  return m;
-}
+RouteMessage msg(const std::string& uri) { return test::route_msg("10.0.0.1", 80, {uri}); }
 
 class PrunerTest : public ::testing::Test {
  protected:

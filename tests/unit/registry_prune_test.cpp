@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/route_builder.hpp"
 #include "router/route/registry.hpp"
 
 namespace sy::route {
@@ -20,16 +21,7 @@ const TimePoint T0{seconds(100000)};
 
 RouteMessage msg(const std::string& host, uint16_t port, const std::vector<std::string>& uris,
                  seconds stale = seconds(0)) {
-  RouteMessage m;
-  m.endpoint.host = host;
-  m.endpoint.port = port;
-  m.endpoint.stale_threshold = stale;
-  for (const auto& u : uris) {
-    Uri uri;
-    EXPECT_TRUE(parse_uri(u, &uri)) << u;
-    m.uris.push_back(uri);
-  }
-  return m;
+  return test::route_msg(host, port, uris, stale);
 }
 
 RegistryOptions options(seconds droplet, seconds empty_pool_timeout = seconds(0)) {

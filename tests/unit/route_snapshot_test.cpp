@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/route_builder.hpp"
 #include "router/route/registry.hpp"
 #include "router/route/snapshot.hpp"
 
@@ -16,13 +17,7 @@ namespace sy::route {
 namespace {
 
 RouteMessage msg(int backend, const std::string& uri) {
-  RouteMessage m;
-  m.endpoint.host = "10.0.0." + std::to_string(backend);
-  m.endpoint.port = 8080;
-  Uri u;
-  EXPECT_TRUE(parse_uri(uri, &u));
-  m.uris.push_back(u);
-  return m;
+  return test::route_msg("10.0.0." + std::to_string(backend), 8080, {uri});
 }
 
 TEST(RouteSnapshotTest, ReadersSeeConsistentSnapshotsWhileTheTablePublishes) {

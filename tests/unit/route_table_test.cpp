@@ -1,21 +1,14 @@
 // Route matching: paths on whole segments, wildcards, case, ports, empty pools.
 #include <gtest/gtest.h>
 
+#include "tests/support/route_builder.hpp"
 #include "router/route/registry.hpp"
 
 namespace sy::route {
 namespace {
 
 RouteMessage msg(const std::string& host, uint16_t port, std::vector<std::string> uris) {
-  RouteMessage m;
-  m.endpoint.host = host;
-  m.endpoint.port = port;
-  for (auto& u : uris) {
-    Uri uri;
-    EXPECT_TRUE(parse_uri(u, &uri)) << u;
-    m.uris.push_back(uri);
-  }
-  return m;
+  return test::route_msg(host, port, uris);
 }
 
 std::string addr(const Pool* p) { return p && !p->empty() ? p->endpoints()[0]->address() : "none"; }
