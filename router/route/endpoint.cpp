@@ -10,6 +10,17 @@ const EndpointMeta kNoMeta{};
 
 bool EndpointMeta::empty() const { return *this == kNoMeta; }
 
+std::string_view EndpointMeta::tag(std::string_view key) const {
+  auto it = std::lower_bound(tags.begin(), tags.end(), key,
+                             [](const std::pair<std::string, std::string>& t, std::string_view k) { return t.first < k; });
+  return it != tags.end() && it->first == key ? std::string_view(it->second) : std::string_view();
+}
+
+void EndpointMeta::classify() {
+  const bool tunnel = tag("component") == "tunnel" && !tag("tunnel_id").empty() && !tag("node").empty();
+  kind = tunnel ? EndpointKind::tunnel : EndpointKind::backend;
+}
+
 std::string EndpointSpec::address() const {
   if (host.find(':') != std::string::npos) return '[' + host + "]:" + std::to_string(port);
   return host + ':' + std::to_string(port);

@@ -20,6 +20,12 @@ using Clock = std::chrono::steady_clock;
 using TimePoint = Clock::time_point;
 
 enum class Algorithm : uint8_t { round_robin, least_connection };
+
+// What reaches an endpoint, for the dispatching Connector: an ordinary
+// backend, or a node holding a tunnel (registered with tags component:
+// tunnel, tunnel_id and node; SPEC §5.3) — on the holding node itself the
+// request goes into a local session, elsewhere to that node.
+enum class EndpointKind : uint8_t { backend, tunnel };
 enum class Protocol : uint8_t { http1, http2 };
 
 // Rarely-set registration fields, kept out of line so a plain endpoint stays small.
@@ -32,8 +38,11 @@ struct EndpointMeta {
   std::string isolation_segment;
   std::string availability_zone;
   std::vector<std::pair<std::string, std::string>> tags;  // sorted by key
+  EndpointKind kind = EndpointKind::backend;  // derived from tags (classify())
   bool operator==(const EndpointMeta&) const = default;
   bool empty() const;
+  std::string_view tag(std::string_view key) const;  // "" when absent
+  void classify();  // sets kind from the tags
 };
 
 // What a register message says about one endpoint (see route_message.hpp).
@@ -66,6 +75,7 @@ class Endpoint {
   std::chrono::seconds stale_threshold() const { return std::chrono::seconds(stale_threshold_); }
   std::optional<Algorithm> algorithm() const { return algorithm_; }
   const EndpointMeta& meta() const;  // empty meta when none was sent
+  EndpointKind kind() const { return meta_ ? meta_->kind : EndpointKind::backend; }
   // X-CF-InstanceID: private_instance_id, or host:port when it is empty.
   const std::string& instance_id() const;
   EndpointSpec spec() const;

@@ -88,6 +88,7 @@ std::optional<ParseError> read_meta(const Value& doc, EndpointSpec* ep) {
                           std::string(t.value.GetString(), t.value.GetStringLength()));
     }
     std::sort(m.tags.begin(), m.tags.end());
+    m.classify();
   }
   if (auto opts = doc.FindMember("options"); opts != doc.MemberEnd() && opts->value.IsObject()) {
     if (get_string(opts->value, "loadbalancing", &lb)) {

@@ -422,3 +422,25 @@ TEST(NormalizeHostTest, OverwritesOutput) {
 
 }  // namespace
 }  // namespace sy::route
+
+namespace sy::route {
+namespace {
+
+// SPEC §5.3: a tunnel holder's registration is told apart by its tags.
+TEST(RouteMessageTest, TunnelRegistrationsAreClassifiedByTheirTags) {
+  auto tunnel = parse_route_message(
+      R"({"host":"10.0.0.5","port":8081,"uris":["b7de88a94729b931.t.example.com"],)"
+      R"("tags":{"component":"tunnel","tunnel_id":"abc","node":"node-a","claimed_at":"1"}})");
+  ASSERT_TRUE(std::holds_alternative<RouteMessage>(tunnel));
+  const EndpointMeta& m = std::get<RouteMessage>(tunnel).endpoint.meta;
+  EXPECT_EQ(m.kind, EndpointKind::tunnel);
+  EXPECT_EQ(m.tag("node"), "node-a");
+  EXPECT_EQ(m.tag("absent"), "");
+  auto partial = parse_route_message(R"({"host":"10.0.0.5","port":8081,"uris":["a.com"],"tags":{"component":"tunnel"}})");
+  EXPECT_EQ(std::get<RouteMessage>(partial).endpoint.meta.kind, EndpointKind::backend) << "no id or node: a backend";
+  Endpoint e(std::get<RouteMessage>(tunnel).endpoint, Clock::now());
+  EXPECT_EQ(e.kind(), EndpointKind::tunnel);
+}
+
+}  // namespace
+}  // namespace sy::route
