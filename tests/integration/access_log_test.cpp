@@ -65,16 +65,25 @@ class AccessLogTest : public RouterTest {
 
   std::string access_log() const { return read_file(dir_.file("access.log")); }
 
-  // Runs `request` and returns the access-log lines it added (waiting up to
-  // 5 s for the first, then 300 ms for any more).
+  // Runs `request` and returns the access-log lines it added: a marker
+  // request follows on a new connection, and once the marker's line is
+  // there, every line before it belongs to `request`.
   std::vector<std::string> lines_for(const HttpRequest& request, HttpResponse* response) {
     const size_t before = log_lines(access_log()).size();
     *response = http(request);
-    wait_until([&] { return log_lines(access_log()).size() > before; }, seconds(5), milliseconds(10));
-    sleep_for(milliseconds(300));
-    const std::vector<std::string> all = log_lines(access_log());
-    return std::vector<std::string>(all.begin() + static_cast<long>(std::min(before, all.size())), all.end());
+    const std::string marker = "marker-" + std::to_string(++markers_) + ".example.com";
+    router_.get(marker, "/");
+    std::vector<std::string> all;
+    wait_until(
+        [&] {
+          all = log_lines(access_log());
+          return !all.empty() && all.back().rfind(marker, 0) == 0;
+        },
+        seconds(5), milliseconds(10));
+    if (all.empty() || all.back().rfind(marker, 0) != 0) return {};
+    return std::vector<std::string>(all.begin() + static_cast<long>(std::min(before, all.size())), all.end() - 1);
   }
+  int markers_ = 0;
 
   void TearDown() override {
     if (HasFailure()) std::fprintf(stderr, "---- access.log ----\n%s\n", tail(access_log()).c_str());

@@ -28,7 +28,8 @@ TEST_F(DrainTest, Sigusr1DrainsInFlightRequestsAndExitsZero) {
     request.timeout = seconds(20);
     ASSERT_TRUE(calls[i].start(request));
   }
-  sleep_for(milliseconds(500));  // let every request reach the backend
+  ASSERT_TRUE(wait_until([&] { return echo.slow_in_flight() == 4; }, seconds(5), milliseconds(20)))
+      << "the slow requests did not all reach the backend";
   for (auto& call : calls) ASSERT_TRUE(call.running()) << "a slow request finished early";
 
   const auto signalled = std::chrono::steady_clock::now();

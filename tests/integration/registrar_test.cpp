@@ -123,7 +123,15 @@ TEST_F(RegistrarTest, HttpCheckFailureUnregistersAndRecoveryRegisters) {
   }));
   ASSERT_TRUE(reachable_within("web.example.com", 200, 5s));
   ASSERT_TRUE(reachable_within("teapot.example.com", 200, 5s));
-  sleep_for(1500ms);  // more than one interval: a 503 check never registers
+  // Two more heartbeats of `web` (a second interval's checks have run): by
+  // then a 503 check would have registered `bad` if it ever did.
+  NatsSubscription* registers = client_.subscribe("router.register");
+  ASSERT_NE(registers, nullptr) << client_.error();
+  auto is_web = [](const NatsMessage& m) { return m.data.find("web.example.com") != std::string::npos; };
+  ASSERT_TRUE(registers->wait_for_message(5s, is_web).has_value());
+  ASSERT_TRUE(registers->wait_for_message(5s, is_web).has_value());
+  for (const NatsMessage& m : registers->messages())
+    EXPECT_EQ(m.data.find("bad.example.com"), std::string::npos) << "a failing check registered: " << m.data;
   EXPECT_EQ(router_.get("bad.example.com").status, 404);
 
   health.stop();  // the check's connection is refused

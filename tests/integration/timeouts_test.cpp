@@ -248,7 +248,8 @@ TEST_F(TimeoutsTest, MaxConnsReachedIs503ConnectionLimitReached) {
   slow.host = "busy.example.com";
   slow.timeout = seconds(15);
   ASSERT_TRUE(busy.start(slow));
-  sleep_for(milliseconds(500));  // let the slow request reach the backend
+  ASSERT_TRUE(wait_until([&] { return echo.slow_in_flight() == 1; }, seconds(5), milliseconds(20)))
+      << "the slow request did not reach the backend";
   ASSERT_TRUE(busy.running()) << "the slow request finished early";
 
   const HttpResponse refused = router.get("busy.example.com", "/second");

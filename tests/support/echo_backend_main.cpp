@@ -6,8 +6,9 @@
 //
 // Prints exactly one line `listening HOST:PORT` on stdout once accepting.
 // Endpoints: /download?bytes=N[&chunked=1], /upload*, /status/CODE,
-// /slow?ms=N, /close, /reject (413 before reading the body), /ws (WebSocket
-// echo), /headers-set?name=X&value=Y, and anything else echoes the request
+// /slow?ms=N, /stats (slow=<requests waiting in /slow>), /close, /reject
+// (413 before reading the body), /ws (WebSocket echo),
+// /headers-set?name=X&value=Y, and anything else echoes the request
 // (name, method, target, headers).
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -194,6 +195,9 @@ asio::awaitable<void> run_websocket(beast::tcp_stream stream, http::request<http
   }
 }
 
+// /slow requests waiting right now (one thread: no lock).
+int slow_in_flight = 0;
+
 // Answers one request whose head has been read and body consumed.
 asio::awaitable<bool> respond(beast::tcp_stream& stream, const EchoConfig& config, const http::request_header<>& req,
                               const Target& target, uint64_t body_bytes, bool keep_alive) {
@@ -219,10 +223,14 @@ asio::awaitable<bool> respond(beast::tcp_stream& stream, const EchoConfig& confi
   } else if (target.path == "/slow") {
     asio::steady_timer timer(stream.get_executor());
     timer.expires_after(std::chrono::milliseconds(query_number(target, "ms")));
+    ++slow_in_flight;
     auto wait_result = co_await timer.async_wait(use_tuple);
+    --slow_in_flight;
     auto [wait_ec] = wait_result;
     if (wait_ec) co_return false;
     res.body() = echo_text(config, req);
+  } else if (target.path == "/stats") {  // for tests: a positive signal that requests arrived
+    res.body() = "slow=" + std::to_string(slow_in_flight) + "\n";
   } else if (target.path == "/headers-set") {
     const auto name = target.query.find("name");
     const auto value = target.query.find("value");

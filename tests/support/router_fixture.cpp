@@ -164,6 +164,14 @@ bool EchoBackend::start(const std::string& name, uint16_t port, std::chrono::mil
 
 void EchoBackend::stop() { process_.stop(std::chrono::milliseconds(3000)); }
 
+int EchoBackend::slow_in_flight() const {
+  HttpRequest request;
+  request.url = "http://127.0.0.1:" + std::to_string(port_) + "/stats";
+  const HttpResponse response = http(request);
+  if (response.status != 200 || response.body.rfind("slow=", 0) != 0) return -1;
+  return std::atoi(response.body.c_str() + 5);
+}
+
 std::string registry_message(const std::string& host, uint16_t port, const std::vector<std::string>& uris,
                              const std::string& extra_json) {
   std::string text = "{\"host\":" + json_quote(host) + ",\"port\":" + std::to_string(port) + ",\"uris\":[";

@@ -111,6 +111,9 @@ class EchoBackend {
   void stop();
   uint16_t port() const { return port_; }
   const std::string& name() const { return name_; }
+  // /slow requests waiting in the backend right now, asked directly (-1 if
+  // it does not answer): the positive signal that requests reached it.
+  int slow_in_flight() const;
   Process& process() { return process_; }
 
  private:
