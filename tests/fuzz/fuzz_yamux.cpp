@@ -34,63 +34,82 @@ struct Rng {
   }
 };
 
-}  // namespace
+struct Options {
+  Config config;
+  bool reader_stalls;
+  size_t max_chunk;
+  size_t out_bound;
+};
 
-int fuzz_yamux(const uint8_t* data, size_t size) {
-  if (size < 4) return 0;
-  const uint8_t opt = data[0];
-  Rng rng{(uint32_t{data[1]} << 16 | uint32_t{data[2]} << 8 | data[3]) | 1};
-  data += 4, size -= 4;
-
-  Config c;
+Options options(uint8_t opt) {
+  Options o;
+  Config& c = o.config;
   c.max_window = (opt & 1) ? 6u << 20 : kInitialWindow;
   c.max_streams = (opt & 2) ? 4 : 64;
   c.max_output = (opt & 4) ? 4096 : 256 * 1024;
   c.max_frame = (opt & 8) ? 1000 : 64 * 1024;
   c.ping_interval = std::chrono::milliseconds(1000);
-  const bool reader_stalls = opt & 16;
-  const size_t max_chunk = (opt & 32) ? 4096 : 64;
-  const size_t out_bound = c.max_output + kControlSlack + kHeaderSize * (c.max_output / c.max_frame + 8);
+  o.reader_stalls = opt & 16;
+  o.max_chunk = (opt & 32) ? 4096 : 64;
+  o.out_bound = c.max_output + kControlSlack + kHeaderSize * (c.max_output / c.max_frame + 8);
+  return o;
+}
+
+// What the application does between two feeds: take events, read (unless it
+// stalls), and one random action on a random stream.
+void application(Session& s, const Options& o, Rng& rng, std::vector<uint32_t>& ids, std::vector<uint8_t>& scratch) {
+  Event e;
+  while (s.poll(e)) {
+    if (e.kind == EventKind::accepted && ids.size() < 128) ids.push_back(e.stream_id);
+    if (e.kind == EventKind::readable && !o.reader_stalls) SY_FUZZ_CHECK(s.read(e.stream_id, scratch).n <= scratch.size());
+  }
+  for (uint32_t id : ids) SY_FUZZ_CHECK(s.buffered(id) <= o.config.max_window);
+  if (ids.empty()) return;
+  const uint32_t id = ids[rng.next() % ids.size()];
+  Status st;
+  switch (rng.next() % 9) {
+    case 0: s.write(id, std::span(scratch).first(rng.next() % scratch.size())); break;
+    case 1: s.close(id); break;
+    case 2: s.reset(id); break;
+    case 3: s.consume(id, rng.next() % 100000); break;
+    case 4: if (ids.size() < 128) ids.push_back(s.open().id); break;
+    case 5: {
+      auto room = s.prepare_write(id, rng.next() % 100000, &st);
+      SY_FUZZ_CHECK(room.size() <= o.config.max_frame);
+      s.commit_write(id, room.empty() ? 0 : rng.next() % (room.size() + 1));
+      break;
+    }
+    default: break;
+  }
+  SY_FUZZ_CHECK(s.output_size() <= o.out_bound);
+}
+
+}  // namespace
+
+int fuzz_yamux(const uint8_t* data, size_t size) {
+  if (size < 4) return 0;
+  const Options o = options(data[0]);
+  Rng rng{(uint32_t{data[1]} << 16 | uint32_t{data[2]} << 8 | data[3]) | 1};
+  data += 4, size -= 4;
 
   TimePoint now{};
-  Session s(Role::server, c, now);
+  Session s(Role::server, o.config, now);
   std::vector<uint32_t> ids;
   std::vector<uint8_t> scratch(8192, 0x5a);
   size_t pos = 0;
   int stuck = 0;
   while (pos < size && stuck < 4) {
-    const size_t n = std::min<size_t>(size - pos, 1 + rng.next() % max_chunk);
+    const size_t n = std::min<size_t>(size - pos, 1 + rng.next() % o.max_chunk);
     const bool was_failed = s.failed();
     const size_t used = s.feed(std::span(data + pos, n), now);
     SY_FUZZ_CHECK(used <= n);
     if (was_failed) SY_FUZZ_CHECK(used == 0);
-    if (used < n) SY_FUZZ_CHECK(s.failed() || s.output_size() > c.max_output + kControlSlack);
+    if (used < n) SY_FUZZ_CHECK(s.failed() || s.output_size() > o.config.max_output + kControlSlack);
     pos += used;
     if (s.failed()) break;
     stuck = used == 0 ? stuck + 1 : 0;
-    SY_FUZZ_CHECK(s.output_size() <= out_bound);
-
-    Event e;
-    while (s.poll(e)) {
-      if (e.kind == EventKind::accepted && ids.size() < 128) ids.push_back(e.stream_id);
-      if (e.kind == EventKind::readable && !reader_stalls) {
-        IoResult r = s.read(e.stream_id, scratch);
-        SY_FUZZ_CHECK(r.n <= scratch.size());
-      }
-    }
-    for (uint32_t id : ids) SY_FUZZ_CHECK(s.buffered(id) <= c.max_window);
-    if (!ids.empty()) {
-      const uint32_t id = ids[rng.next() % ids.size()];
-      switch (rng.next() % 8) {
-        case 0: s.write(id, std::span(scratch).first(rng.next() % scratch.size())); break;
-        case 1: s.close(id); break;
-        case 2: s.reset(id); break;
-        case 3: s.consume(id, rng.next() % 100000); break;
-        case 4: if (ids.size() < 128) ids.push_back(s.open().id); break;
-        default: break;
-      }
-      SY_FUZZ_CHECK(s.output_size() <= out_bound);
-    }
+    SY_FUZZ_CHECK(s.output_size() <= o.out_bound);
+    application(s, o, rng, ids, scratch);
     // The I/O layer writes some or all of the output.
     const size_t out = s.output_size();
     s.consumed(rng.next() % 4 == 0 ? out / 2 : out);

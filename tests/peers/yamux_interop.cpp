@@ -143,16 +143,24 @@ class Driver {
     }
   }
 
+  // Odd-numbered streams write through write(), even ones fill the output
+  // queue in place (prepare_write/commit_write): both reach the Go peer.
   void write_streams() {
     const uint32_t dir = role_ == yamux::Role::client ? 0 : 1;
     uint8_t chunk[64 * 1024];
     for (auto& [id, s] : streams_) {
       while (!s.blocked && s.sent < o_.bytes) {
-        const size_t n = std::min(sizeof chunk, o_.bytes - s.sent);
-        for (size_t i = 0; i < n; ++i) chunk[i] = pattern(id, dir, static_cast<uint32_t>(s.sent + i));
-        yamux::IoResult r = session_.write(id, std::span<const uint8_t>(chunk, n));
-        s.sent += r.n;
-        if (r.n < n) s.blocked = true;
+        const size_t want = std::min(sizeof chunk, o_.bytes - s.sent);
+        std::span<uint8_t> dst(chunk, want);
+        yamux::Status st = yamux::Status::ok;
+        const bool in_place = (id / 2) % 2 == 0;
+        if (in_place) dst = session_.prepare_write(id, want, &st);
+        for (size_t i = 0; i < dst.size(); ++i) dst[i] = pattern(id, dir, static_cast<uint32_t>(s.sent + i));
+        size_t n = dst.size();
+        if (in_place) session_.commit_write(id, n);
+        else n = session_.write(id, dst).n;
+        s.sent += n;
+        if (n < want) s.blocked = true;
       }
       if (s.sent == o_.bytes && !s.closed) s.closed = session_.close(id);
     }

@@ -17,7 +17,8 @@
 // from a client, a malformed close payload (1002), and a frame longer than
 // max_frame when one is set (1009). Errors are sticky.
 // After a close event the peer may send nothing more: further input is
-// consumed and ignored.
+// consumed and ignored. Answering is the owner's part: a pong with the
+// ping's payload, and a close frame after a close or an error.
 //
 // Threading: none of its own; one owner at a time.
 #include <cstddef>

@@ -26,6 +26,7 @@ class ByteQueue {
   // returns where they go. commit(n) makes them part of the queue.
   uint8_t* prepare(size_t n, size_t limit = SIZE_MAX);
   void commit(size_t n) { end_ += n; }
+  uint8_t* tail() { return data_.get() + end_; }  // where prepare()'s room starts
   void append(const uint8_t* p, size_t n) {
     if (n == 0) return;
     std::memcpy(prepare(n), p, n);

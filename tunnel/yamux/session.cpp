@@ -1,6 +1,7 @@
 #include "tunnel/yamux/session.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 namespace sy::yamux {
@@ -95,19 +96,27 @@ OpenResult Session::open() {
   return {id, OpenError::none};
 }
 
+// How much of `want` one data frame of `s` may carry now. Cut short by the
+// send window or the output bound, the stream waits for a writable event.
+size_t Session::write_room(Stream& s, size_t want) {
+  const size_t room = out_.size() < config_.max_output ? config_.max_output - out_.size() : 0;
+  const size_t window = s.send_window;
+  const size_t n = std::min({want, window, size_t{config_.max_frame}, room});
+  if (n < want && (n == window || n == room)) {
+    if (n == room) output_blocked_ = true;
+    s.want_write = true;
+  }
+  return n;
+}
+
 IoResult Session::write(uint32_t id, std::span<const uint8_t> data) {
   if (failed()) return {0, Status::failed};
   Stream* s = find(id);
   if (!s || s->local_fin) return {0, Status::closed};
   size_t done = 0;
   while (done < data.size()) {
-    const size_t room = out_.size() < config_.max_output ? config_.max_output - out_.size() : 0;
-    const size_t n = std::min({data.size() - done, size_t{s->send_window}, size_t{config_.max_frame}, room});
-    if (n == 0) {
-      if (room == 0) output_blocked_ = true;
-      s->want_write = true;
-      break;
-    }
+    const size_t n = write_room(*s, data.size() - done);
+    if (n == 0) break;
     uint8_t* p = out_.prepare(kHeaderSize + n);
     encode_header(Header{kVersion, Type::data, 0, id, static_cast<uint32_t>(n)}, p);
     std::memcpy(p + kHeaderSize, data.data() + done, n);
@@ -117,6 +126,30 @@ IoResult Session::write(uint32_t id, std::span<const uint8_t> data) {
   }
   if (done == 0 && !data.empty()) return {0, Status::would_block};
   return {done, Status::ok};
+}
+
+std::span<uint8_t> Session::prepare_write(uint32_t id, size_t max, Status* status) {
+  *status = Status::failed;
+  if (failed()) return {};
+  Stream* s = find(id);
+  *status = Status::closed;
+  if (!s || s->local_fin) return {};
+  const size_t n = write_room(*s, max);
+  *status = n ? Status::ok : Status::would_block;
+  if (n == 0) return {};
+  prepared_ = static_cast<uint32_t>(n);
+  return {out_.prepare(kHeaderSize + n) + kHeaderSize, n};
+}
+
+void Session::commit_write(uint32_t id, size_t n) {
+  n = std::min<size_t>(n, prepared_);
+  prepared_ = 0;
+  Stream* s = find(id);
+  if (n == 0 || !s) return;
+  // prepare_write() left the header's room in front of the payload.
+  encode_header(Header{kVersion, Type::data, 0, id, static_cast<uint32_t>(n)}, out_.tail());
+  out_.commit(kHeaderSize + n);
+  s->send_window -= static_cast<uint32_t>(n);
 }
 
 std::span<const uint8_t> Session::peek(uint32_t id) const {

@@ -20,9 +20,11 @@
 //
 // Copies: write() copies the payload once, into the output queue, behind its
 // 12-byte header, so output() is always one contiguous span (one send(), or
-// one WebSocket frame around it). Received payload is copied once, from the
-// caller's input into the stream's buffer; peek() lets the relay send it
-// from there.
+// one WebSocket frame around it). A relay can skip that copy with
+// prepare_write() + commit_write(): it recv()s straight into the queue.
+// Received payload is copied once, from the caller's input into the stream's
+// buffer; peek() lets the relay send it from there. (bench/yamux_bench.cpp:
+// the whole path costs about two memcpys.)
 //
 // Stream lifetime: a stream is forgotten when it was reset (either way), or
 // when both directions are done: we sent FIN (close()) and the application
@@ -71,8 +73,7 @@ enum class Status : uint8_t {
   ok,           // n bytes moved (a write may be partial: a writable event follows)
   would_block,  // nothing now; a readable / writable event follows
   eof,          // read: the peer sent FIN and every byte before it was read
-  closed,       // unknown or forgotten stream, or write after our own close()
-  reset,        // write: the stream was reset
+  closed,       // unknown or forgotten stream (a reset one too), or write after our close()
   failed,       // the session failed
 };
 
@@ -132,6 +133,12 @@ class Session {
 
   OpenResult open();
   IoResult write(uint32_t id, std::span<const uint8_t> data);
+  // Zero-copy write: room for up to `max` payload bytes of one data frame,
+  // inside the output queue (empty: nothing fits now, see status). Fill a
+  // prefix, then commit_write(id, n) (n = 0 cancels). Nothing else may be
+  // called on the session in between.
+  std::span<uint8_t> prepare_write(uint32_t id, size_t max, Status* status);
+  void commit_write(uint32_t id, size_t n);
   IoResult read(uint32_t id, std::span<uint8_t> out);
   // The buffered bytes of a stream, without taking them; consume() takes them.
   std::span<const uint8_t> peek(uint32_t id) const;
@@ -187,6 +194,7 @@ class Session {
   void send_window_update(uint32_t id, Stream& s, uint16_t flags);
   void maybe_forget(uint32_t id, Stream& s);
   void fail(Failure failure);
+  size_t write_room(Stream& s, size_t want);
 
   // session_input.cpp
   bool on_header(const Header& h, TimePoint now);
@@ -212,6 +220,7 @@ class Session {
   uint32_t payload_left_ = 0;
   bool payload_keep_ = false;  // false: the payload is discarded
   uint32_t ping_id_ = 0;
+  uint32_t prepared_ = 0;  // payload room handed out by prepare_write()
   uint64_t next_id_;
   uint8_t header_[kHeaderSize];
   TimePoint ping_sent_;

@@ -183,5 +183,41 @@ TEST(YamuxPair, FeedPausesWhileOutputIsOverItsBound) {
   EXPECT_EQ(answered, 20000u);
 }
 
+TEST(YamuxPair, ZeroCopyWriteFillsTheQueueInPlace) {
+  Pump p;
+  const uint32_t id = p.client.open().id;
+  p.run();
+  Status st;
+  std::span<uint8_t> room = p.client.prepare_write(id, 1000, &st);
+  ASSERT_EQ(st, Status::ok);
+  ASSERT_EQ(room.size(), 1000u);
+  Bytes payload = pattern(600, 9);
+  std::copy(payload.begin(), payload.end(), room.begin());
+  p.client.commit_write(id, 600);  // a short fill: the frame says 600
+  room = p.client.prepare_write(id, 50, &st);
+  p.client.commit_write(id, 0);  // cancelled: nothing sent
+  p.run();
+  EXPECT_EQ(read_all(p.server, id), payload);
+  EXPECT_EQ(p.client.send_window(id), kInitialWindow - 600);
+  // Bounded by the send window like write(); a short room waits for writable.
+  Bytes fill(kInitialWindow - 1000);
+  EXPECT_EQ(p.client.write(id, fill).n, fill.size());
+  events(p.client);
+  room = p.client.prepare_write(id, 1000, &st);
+  EXPECT_EQ(room.size(), 400u);
+  p.client.commit_write(id, room.size());
+  p.run();
+  read_all(p.server, id);
+  p.run();
+  EXPECT_TRUE(has_event(events(p.client), EventKind::writable, id));  // without another try
+  Bytes rest(p.client.send_window(id));
+  EXPECT_EQ(p.client.write(id, rest).n, rest.size());
+  EXPECT_TRUE(p.client.prepare_write(id, 10, &st).empty());
+  EXPECT_EQ(st, Status::would_block);
+  p.client.close(id);
+  EXPECT_TRUE(p.client.prepare_write(id, 10, &st).empty());
+  EXPECT_EQ(st, Status::closed);
+}
+
 }  // namespace
 }  // namespace sy::yamux
