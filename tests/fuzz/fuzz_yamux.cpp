@@ -8,7 +8,9 @@
 //   - feed() consumes everything unless it paused or the session failed,
 //     and a paused feed resumes once the output is drained;
 //   - a failed session takes no more input.
-// Input: 4 bytes of options and chunking seed, then the byte stream.
+// Input: 4 bytes of options and chunking seed, then the byte stream. With
+// options 0xc0 the stream is the input repeated up to 300 KiB, so that a
+// small input can carry more than a 256 KiB window's worth of payload.
 #include <algorithm>
 #include <vector>
 
@@ -39,6 +41,7 @@ struct Options {
   bool reader_stalls;
   size_t max_chunk;
   size_t out_bound;
+  bool cycle;
 };
 
 Options options(uint8_t opt) {
@@ -51,6 +54,7 @@ Options options(uint8_t opt) {
   c.ping_interval = std::chrono::milliseconds(1000);
   o.reader_stalls = opt & 16;
   o.max_chunk = (opt & 32) ? 4096 : 64;
+  o.cycle = (opt & 0xc0) == 0xc0;
   o.out_bound = c.max_output + kControlSlack + kHeaderSize * (c.max_output / c.max_frame + 8);
   return o;
 }
@@ -91,6 +95,13 @@ int fuzz_yamux(const uint8_t* data, size_t size) {
   const Options o = options(data[0]);
   Rng rng{(uint32_t{data[1]} << 16 | uint32_t{data[2]} << 8 | data[3]) | 1};
   data += 4, size -= 4;
+  std::vector<uint8_t> cycled;
+  if (o.cycle && size > 0) {
+    constexpr size_t kCycled = 300 * 1024;
+    cycled.resize(kCycled);
+    for (size_t i = 0; i < kCycled; ++i) cycled[i] = data[i % size];
+    data = cycled.data(), size = cycled.size();
+  }
 
   TimePoint now{};
   Session s(Role::server, o.config, now);
@@ -99,7 +110,7 @@ int fuzz_yamux(const uint8_t* data, size_t size) {
   size_t pos = 0;
   int stuck = 0;
   while (pos < size && stuck < 4) {
-    const size_t n = std::min<size_t>(size - pos, 1 + rng.next() % o.max_chunk);
+    const size_t n = std::min<size_t>(size - pos, 1 + rng.next() % (o.cycle ? 65536 : o.max_chunk));
     const bool was_failed = s.failed();
     const size_t used = s.feed(std::span(data + pos, n), now);
     SY_FUZZ_CHECK(used <= n);

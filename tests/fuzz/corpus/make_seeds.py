@@ -20,6 +20,7 @@ def data(sid, payload, flags=0):
 
 SYN, ACK, FIN, RST = 1, 2, 4, 8
 yamux = {
+    "cycled_full_window": bytes([0xd0, 3, 3, 3]) + data(1, b"", SYN) + yh(0, 0, 1, 256 * 1024, b"payload!"),
     "open_data_fin": bytes([0, 1, 2, 3]) + data(1, b"hello", SYN) + data(1, b" world") + data(1, b"", FIN),
     "window_ping_goaway": bytes([0x10, 9, 9, 9]) + yh(1, SYN, 1, 4096) + yh(2, SYN, 0, 7) + yh(2, ACK, 0, 1)
     + yh(3, 0, 0, 0),
