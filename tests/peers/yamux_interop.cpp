@@ -7,7 +7,7 @@
 //   ws-node     we accept the WebSocket and are the yamux client (the node)
 //   ws-agent    we dial the WebSocket (masking) and are the yamux server
 // On every stream we write the pattern, half-close at once, and read and
-// check the peer's pattern to EOF. Exit 0: all passed; 1: a failure; 77: no
+// check the peer's pattern to EOF; a ping of ours must be answered. Exit 0: all passed; 1: a failure; 77: no
 // Go peer binary (ctest reports a skip).
 #include <poll.h>
 #include <signal.h>
@@ -62,6 +62,7 @@ class Driver {
   std::string run() {
     if (role_ == yamux::Role::client)
       for (uint32_t i = 0; i < o_.streams; ++i) streams_[session_.open().id];
+    session_.ping(Clock::now());  // Go must answer it (checked at the end)
     const auto deadline = Clock::now() + std::chrono::seconds(120);
     std::vector<uint8_t> buf(256 * 1024);
     while (!done() || wire_pending()) {
@@ -87,6 +88,7 @@ class Driver {
       }
       if (peer_eof_ && done()) break;  // what is left to send is window updates
     }
+    if (session_.rtt() == Clock::duration::zero()) return "our ping was never answered";
     return {};
   }
   size_t received() const { return received_; }

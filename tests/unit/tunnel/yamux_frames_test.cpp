@@ -194,6 +194,9 @@ TEST(YamuxSession, RemoteGoAway) {
   Session i(Role::client, {}, T0);
   feed_all(i, frame(Type::go_away, 0, 0, 2));
   EXPECT_EQ(i.failure(), Failure::remote_internal_error);
+  Session u(Role::client, {}, T0);
+  feed_all(u, frame(Type::go_away, 0, 0, 3));  // unknown code: Go ends the session too
+  EXPECT_EQ(u.failure(), Failure::remote_internal_error);
 }
 
 TEST(YamuxSession, FinAndRstFlagsOnDataAndWindowUpdates) {
