@@ -9,8 +9,10 @@ build_pkgs=(g++ cmake ninja-build ccache pkg-config
 run_pkgs=(nats-server curl)
 # (haproxy/nginx/wrk: front-tier tests and benchmarks; prometheus: promtool;
 # iproute2: ss in the bench drivers; gnuplot, python3: bench/plot.sh;
-# openssl: the CLI makes the TLS tests' certificates and TLS backend.)
-test_pkgs=(haproxy nginx wrk prometheus iproute2 gnuplot-nox python3 procps openssl)
+# openssl: the CLI makes the TLS tests' certificates and TLS backend;
+# Go + yamux + gorilla/websocket: the reference peer of the yamux interop test.)
+test_pkgs=(haproxy nginx wrk prometheus iproute2 gnuplot-nox python3 procps openssl
+           golang-go golang-github-hashicorp-yamux-dev golang-github-gorilla-websocket-dev)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 case "${1:-}" in
