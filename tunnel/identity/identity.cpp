@@ -1,0 +1,130 @@
+#include "tunnel/identity/identity.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/md5.h>
+
+#include <charconv>
+
+namespace sy::tunnel {
+namespace {
+
+std::string hex(const unsigned char* p, size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(2 * n, '0');
+  for (size_t i = 0; i < n; ++i) {
+    out[2 * i] = kDigits[p[i] >> 4];
+    out[2 * i + 1] = kDigits[p[i] & 15];
+  }
+  return out;
+}
+
+std::string hmac_hex(std::string_view secret, std::string_view message) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(message.data()),
+       message.size(), mac, &len);
+  return hex(mac, len);
+}
+
+bool same(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::optional<int64_t> to_int(std::string_view s) {
+  int64_t v = 0;
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || v < 0) return std::nullopt;
+  return v;
+}
+
+std::string token_message(std::string_view id, std::string_view label, int64_t exp) {
+  return std::string(id) + "|" + std::string(label) + "|" + std::to_string(exp);
+}
+
+}  // namespace
+
+bool valid_tunnel_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool valid_label(std::string_view label) {
+  if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+  for (char c : label)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  return true;
+}
+
+std::string tunnel_host(std::string_view id, std::string_view label, std::string_view domain) {
+  if (!label.empty()) return std::string(label) + "." + std::string(domain);
+  unsigned char digest[MD5_DIGEST_LENGTH];
+  EVP_Digest(id.data(), id.size(), digest, nullptr, EVP_md5(), nullptr);
+  return hex(digest, 8) + "." + std::string(domain);
+}
+
+std::string mint_token(std::string_view secret, std::string_view id, std::string_view label, int64_t exp) {
+  return std::to_string(exp) + "." + hmac_hex(secret, token_message(id, label, exp));
+}
+
+TokenCheck check_token(const std::vector<std::string>& secrets, std::string_view token, std::string_view id,
+                       std::string_view label, int64_t now_unix) {
+  const size_t dot = token.find('.');
+  if (dot == std::string_view::npos) return TokenCheck::malformed;
+  const std::optional<int64_t> exp = to_int(token.substr(0, dot));
+  const std::string_view sig = token.substr(dot + 1);
+  if (!exp || sig.size() != 64) return TokenCheck::malformed;
+  bool signed_ok = false;
+  for (const std::string& secret : secrets) signed_ok |= same(sig, hmac_hex(secret, token_message(id, label, *exp)));
+  if (!signed_ok) return TokenCheck::bad_signature;
+  if (*exp != 0 && *exp < now_unix) return TokenCheck::expired;
+  return TokenCheck::ok;
+}
+
+std::string forwarded_node_value(std::string_view secret, std::string_view node_id, int64_t ts,
+                                 std::string_view request_id) {
+  const std::string message = std::string(node_id) + "|" + std::to_string(ts) + "|" + std::string(request_id);
+  return std::string(node_id) + "; ts=" + std::to_string(ts) + "; sig=" + hmac_hex(secret, message);
+}
+
+ForwardedNode parse_forwarded_node(std::string_view value, const std::vector<std::string>& secrets,
+                                   std::string_view request_id, int64_t now_unix) {
+  ForwardedNode out;
+  const size_t semi = value.find(';');
+  out.node_id = value.substr(0, semi);
+  while (!out.node_id.empty() && out.node_id.back() == ' ') out.node_id.remove_suffix(1);
+  if (semi == std::string_view::npos || secrets.empty()) return out;
+  const size_t ts_at = value.find("ts=", semi), sig_at = value.find("sig=", semi);
+  if (ts_at == std::string_view::npos || sig_at == std::string_view::npos) return out;
+  std::string_view ts_text = value.substr(ts_at + 3, value.find(';', ts_at) - ts_at - 3);
+  const std::optional<int64_t> ts = to_int(ts_text);
+  const std::string_view sig = value.substr(sig_at + 4);
+  if (!ts || *ts > now_unix + 30 || *ts < now_unix - 30) return out;
+  const std::string message = std::string(out.node_id) + "|" + std::to_string(*ts) + "|" + std::string(request_id);
+  for (const std::string& secret : secrets) out.verified |= same(sig, hmac_hex(secret, message));
+  return out;
+}
+
+std::optional<int64_t> parse_ttl_seconds(std::string_view text) {
+  if (text == "0") return 0;
+  if (text.size() < 2) return std::nullopt;
+  const char unit = text.back();
+  const std::optional<int64_t> n = to_int(text.substr(0, text.size() - 1));
+  if (!n) return std::nullopt;
+  switch (unit) {
+    case 's': return *n;
+    case 'm': return *n * 60;
+    case 'h': return *n * 3600;
+    case 'd': return *n * 86400;
+    default: return std::nullopt;
+  }
+}
+
+}  // namespace sy::tunnel
