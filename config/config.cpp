@@ -291,6 +291,26 @@ class Reader {
                        std::string(c.backend_cert_chain.empty() ? "private_key" : "cert_chain"));
   }
 
+  // One secret, or a list (the first mints, all verify). Never echoed in errors.
+  static std::vector<std::string> read_secrets(const Node& node, const std::string& path) {
+    std::vector<std::string> out;
+    if (node.IsSequence()) {
+      for (size_t i = 0; i < node.size(); ++i) out.push_back(detail::read_string(node[i], detail::index(path, i)));
+    } else {
+      out.push_back(detail::read_string(node, path));
+    }
+    for (size_t i = 0; i < out.size(); ++i)
+      if (out[i].empty()) throw detail::Invalid{detail::index(path, i) + ": a secret must not be empty"};
+    return out;
+  }
+
+  static bool valid_node_id(std::string_view id) {
+    if (id.empty() || id.size() > 64) return false;
+    for (char c : id)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) return false;
+    return true;
+  }
+
   void read_tunnel(const Node& node, const std::string& path) {
     TunnelConfig& t = config_.tunnel;
     Key domain{"domain", [&t](const Node& n, const std::string& p) {
@@ -301,9 +321,15 @@ class Reader {
                     t.advertise = detail::read_string(n, p);
                     if (!t.advertise.empty() && !valid_host_port(t.advertise)) fail(p, n, "host:port");
                   }};
+    Key node_id{"node_id", [&t](const Node& n, const std::string& p) {
+                  t.node_id = detail::read_string(n, p);
+                  if (!valid_node_id(t.node_id)) fail(p, n, "1-64 of [A-Za-z0-9._-]");
+                }};
+    Key secret{"secret", [&t](const Node& n, const std::string& p) { t.secrets = read_secrets(n, p); }};
     read(node, path,
-         {host_key("host", t.host), port_key("port", t.port), domain, string_key("secret", t.secret), advertise,
-          seconds_key("register_interval", t.register_interval, true)},
+         {host_key("host", t.host), port_key("port", t.port), domain, secret, advertise, node_id,
+          seconds_key("register_interval", t.register_interval, true),
+          {"ping_interval", [&t](const Node& n, const std::string& p) { t.ping_interval = detail::read_millis(n, p); }}},
          config_.ignored_keys);
     t.enabled = true;
   }

@@ -57,15 +57,19 @@ struct AccessLogConfig {
   bool enable_streaming = false;  // also write access lines to stdout
 };
 
-// Reverse-tunnel listener (SPEC §5). enabled only when `tunnel:` is present.
+// Reverse tunnels (SPEC §5). enabled only when `tunnel:` is present.
 struct TunnelConfig {
   bool enabled = false;
-  std::string host = "127.0.0.1";
+  std::string host = "127.0.0.1";  // the agents' WebSocket listener
   uint16_t port = 8443;
-  std::string domain = "tunnel.localhost";
-  std::string secret;         // HMAC key for agent tokens; empty = no auth
-  std::string advertise;      // host:port other nodes use to reach this node's proxy port
+  std::string domain = "tunnel.localhost";  // agent host names are <label>.<domain>
+  // HMAC keys for agent tokens and forwarded-node signatures: the first
+  // mints, all verify (`secret:` as one string or a list). Empty: no auth.
+  std::vector<std::string> secrets;
+  std::string advertise;  // host:port other nodes use to reach this node's proxy port; "" = local IP + port
+  std::string node_id;    // unique per node; "" = the machine's host name
   Seconds register_interval{20};
+  Millis ping_interval{5000};  // yamux ping per session; unanswered within it = dead
 };
 
 struct Config {

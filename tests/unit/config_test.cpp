@@ -319,7 +319,7 @@ TEST(ConfigTunnel, PresenceEnablesAndDomainIsValidated) {
   EXPECT_EQ(c.tunnel.host, "0.0.0.0");
   EXPECT_EQ(c.tunnel.port, 9443);
   EXPECT_EQ(c.tunnel.domain, "tunnel.example.com");
-  EXPECT_EQ(c.tunnel.secret, "s3cret");
+  EXPECT_EQ(c.tunnel.secrets, std::vector<std::string>{"s3cret"});
   EXPECT_EQ(c.tunnel.advertise, "10.0.0.7:8081");
   EXPECT_EQ(c.tunnel.register_interval, 10s);
   for (const char* domain : {"-bad.example", "bad-.example", "a..b", "under_score.example", "exa mple", "x.", "\"\""}) {
@@ -331,6 +331,17 @@ TEST(ConfigTunnel, PresenceEnablesAndDomainIsValidated) {
             std::string::npos);
   EXPECT_NE(parse_error("tunnel:\n  register_interval: 0\n").find("tunnel.register_interval"), std::string::npos);
   EXPECT_NE(parse_error("tunnel: yes\n").find("tunnel: value \"yes\" is not a map"), std::string::npos);
+}
+
+TEST(ConfigTunnel, SecretListNodeIdAndPingInterval) {
+  Config c = parse_ok("tunnel:\n  secret: [new-key, old-key]\n  node_id: node-a\n  ping_interval: 2s\n");
+  EXPECT_EQ(c.tunnel.secrets, (std::vector<std::string>{"new-key", "old-key"}));
+  EXPECT_EQ(c.tunnel.node_id, "node-a");
+  EXPECT_EQ(c.tunnel.ping_interval, std::chrono::milliseconds(2000));
+  EXPECT_EQ(parse_ok("tunnel: {}\n").tunnel.ping_interval, std::chrono::milliseconds(5000));
+  const std::string empty = parse_error("tunnel:\n  secret: [a, \"\"]\n");
+  EXPECT_NE(empty.find("tunnel.secret[1]"), std::string::npos) << empty;
+  EXPECT_NE(parse_error("tunnel:\n  node_id: \"a b\"\n").find("tunnel.node_id"), std::string::npos);
 }
 
 struct BadValue {
