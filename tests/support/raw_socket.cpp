@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 namespace sy::test {
 
@@ -108,7 +109,63 @@ bool RawSocket::wait_closed(std::chrono::milliseconds timeout) {
   return true;
 }
 
-RawResponse RawSocket::read_response(std::chrono::milliseconds timeout) {
+bool RawSocket::send_while_open(std::string_view data, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!data.empty() && fd_ >= 0 && !peer_closed_) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd_, POLLIN | POLLOUT, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return false;
+    if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+      read_more(deadline);
+      continue;
+    }
+    const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return data.empty();
+}
+
+namespace {
+
+// The end of a chunked body that starts at `at` in `text` (decoded into
+// `body`), or npos while it is incomplete or malformed.
+size_t chunked_end(const std::string& text, size_t at, std::string* body) {
+  body->clear();
+  while (true) {
+    const size_t eol = text.find("\r\n", at);
+    if (eol == std::string::npos) return std::string::npos;
+    const size_t size = std::strtoull(text.c_str() + at, nullptr, 16);
+    at = eol + 2;
+    if (size == 0) break;
+    if (text.size() < at + size + 2) return std::string::npos;
+    body->append(text, at, size);
+    at += size + 2;
+  }
+  while (true) {  // trailer lines, then the empty line
+    const size_t eol = text.find("\r\n", at);
+    if (eol == std::string::npos) return std::string::npos;
+    const bool empty = eol == at;
+    at = eol + 2;
+    if (empty) return at;
+  }
+}
+
+}  // namespace
+
+size_t RawSocket::read_chunked(size_t at, std::chrono::steady_clock::time_point deadline, std::string* body) {
+  while (true) {
+    const size_t end = chunked_end(buffer_, at, body);
+    if (end != std::string::npos) return end;
+    if (!read_more(deadline)) return std::string::npos;
+  }
+}
+
+RawResponse RawSocket::read_response(std::chrono::milliseconds timeout, bool no_body) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   RawResponse response;
   size_t head_end = std::string::npos;
@@ -122,7 +179,13 @@ RawResponse RawSocket::read_response(std::chrono::milliseconds timeout) {
   }
   const size_t body_start = head_end + 4;
   const std::string length_text = response.header("Content-Length");
-  if (!length_text.empty()) {
+  if (no_body || response.status < 200 || response.status == 204 || response.status == 304) {
+    buffer_.erase(0, body_start);
+  } else if (::strcasestr(response.header("Transfer-Encoding").c_str(), "chunked") != nullptr) {
+    const size_t end = read_chunked(body_start, deadline, &response.body);
+    if (end == std::string::npos) return response;
+    buffer_.erase(0, end);
+  } else if (!length_text.empty()) {
     const size_t length = std::strtoull(length_text.c_str(), nullptr, 10);
     while (buffer_.size() < body_start + length) {
       if (!read_more(deadline)) break;
