@@ -1,5 +1,7 @@
 #include "router/proxy/errors.hpp"
 
+#include <iterator>
+
 namespace sy::proxy {
 
 const ErrorInfo& error_info(Failure f) {
@@ -18,7 +20,12 @@ const ErrorInfo& error_info(Failure f) {
       /* invalid_process_instance */
       {400, "Bad Request", "invalid_cf_process_instance_header", "no-cache, no-store", false},
       /* unknown_process_instance */ {400, "Bad Request", "unknown_route", "no-cache, no-store", false},
+      /* not_implemented */ {501, "Not Implemented", "unsupported_transfer_coding", "", false},
+      /* version_not_supported */ {505, "HTTP Version Not Supported", "unsupported_http_version", "", false},
+      /* client_limit */ {503, "Service Unavailable", "client_connection_limit", "", false},
   };
+  // One row per Failure, in order: a missing row is read past the table's end.
+  static_assert(std::size(kTable) == static_cast<size_t>(Failure::client_limit) + 1);
   return kTable[static_cast<int>(f)];
 }
 

@@ -26,6 +26,8 @@ enum class Failure {
   not_implemented,     // 501 a transfer coding the router does not know
   version_not_supported,  // 505 HTTP/2 or later on an HTTP/1 connection
   client_limit,        // 503 max_client_connections reached (sent as a new connection is refused)
+  // Keep client_limit last, or move error_info's static_assert: its table has
+  // one row per value.
 };
 
 struct ErrorInfo {
