@@ -97,7 +97,7 @@ asio::awaitable<void> Worker::accept_loop() {
       }
       backoff.succeeded();
       peer.resize(len);
-      if (over_limit()) {
+      if (!context_.take_client_slot()) {  // given back in session_finished
         refuse(fd);
         continue;
       }
@@ -109,11 +109,6 @@ asio::awaitable<void> Worker::accept_loop() {
       if (pec) co_return;
     }
   }
-}
-
-bool Worker::over_limit() const {
-  const int cap = context_.max_connections_per_worker;
-  return cap > 0 && open_connections_.load(std::memory_order_relaxed) >= cap;
 }
 
 // Over max_client_connections: one best-effort 503 (the socket's buffer
@@ -201,6 +196,7 @@ void Worker::session_started(Session* s) {
 void Worker::session_finished(Session* s) {
   sessions_.erase(s);
   open_connections_.fetch_sub(1, std::memory_order_relaxed);
+  context_.release_client_slot();
   context_.metrics.active_connections->dec();
 }
 

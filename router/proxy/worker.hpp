@@ -73,7 +73,6 @@ class Worker {
 
  private:
   boost::asio::awaitable<void> accept_loop();
-  bool over_limit() const;
   void refuse(int fd);
   void schedule_tick();
   void tick();
