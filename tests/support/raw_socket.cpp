@@ -3,14 +3,19 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/sockios.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace sy::test {
 
@@ -34,6 +39,33 @@ std::string RawResponse::header(std::string_view name) const {
 }
 
 RawSocket::~RawSocket() { close(); }
+
+std::optional<size_t> RawSocket::unread_by_peer() const {
+  if (fd_ < 0) return std::nullopt;
+  int queued = 0;
+  if (::ioctl(fd_, SIOCOUTQ, &queued) != 0) return std::nullopt;
+  sockaddr_in local{}, peer{};
+  socklen_t len = sizeof local;
+  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len) != 0) return std::nullopt;
+  len = sizeof peer;
+  if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&peer), &len) != 0) return std::nullopt;
+  // The peer's socket: its local address is our peer, its remote one us.
+  char want_local[16], want_remote[16];
+  std::snprintf(want_local, sizeof want_local, "%08X:%04X", peer.sin_addr.s_addr, ntohs(peer.sin_port));
+  std::snprintf(want_remote, sizeof want_remote, "%08X:%04X", local.sin_addr.s_addr, ntohs(local.sin_port));
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, local_address, remote_address, state, queues;
+    fields >> slot >> local_address >> remote_address >> state >> queues;
+    if (local_address != want_local || remote_address != want_remote) continue;
+    const size_t colon = queues.find(':');
+    if (colon == std::string::npos) return std::nullopt;
+    return static_cast<size_t>(queued) + std::strtoull(queues.c_str() + colon + 1, nullptr, 16);
+  }
+  return std::nullopt;
+}
 
 void RawSocket::close() {
   if (fd_ >= 0) ::close(fd_);
@@ -84,9 +116,8 @@ bool RawSocket::read_more(std::chrono::steady_clock::time_point deadline) {
   if (fd_ < 0 || peer_closed_) return false;
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd_, POLLIN, 0};
-    const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+    pollfd p{fd_, POLLIN, 0};  // at or past the deadline: one look, no wait
+    const int ready = ::poll(&p, 1, static_cast<int>(std::max<long long>(0, left.count())));
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) return false;
     char chunk[16384];

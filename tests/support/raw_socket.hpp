@@ -5,6 +5,7 @@
 // read is bounded by a timeout. Used from one thread.
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,8 +36,8 @@ class RawSocket {
   // Writes everything; false on error (e.g. the peer reset the connection).
   bool send(std::string_view data);
   // Waits until the peer closes the connection (EOF or reset) or `timeout`
-  // passes; bytes that arrive meanwhile are appended to received(). True if
-  // it closed.
+  // passes (0: only looks); bytes that arrive meanwhile are appended to
+  // received(). True if it closed.
   bool wait_closed(std::chrono::milliseconds timeout);
   // Writes as much of `data` as the peer takes within `timeout`, reading
   // whatever arrives meanwhile into received(); stops early when the peer
@@ -47,6 +48,12 @@ class RawSocket {
   // chunked, decoded; Content-Length; else up to EOF). Bytes left over stay
   // buffered for the next call.
   RawResponse read_response(std::chrono::milliseconds timeout, bool no_body = false);
+  // Bytes written but not yet read by the process at the other end: this
+  // socket's send queue plus the peer socket's receive queue (loopback, so
+  // both are on this host; the latter from /proc/net/tcp). nullopt when the
+  // peer socket is gone. 0 is the positive signal that the peer has read
+  // everything sent so far.
+  std::optional<size_t> unread_by_peer() const;
   // True once EOF or a reset was seen.
   bool peer_closed() const { return peer_closed_; }
   // Every byte received and not yet consumed by read_response().
