@@ -42,31 +42,16 @@ std::vector<std::string> values(const FramedRequest& r, std::string_view name) {
   return out;
 }
 
-std::string escape(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string header_difference(const FramedRequest& sent, const FramedRequest& seen) {
   for (const auto& [name, value] : sent.headers) {
     if (proxy_owned(name) || listed_in_connection(sent, name)) continue;
     if (values(sent, name) != values(seen, name))
-      return "header " + name + " sent as '" + escape(value) + "', forwarded as '" + escape(seen.header(name)) + "'";
+      return "header " + name + " sent as '" + printable(value) + "', forwarded as '" + printable(seen.header(name)) + "'";
   }
   for (const auto& [name, value] : seen.headers) {
     if (proxy_owned(name)) continue;
     if (listed_in_connection(sent, name)) return "header " + name + " was listed in Connection but forwarded";
-    if (sent.count(name) == 0) return "foreign header " + name + ": '" + escape(value) + "'";
+    if (sent.count(name) == 0) return "foreign header " + name + ": '" + printable(value) + "'";
   }
   return "";
 }
@@ -75,15 +60,15 @@ std::string header_difference(const FramedRequest& sent, const FramedRequest& se
 
 std::string forwarding_difference(const FramedRequest& sent, const FramedRequest& seen) {
   if (!seen.ambiguities.empty()) return "the backend could read it two ways: " + seen.ambiguities[0];
-  if (seen.method != sent.method) return "method " + sent.method + " forwarded as " + escape(seen.method);
+  if (seen.method != sent.method) return "method " + sent.method + " forwarded as " + printable(seen.method);
   if (seen.target != sent.origin_target())
-    return "target " + escape(sent.target) + " forwarded as " + escape(seen.target);
+    return "target " + printable(sent.target) + " forwarded as " + printable(seen.target);
   if (seen.count("host") != 1 || seen.host() != sent.host())
-    return "Host '" + escape(sent.host()) + "' forwarded as '" + escape(seen.header("host")) + "' (" +
+    return "Host '" + printable(sent.host()) + "' forwarded as '" + printable(seen.header("host")) + "' (" +
            std::to_string(seen.count("host")) + " lines)";
   if (seen.body != sent.body)
     return "body of " + std::to_string(sent.body.size()) + " bytes forwarded as " + std::to_string(seen.body.size()) +
-           " bytes '" + escape(seen.body.substr(0, 80)) + "'";
+           " bytes '" + printable(seen.body.substr(0, 80)) + "'";
   return header_difference(sent, seen);
 }
 
@@ -98,7 +83,7 @@ std::string match_forwarded(const std::vector<FramedRequest>& sent, const std::v
       if (first_difference.empty()) first_difference = difference;
     }
     if (j == sent.size()) {
-      return "backend request " + std::to_string(i + 1) + " (" + escape(seen[i].describe()) +
+      return "backend request " + std::to_string(i + 1) + " (" + printable(seen[i].describe()) +
              ") is not one the client sent" + (first_difference.empty() ? "" : ": " + first_difference);
     }
     next = j + 1;

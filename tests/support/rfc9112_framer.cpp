@@ -346,6 +346,21 @@ std::string FramedRequest::describe() const {
   return method + " " + target + " (Host " + host() + ", " + std::to_string(body.size()) + " body bytes)";
 }
 
+std::string printable(std::string_view bytes, size_t max) {
+  std::string out;
+  for (unsigned char c : bytes.substr(0, max)) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    if (c == '\r') out += "\\r";
+    else if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c == '\\') out += "\\\\";
+    else if (c >= 0x20 && c < 0x7f) out += static_cast<char>(c);
+    else out += std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
+  }
+  if (bytes.size() > max) out += "...(" + std::to_string(bytes.size()) + " bytes)";
+  return out;
+}
+
 bool equal_nocase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)

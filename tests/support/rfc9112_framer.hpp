@@ -67,6 +67,10 @@ struct FramedStream {
 };
 FramedStream frame_stream(std::string_view data);
 
+// Bytes as a C string literal would show them (\r \n \t \\ \xHH), cut
+// after `max` bytes, for messages and reports.
+std::string printable(std::string_view bytes, size_t max = 200);
+
 // ASCII case-insensitive comparison (header names, codings).
 bool equal_nocase(std::string_view a, std::string_view b);
 
