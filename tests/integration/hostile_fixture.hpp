@@ -52,6 +52,15 @@ class HostileTest : public RouterTest {
     return exchange(bytes, socket);
   }
 
+  // The status `bytes` get on a new connection, 0 when none; asserts
+  // nothing, so it can be retried (wait_until) while the router refuses.
+  int probe(const std::string& bytes, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    RawSocket socket;
+    if (!socket.connect(router_.port())) return 0;
+    socket.send_while_open(bytes, timeout);
+    return socket.read_response(timeout).status;
+  }
+
   // Once the backend has framed everything sent to it: it saw nothing in
   // this epoch.
   void expect_nothing_forwarded(uint64_t epoch, const std::string& what) {

@@ -43,8 +43,7 @@ TEST_F(HostileLimitsTest, ManyHeadersWithConnectionTokensStayCheap) {
   std::atomic<int> answered{0}, too_large{0};
   std::thread flood([&] {
     for (int i = 0; i < 200; ++i) {
-      RawSocket socket;
-      const int status = exchange(huge, socket, seconds(30)).status;
+      const int status = probe(huge, seconds(30));
       answered += status != 0;
       too_large += status == 431;
     }
@@ -170,7 +169,7 @@ TEST_F(HostileLimitsTest, FourthConnectionOverMaxClientConnectionsIs503) {
     EXPECT_EQ(refused.header("X-Cf-Routererror"), "client_connection_limit");
     EXPECT_TRUE(fourth.wait_closed(seconds(5)));
     held.erase(held.begin());
-    EXPECT_TRUE(wait_until([&] { return exchange(request("GET", "/freed", "")).status == 200; }, seconds(5)))
+    EXPECT_TRUE(wait_until([&] { return probe(request("GET", "/freed", "")) == 200; }, seconds(5)))
         << "a freed slot was not usable";
   }
   EXPECT_GE(metric("rejected_connections_total"), 3);

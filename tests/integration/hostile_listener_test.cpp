@@ -72,7 +72,7 @@ TEST_F(HostileListenerTest, AcceptAtTheDescriptorLimitBacksOffQuietly) {
   EXPECT_TRUE(router_.process().running());
 
   held.clear();
-  EXPECT_TRUE(wait_until([&] { return exchange(request("GET", "/again", "")).status == 200; }, seconds(10)))
+  EXPECT_TRUE(wait_until([&] { return probe(request("GET", "/again", "")) == 200; }, seconds(10)))
       << "the proxy did not serve again";
   EXPECT_TRUE(wait_until([&] { return router_.health_status() == 200; }, seconds(10)))
       << "the status listener did not serve again";
