@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <functional>
+#include <list>
 #include <string>
 
 #include "router/route/snapshot.hpp"
@@ -26,7 +27,10 @@ struct StatusOptions {
 
 class StatusServer {
  public:
-  // Connections served at once; more are closed as they are accepted.
+  // Connections served at once. At the cap, the oldest connection still
+  // waiting for its request head is closed to make room, so idle clients
+  // cannot keep /health from the load balancer; when every connection is
+  // past its head, the new one is closed instead.
   static constexpr int kMaxConnections = 64;
   static constexpr uint32_t kMaxHead = 8 * 1024;  // request head bytes; no request here has a body
 
@@ -40,8 +44,16 @@ class StatusServer {
   uint16_t port() const;
 
  private:
+  // A connection still reading its request head; `listed` is cleared when
+  // it is evicted.
+  struct Waiting {
+    boost::asio::ip::tcp::socket* socket;
+    bool* listed;
+  };
+
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+  bool evict_oldest_waiting();
 
   boost::asio::io_context& io_;
   StatusOptions options_;
@@ -51,6 +63,7 @@ class StatusServer {
   std::function<void()> refresh_;
   boost::asio::ip::tcp::acceptor acceptor_;
   int open_ = 0;  // connections being served (control thread only)
+  std::list<Waiting> waiting_;  // those still reading their head, oldest first (control thread only)
 };
 
 // /routes body: gorouter's JSON shape. Pure; any thread.
