@@ -168,6 +168,9 @@ TEST_F(HostileSmugglingTest, SmugglingShapedResponsesAreRelayedOneWayOrRefused) 
                       "5\r\nhello\r\n0\r\n\r\n", false};
     if (r.target == "/te-twice")
       return RawReply{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", false};
+    if (r.target == "/http10-te")
+      return RawReply{"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", true};
+    if (r.target == "/http10-length") return RawReply{"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", true};
     return std::nullopt;
   });
   RawSocket socket;
@@ -185,6 +188,20 @@ TEST_F(HostileSmugglingTest, SmugglingShapedResponsesAreRelayedOneWayOrRefused) 
   const RawResponse twice = exchange(request("GET", "/te-twice", ""));
   EXPECT_EQ(twice.status, 502) << twice.head;
   EXPECT_EQ(twice.header("X-Cf-Routererror"), "endpoint_failure (malformed response: bad_transfer_encoding)");
+
+  // An HTTP/1.0 response framed by Transfer-Encoding is read two ways (a 1.0
+  // reader takes the body to the close): 502. It used to go to the client as
+  // "HTTP/1.0 200" + chunked on a connection kept open.
+  const RawResponse http10_te = exchange(request("GET", "/http10-te", ""));
+  EXPECT_EQ(http10_te.status, 502) << http10_te.head;
+  EXPECT_EQ(http10_te.header("X-Cf-Routererror"), "endpoint_failure (malformed response: te_in_http10)");
+  // Any other 1.0 response goes out under the router's own HTTP/1.1.
+  RawSocket kept;
+  const RawResponse http10 = exchange(request("GET", "/http10-length", ""), kept);
+  EXPECT_EQ(http10.head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << http10.head;
+  EXPECT_EQ(http10.body, "ok");
+  ASSERT_TRUE(kept.send(request("GET", "/after-http10", "")));
+  EXPECT_EQ(kept.read_response(seconds(10)).status, 200) << "the client connection is kept, as its head says";
 }
 
 }  // namespace
