@@ -137,5 +137,31 @@ TEST_F(HostileRequestTest, BackendStatusBelow100OrUnaskedSwitchIs502) {
   }
 }
 
+// DISABLED: a known bug, not yet fixed. A chunked backend response goes to
+// an HTTP/1.0 client still chunked (RFC 9112 6.1: a server MUST NOT send
+// Transfer-Encoding to a client whose request was not HTTP/1.1), so the
+// client reads the chunk lines as its body. The connection closes after it,
+// so nothing can be smuggled; the body is corrupted. The fix: let
+// http::ChunkedDecoder::feed report the data ranges it skips over, and for a
+// 1.0 request relay only those (a de-chunking loop beside relay_body in
+// response.cpp), with write_client_response omitting Transfer-Encoding and
+// the body delimited by the close it already announces.
+TEST_F(HostileRequestTest, DISABLED_ChunkedResponseToHttp10ClientIsDechunked) {
+  ASSERT_NO_FATAL_FAILURE(start_with_backend());
+  backend_.set_responder([](const FramedRequest& r, uint64_t) -> std::optional<RawReply> {
+    if (r.target != "/chunked") return std::nullopt;
+    return RawReply{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", false};
+  });
+  RawSocket socket;
+  ASSERT_TRUE(socket.connect(router_.port()));
+  ASSERT_TRUE(socket.send(std::string("GET /chunked HTTP/1.0\r\nHost: ") + kHost + "\r\n\r\n"));
+  ASSERT_TRUE(socket.wait_closed(seconds(5)));
+  const std::string& received = socket.received();
+  const size_t body = received.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos) << received;
+  EXPECT_EQ(received.find("Transfer-Encoding"), std::string::npos) << received;
+  EXPECT_EQ(received.substr(body + 4), "hello") << received;
+}
+
 }  // namespace
 }  // namespace sy::test
