@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <thread>
 
 #include "config/config.hpp"
@@ -80,9 +81,9 @@ class Drainer {
 };
 
 // Raises the soft file-descriptor limit to the hard one (as Go programs do
-// since 1.19) and returns the client connections each worker may hold:
-// max_client_connections, or a third of the limit, split across workers.
-int connections_per_worker(const config::Config& cfg, unsigned workers) {
+// since 1.19) and returns the client connections the workers may hold
+// together: max_client_connections, or a third of the limit.
+int client_connection_limit(const config::Config& cfg) {
   rlimit lim{};
   if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
     rlimit raised = lim;
@@ -91,10 +92,10 @@ int connections_per_worker(const config::Config& cfg, unsigned workers) {
   }
   long long total = cfg.max_client_connections;
   if (total == 0) total = std::max<long long>(16, (static_cast<long long>(lim.rlim_cur) - 256) / 3);
-  int per_worker = static_cast<int>(std::max<long long>(1, (total + workers - 1) / workers));
-  log::info("connection-limit", log::Fields()("max_client_connections", total)("per_worker", per_worker)(
+  total = std::min<long long>(total, std::numeric_limits<int>::max());
+  log::info("connection-limit", log::Fields()("max_client_connections", total)(
                                     "nofile", static_cast<unsigned long long>(lim.rlim_cur)));
-  return per_worker;
+  return static_cast<int>(total);
 }
 
 upstream::TcpConnectorOptions tcp_options(const config::Config& cfg) {
@@ -110,7 +111,7 @@ upstream::TcpConnectorOptions tcp_options(const config::Config& cfg) {
 std::vector<std::unique_ptr<proxy::Worker>> make_workers(const config::Config& cfg, proxy::ProxyContext& ctx,
                                                          const route::SnapshotHolder& snapshots) {
   unsigned n = cfg.workers > 0 ? static_cast<unsigned>(cfg.workers) : std::max(1u, std::thread::hardware_concurrency());
-  ctx.max_connections_per_worker = connections_per_worker(cfg, n);
+  ctx.max_client_connections = client_connection_limit(cfg);
   proxy::ConnectorFactory connectors = [options = tcp_options(cfg)](asio::io_context& io, io::Poller& poller) {
     return std::make_unique<upstream::TcpConnector>(io, poller, options);
   };

@@ -141,9 +141,21 @@ asio::awaitable<void> StatusServer::accept_loop() {
       continue;
     }
     backoff.succeeded();
-    if (open_ >= kMaxConnections) continue;  // the socket closes as it goes out of scope
+    if (open_ >= kMaxConnections && !evict_oldest_waiting()) continue;  // the socket closes as it goes out of scope
     asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
   }
+}
+
+// Closes the connection that has waited longest for its head; its serve()
+// then ends on the failed read. False when none is waiting.
+bool StatusServer::evict_oldest_waiting() {
+  if (waiting_.empty()) return false;
+  const Waiting oldest = waiting_.front();
+  waiting_.pop_front();
+  *oldest.listed = false;
+  boost::system::error_code ignored;
+  oldest.socket->close(ignored);
+  return true;
 }
 
 StatusResponse plain(int status, std::string body) {
@@ -171,7 +183,10 @@ asio::awaitable<void> StatusServer::serve(tcp::socket socket) {
   boost::beast::flat_buffer buf(kMaxHead);
   http::request_parser<http::empty_body> parser;
   parser.header_limit(kMaxHead);
+  bool listed = true;
+  const auto waiting = waiting_.insert(waiting_.end(), Waiting{&socket, &listed});
   auto [rec, rn] = co_await http::async_read_header(socket, buf, parser, use_tuple);
+  if (listed) waiting_.erase(waiting);
   const http::request<http::empty_body>& req = parser.get();
   StatusResponse answer;
   if (rec) {

@@ -12,6 +12,7 @@
 #include <map>
 #include <utility>
 #include <vector>
+#include <list>
 #include <string>
 
 #include "router/route/snapshot.hpp"
@@ -47,7 +48,10 @@ class StatusServer {
   // Answers GET/HEAD for one path; runs on the control thread.
   using Handler = std::function<void(const StatusRequest&, StatusResponse&)>;
 
-  // Connections served at once; more are closed as they are accepted.
+  // Connections served at once. At the cap, the oldest connection still
+  // waiting for its request head is closed to make room, so idle clients
+  // cannot keep /health from the load balancer; when every connection is
+  // past its head, the new one is closed instead.
   static constexpr int kMaxConnections = 64;
   static constexpr uint32_t kMaxHead = 8 * 1024;  // request head bytes; no request here has a body
 
@@ -66,6 +70,13 @@ class StatusServer {
   uint16_t port() const;
 
  private:
+  // A connection still reading its request head; `listed` is cleared when
+  // it is evicted.
+  struct Waiting {
+    boost::asio::ip::tcp::socket* socket;
+    bool* listed;
+  };
+
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
   void respond(const StatusRequest& req, StatusResponse& res) const;
@@ -74,6 +85,7 @@ class StatusServer {
     bool needs_auth = false;
     Handler handler;
   };
+  bool evict_oldest_waiting();
 
   boost::asio::io_context& io_;
   StatusOptions options_;
@@ -84,6 +96,7 @@ class StatusServer {
   boost::asio::ip::tcp::acceptor acceptor_;
   int open_ = 0;  // connections being served (control thread only)
   std::map<std::string, Route, std::less<>> handlers_;
+  std::list<Waiting> waiting_;  // those still reading their head, oldest first (control thread only)
 };
 
 // /routes body: gorouter's JSON shape. Pure; any thread.

@@ -382,6 +382,9 @@ HeadError parse_response_head(char* head, size_t length, const HeadLimits& limit
     return e;
   Interpreted in;
   if (HeadError e = interpret(out->fields, &out->connection, &in); e != HeadError::none) return e;
+  // RFC 9112 §6.1: framing an HTTP/1.0 message with Transfer-Encoding is
+  // faulty (a 1.0 recipient reads the body to the close instead).
+  if (in.has_te && out->version == 10) return HeadError::te_in_http10;
   out->chunked = in.has_te;  // interpret() refused any other final coding
   out->codings = in.codings;
   out->has_content_length = in.has_content_length && !in.has_te;  // TE overrides (RFC 9112 §6.3)

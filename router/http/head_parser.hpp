@@ -15,7 +15,8 @@
 // name or value; a target with whitespace, '#', or bytes outside visible
 // ASCII, or whose form does not fit the method; a Transfer-Encoding whose
 // last coding is not `chunked` (or with `chunked` twice, or an unknown
-// coding); Transfer-Encoding together with Content-Length in a request;
+// coding), or in an HTTP/1.0 message; Transfer-Encoding together with
+// Content-Length in a request;
 // Content-Length values that disagree; more or fewer than one Host in an
 // HTTP/1.1 request; a Host that is not a uri-host[:port]; a status outside
 // 100..999. Each refusal is a HeadError with the status to answer.

@@ -17,8 +17,9 @@ const ErrorInfo& error_info(Failure f) {
       /* bad_request */ {400, "Bad Request", "bad_request", "", "", false, R::never, true},
       /* head_too_large */
       {431, "Request Header Fields Too Large", "max-request-size-exceeded", "", "", false, R::never, true},
-      /* not_implemented */ {501, "Not Implemented", "bad_request", "", "", false, R::never, true},
-      /* version_not_supported */ {505, "HTTP Version Not Supported", "bad_request", "", "", false, R::never, true},
+      /* not_implemented */ {501, "Not Implemented", "unsupported_transfer_coding", "", "", false, R::never, true},
+      /* version_not_supported */
+      {505, "HTTP Version Not Supported", "unsupported_http_version", "", "", false, R::never, true},
       /* empty_host */ {400, "Bad Request", "empty_host", kBriefly, "", false, R::never, false},
       /* invalid_app_instance */
       {400, "Bad Request", "invalid_cf_app_instance_header", kNoCache, "", false, R::never, false},
@@ -30,7 +31,7 @@ const ErrorInfo& error_info(Failure f) {
       /* no_endpoints */ {503, "Service Unavailable", "no_endpoints", kBriefly, "", false, R::never, false},
       /* connection_limit */
       {503, "Service Unavailable", "Connection Limit Reached", "", "", false, R::never, false},
-      /* client_limit */ {503, "Service Unavailable", "max_client_connections", "", "", false, R::never, true},
+      /* client_limit */ {503, "Service Unavailable", "client_connection_limit", "", "", false, R::never, true},
       /* dial_failed */ {502, "Bad Gateway", "endpoint_failure", "", "dial failed", true, R::always, true},
       /* dial_timeout */ {502, "Bad Gateway", "endpoint_failure", "", "dial timeout", true, R::always, true},
       /* tls_failed */ {502, "Bad Gateway", "endpoint_failure", "", "tls handshake failed", true, R::always, true},

@@ -150,7 +150,9 @@ void write_upstream_request(const RequestHead& head, const RequestRewrite& rw, s
 }
 
 void write_client_response(const ResponseHead& head, const ResponseRewrite& rw, std::string* out) {
-  out->append(head.version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  // The router's own version, not the backend's (RFC 9110 §6.2): the framing
+  // and Connection lines below are its own, written for HTTP/1.1.
+  out->append("HTTP/1.1 ");
   char status[4];
   std::to_chars(status, status + sizeof status, head.status);  // 100..999: three digits
   out->append(status, 3);

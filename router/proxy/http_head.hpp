@@ -46,6 +46,8 @@ struct ResponseRewrite {
   std::string_view extra_headers;  // raw "Name: v\r\n" lines to add (a __VCAP_ID__ Set-Cookie)
 };
 
+// Appends the client response head: always HTTP/1.1, whatever version the
+// backend spoke.
 void write_client_response(const ResponseHead& head, const ResponseRewrite& rw, std::string* out);
 
 // Early sanity check of a request head still being received: false as soon

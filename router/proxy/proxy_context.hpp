@@ -37,7 +37,22 @@ struct ProxyContext {
   ProxyMetrics metrics;
   std::unique_ptr<AccessLog> access_log;  // null when off
   std::atomic<bool> draining{false};       // finish the current request, then close
-  int max_connections_per_worker = 0;      // 0 = unlimited (set once by main before workers start)
+
+  // max_client_connections across all workers (0 = unlimited; set once by
+  // main before the workers start), and the client connections open now.
+  // A worker takes a slot as it accepts a connection and gives it back when
+  // the session ends, so the cap holds whichever worker the kernel hands
+  // connections to.
+  int max_client_connections = 0;
+  std::atomic<int> client_connections{0};
+
+  bool take_client_slot() {
+    const int before = client_connections.fetch_add(1, std::memory_order_relaxed);
+    if (max_client_connections == 0 || before < max_client_connections) return true;
+    client_connections.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+  void release_client_slot() { client_connections.fetch_sub(1, std::memory_order_relaxed); }
 };
 
 }  // namespace sy::proxy

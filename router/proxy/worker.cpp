@@ -103,7 +103,7 @@ asio::awaitable<void> Worker::accept_loop(Listener& listener) {
       }
       backoff.succeeded();
       peer.resize(len);
-      if (over_limit()) {
+      if (!context_.take_client_slot()) {  // given back in session_finished
         refuse(fd);
         continue;
       }
@@ -115,11 +115,6 @@ asio::awaitable<void> Worker::accept_loop(Listener& listener) {
       if (pec) co_return;
     }
   }
-}
-
-bool Worker::over_limit() const {
-  const int cap = context_.max_connections_per_worker;
-  return cap > 0 && open_connections_.load(std::memory_order_relaxed) >= cap;
 }
 
 // Over max_client_connections: one best-effort 503 (the socket's buffer
@@ -208,6 +203,7 @@ void Worker::add(Connection* c) {
 void Worker::remove(Connection* c) {
   connections_.erase(c);
   open_connections_.fetch_sub(1, std::memory_order_relaxed);
+  context_.release_client_slot();
   context_.metrics.active_connections->dec();
 }
 

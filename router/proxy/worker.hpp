@@ -100,7 +100,6 @@ class Worker {
     boost::asio::ip::tcp::acceptor acceptor;
   };
   boost::asio::awaitable<void> accept_loop(Listener& listener);
-  bool over_limit() const;
   void refuse(int fd);
   void schedule_tick();
   void shutdown_connections();

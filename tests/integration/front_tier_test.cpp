@@ -7,7 +7,6 @@
 // checks before it stops, with no failed request.
 #include <arpa/inet.h>
 #include <signal.h>
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "tests/integration/integration_fixture.hpp"
+#include "tests/support/haproxy.hpp"
 #include "tests/support/raw_socket.hpp"
 
 #ifndef SY_SOURCE_DIR
@@ -31,11 +31,6 @@ using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kHost = "front.example.com";
-
-std::string haproxy_binary() {
-  const char* env = std::getenv("SY_HAPROXY");
-  return env != nullptr && *env != '\0' ? env : "/usr/sbin/haproxy";
-}
 
 // Access-log lines whose request line contains `needle`.
 std::vector<std::string> lines_with(const std::string& text, const std::string& needle) {
@@ -99,27 +94,13 @@ class FrontTierTest : public RouterTest {
   }
 
   void start_haproxy() {
-    const std::string binary = haproxy_binary();
-    ASSERT_TRUE(is_executable(binary)) << "missing " << binary;
     front_port_ = free_port();
     while (front_port_ != 0 && (front_port_ == router_.port() || front_port_ == router_.status_port() ||
                                 front_port_ == node2_.port() || front_port_ == node2_.status_port())) {
       front_port_ = free_port();
     }
     ASSERT_NE(front_port_, 0);
-    ProcessOptions options;
-    options.argv = {binary, "-db", "-f", std::string(SY_SOURCE_DIR) + "/haproxy/haproxy.cfg"};
-    // haproxy.cfg's `maxconn 20000` needs ~40k file descriptors; HAProxy
-    // refuses to start when the hard limit is lower (it is 20000 in some CI
-    // containers). Only then lower maxconn from the command line (-n); the
-    // config file itself is used unchanged.
-    rlimit limit{};
-    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_max != RLIM_INFINITY && limit.rlim_max < 40100) {
-      const rlim_t maxconn = limit.rlim_max > 200 ? (limit.rlim_max - 100) / 2 : 50;
-      options.argv.insert(options.argv.begin() + 1, {"-n", std::to_string(maxconn)});
-    }
-    options.log_path = dir_.file("haproxy.log");
-    options.env = {
+    const std::vector<std::pair<std::string, std::string>> env = {
         {"FRONT_BIND", "127.0.0.1:" + std::to_string(front_port_)},
         {"NODE1", "127.0.0.1:" + std::to_string(router_.port())},
         {"NODE2", "127.0.0.1:" + std::to_string(node2_.port())},
@@ -128,11 +109,9 @@ class FrontTierTest : public RouterTest {
         {"NODE2_STATUS_HOST", "127.0.0.1"},
         {"NODE2_STATUS_PORT", std::to_string(node2_.status_port())},
     };
-    ASSERT_TRUE(haproxy_.start(options)) << haproxy_.error();
-    ASSERT_TRUE(wait_until([&] { return !haproxy_.running() || port_open(front_port_); }, seconds(10)) &&
-                haproxy_.running())
-        << "haproxy did not start listening; log:\n"
-        << haproxy_.log();
+    ASSERT_TRUE(haproxy_.start(std::string(SY_SOURCE_DIR) + "/haproxy/haproxy.cfg", dir_.file("haproxy.log"),
+                               front_port_, env))
+        << haproxy_.error();
   }
 
   // Registers the echo backend once over NATS and waits until both nodes
@@ -164,7 +143,7 @@ class FrontTierTest : public RouterTest {
 
   TempDir dir2_{"sy-test-node2"};
   Router node2_;
-  Process haproxy_;
+  Haproxy haproxy_;
   uint16_t front_port_ = 0;
 };
 

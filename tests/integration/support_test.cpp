@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "tests/integration/integration_fixture.hpp"
+#include "tests/support/raw_backend.hpp"
+#include "tests/support/raw_socket.hpp"
 #include "tests/support/ws_client.hpp"
 
 namespace sy::test {
@@ -182,6 +184,50 @@ TEST_F(SupportEcho, WebSocketEcho) {
   EXPECT_TRUE(result.upgraded) << result.error;
   EXPECT_EQ(result.received, messages) << result.error;
   EXPECT_TRUE(result.closed_cleanly) << result.error;
+}
+
+// The raw backend frames as RFC 9112 says (chunked over Content-Length), so
+// what a smuggling proxy forwards shows up as a request of its own; it
+// answers each request, keeps the connection, and logs JSON lines.
+TEST(SupportRawBackend, FramesAnswersAndLogsEveryRequest) {
+  TempDir dir;
+  RawBackend backend(dir.file("raw.jsonl"));
+  ASSERT_TRUE(backend.start());
+  RawSocket socket;
+  ASSERT_TRUE(socket.connect(backend.port()));
+  backend.set_epoch(7);
+  ASSERT_TRUE(socket.send(
+      "POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 30\r\n\r\n"
+      "0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n"));
+  const RawResponse first = socket.read_response(seconds(5));
+  const RawResponse second = socket.read_response(seconds(5));
+  EXPECT_EQ(first.header("X-Seen-Count"), "1");
+  EXPECT_EQ(second.header("X-Seen-Count"), "2");
+  ASSERT_TRUE(backend.settle());
+  const std::vector<BackendEntry> entries = backend.entries_since(7);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].request.ambiguities, std::vector<std::string>{"Transfer-Encoding with Content-Length"});
+  EXPECT_EQ(entries[1].request.target, "/smuggled");
+
+  backend.set_responder([](const FramedRequest& r, uint64_t) -> std::optional<RawReply> {
+    if (r.target != "/custom") return std::nullopt;
+    return RawReply{"HTTP/1.1 204 No Content\r\n\r\n", true};
+  });
+  ASSERT_TRUE(socket.send("GET /custom HTTP/1.1\r\nHost: h\r\n\r\nGET /bad HTTP/1.1\nHost: h\r\n\r\n"));
+  EXPECT_EQ(socket.read_response(seconds(5)).status, 204);
+  EXPECT_TRUE(socket.wait_closed(seconds(5)));
+  RawSocket broken;
+  ASSERT_TRUE(broken.connect(backend.port()));
+  ASSERT_TRUE(broken.send("GET /bad HTTP/1.1\nHost: h\r\n\r\n"));
+  EXPECT_EQ(broken.read_response(seconds(5)).status, 400);
+  ASSERT_TRUE(backend.wait_for_entries(4, seconds(5)));
+  EXPECT_EQ(backend.entries()[3].error, "bare LF");
+  EXPECT_EQ(backend.requests().size(), 3u);
+  EXPECT_EQ(backend.connections(), 2u);
+  backend.stop();
+  const std::string log = read_file(dir.file("raw.jsonl"));
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 4) << log;
+  EXPECT_NE(log.find("\"target\":\"/smuggled\""), std::string::npos) << log;
 }
 
 TEST(SupportPromText, ParsesSamples) {

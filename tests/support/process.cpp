@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "tests/support/temp_dir.hpp"
@@ -50,8 +52,13 @@ int decode_status(int status) {
 }
 
 // In the child after fork: only async-signal-safe calls.
-[[noreturn]] void exec_child(int in_fd, int out_fd, int err_fd, int report_fd, char** argv, char** envp) {
+[[noreturn]] void exec_child(int in_fd, int out_fd, int err_fd, int report_fd, long max_open_files, char** argv,
+                             char** envp) {
   ::setpgid(0, 0);
+  if (max_open_files > 0) {
+    const rlimit limit{static_cast<rlim_t>(max_open_files), static_cast<rlim_t>(max_open_files)};
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   sigset_t none;
   sigemptyset(&none);
@@ -115,7 +122,7 @@ bool Process::start(const ProcessOptions& options) {
   std::vector<char*> envp = pointers(env_strings);
   pid_t child = -1;
   if (ok) child = ::fork();
-  if (child == 0) exec_child(in_fd, out_fd, err_fd, report[1], argv.data(), envp.data());
+  if (child == 0) exec_child(in_fd, out_fd, err_fd, report[1], options.max_open_files, argv.data(), envp.data());
   for (int fd : {in_fd, out_fd, err_fd, report[1]}) {
     if (fd >= 0) ::close(fd);
   }
@@ -212,6 +219,22 @@ std::optional<long> rss_kib(pid_t pid) {
     if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
   }
   return std::nullopt;
+}
+
+std::optional<std::chrono::milliseconds> cpu_time(pid_t pid) {
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const size_t comm_end = stat.rfind(')');  // the command name may hold spaces
+  if (comm_end == std::string::npos) return std::nullopt;
+  std::istringstream fields(stat.substr(comm_end + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {  // utime and stime are fields 14 and 15
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  const long ticks = ::sysconf(_SC_CLK_TCK);
+  if (ticks <= 0) return std::nullopt;
+  return std::chrono::milliseconds((utime + stime) * 1000 / static_cast<unsigned long long>(ticks));
 }
 
 bool is_executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }

@@ -22,6 +22,7 @@ struct ProcessOptions {
   std::string stderr_path;        // stderr appended here instead; empty = log_path
   std::string stdin_path;         // empty = /dev/null
   std::vector<std::pair<std::string, std::string>> env;  // added to / overriding ours
+  long max_open_files = 0;  // > 0: the child's RLIMIT_NOFILE, soft and hard
 };
 
 class Process {
@@ -79,6 +80,9 @@ std::optional<int> run_process(const ProcessOptions& options, std::chrono::milli
 
 // Resident set size of `pid` in KiB (VmRSS from /proc/PID/status).
 std::optional<long> rss_kib(pid_t pid);
+
+// CPU time (user + system) `pid` has used, from /proc/PID/stat.
+std::optional<std::chrono::milliseconds> cpu_time(pid_t pid);
 
 // True if `path` names an executable file.
 bool is_executable(const std::string& path);

@@ -3,13 +3,19 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/sockios.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace sy::test {
 
@@ -33,6 +39,33 @@ std::string RawResponse::header(std::string_view name) const {
 }
 
 RawSocket::~RawSocket() { close(); }
+
+std::optional<size_t> RawSocket::unread_by_peer() const {
+  if (fd_ < 0) return std::nullopt;
+  int queued = 0;
+  if (::ioctl(fd_, SIOCOUTQ, &queued) != 0) return std::nullopt;
+  sockaddr_in local{}, peer{};
+  socklen_t len = sizeof local;
+  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len) != 0) return std::nullopt;
+  len = sizeof peer;
+  if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&peer), &len) != 0) return std::nullopt;
+  // The peer's socket: its local address is our peer, its remote one us.
+  char want_local[16], want_remote[16];
+  std::snprintf(want_local, sizeof want_local, "%08X:%04X", peer.sin_addr.s_addr, ntohs(peer.sin_port));
+  std::snprintf(want_remote, sizeof want_remote, "%08X:%04X", local.sin_addr.s_addr, ntohs(local.sin_port));
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, local_address, remote_address, state, queues;
+    fields >> slot >> local_address >> remote_address >> state >> queues;
+    if (local_address != want_local || remote_address != want_remote) continue;
+    const size_t colon = queues.find(':');
+    if (colon == std::string::npos) return std::nullopt;
+    return static_cast<size_t>(queued) + std::strtoull(queues.c_str() + colon + 1, nullptr, 16);
+  }
+  return std::nullopt;
+}
 
 void RawSocket::close() {
   if (fd_ >= 0) ::close(fd_);
@@ -83,9 +116,8 @@ bool RawSocket::read_more(std::chrono::steady_clock::time_point deadline) {
   if (fd_ < 0 || peer_closed_) return false;
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd_, POLLIN, 0};
-    const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+    pollfd p{fd_, POLLIN, 0};  // at or past the deadline: one look, no wait
+    const int ready = ::poll(&p, 1, static_cast<int>(std::max<long long>(0, left.count())));
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) return false;
     char chunk[16384];
@@ -108,7 +140,63 @@ bool RawSocket::wait_closed(std::chrono::milliseconds timeout) {
   return true;
 }
 
-RawResponse RawSocket::read_response(std::chrono::milliseconds timeout) {
+bool RawSocket::send_while_open(std::string_view data, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!data.empty() && fd_ >= 0 && !peer_closed_) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd_, POLLIN | POLLOUT, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return false;
+    if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+      read_more(deadline);
+      continue;
+    }
+    const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return data.empty();
+}
+
+namespace {
+
+// The end of a chunked body that starts at `at` in `text` (decoded into
+// `body`), or npos while it is incomplete or malformed.
+size_t chunked_end(const std::string& text, size_t at, std::string* body) {
+  body->clear();
+  while (true) {
+    const size_t eol = text.find("\r\n", at);
+    if (eol == std::string::npos) return std::string::npos;
+    const size_t size = std::strtoull(text.c_str() + at, nullptr, 16);
+    at = eol + 2;
+    if (size == 0) break;
+    if (text.size() < at + size + 2) return std::string::npos;
+    body->append(text, at, size);
+    at += size + 2;
+  }
+  while (true) {  // trailer lines, then the empty line
+    const size_t eol = text.find("\r\n", at);
+    if (eol == std::string::npos) return std::string::npos;
+    const bool empty = eol == at;
+    at = eol + 2;
+    if (empty) return at;
+  }
+}
+
+}  // namespace
+
+size_t RawSocket::read_chunked(size_t at, std::chrono::steady_clock::time_point deadline, std::string* body) {
+  while (true) {
+    const size_t end = chunked_end(buffer_, at, body);
+    if (end != std::string::npos) return end;
+    if (!read_more(deadline)) return std::string::npos;
+  }
+}
+
+RawResponse RawSocket::read_response(std::chrono::milliseconds timeout, bool no_body) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   RawResponse response;
   size_t head_end = std::string::npos;
@@ -122,7 +210,13 @@ RawResponse RawSocket::read_response(std::chrono::milliseconds timeout) {
   }
   const size_t body_start = head_end + 4;
   const std::string length_text = response.header("Content-Length");
-  if (!length_text.empty()) {
+  if (no_body || response.status < 200 || response.status == 204 || response.status == 304) {
+    buffer_.erase(0, body_start);
+  } else if (::strcasestr(response.header("Transfer-Encoding").c_str(), "chunked") != nullptr) {
+    const size_t end = read_chunked(body_start, deadline, &response.body);
+    if (end == std::string::npos) return response;
+    buffer_.erase(0, end);
+  } else if (!length_text.empty()) {
     const size_t length = std::strtoull(length_text.c_str(), nullptr, 10);
     while (buffer_.size() < body_start + length) {
       if (!read_more(deadline)) break;

@@ -89,6 +89,7 @@ bool Router::start(const RouterConfig& config, NatsServer& nats) {
   ProcessOptions options;
   options.argv = {binaries_.switchyard, "-c", config_path_};
   options.log_path = dir_.file("switchyard.log");
+  options.max_open_files = config.max_open_files;
   return process_.start(options);
 }
 

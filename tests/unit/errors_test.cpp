@@ -72,6 +72,12 @@ TEST(ErrorsResponse, EveryFailureHasStatusRouterErrorAndBody) {
        "400 Bad Request: Invalid X-CF-App-Instance Header\n"},
       {Failure::invalid_process_instance, 400, "Bad Request", "invalid_cf_process_instance_header",
        "400 Bad Request: Invalid X-CF-Process-Instance Header\n"},
+      {Failure::not_implemented, 501, "Not Implemented", "unsupported_transfer_coding",
+       "501 Not Implemented: Transfer-Encoding not implemented\n"},
+      {Failure::version_not_supported, 505, "HTTP Version Not Supported", "unsupported_http_version",
+       "505 HTTP Version Not Supported: HTTP version not supported\n"},
+      {Failure::client_limit, 503, "Service Unavailable", "client_connection_limit",
+       "503 Service Unavailable: Too many client connections.\n"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.router_error);
@@ -98,7 +104,7 @@ TEST(ErrorsResponse, EveryFailureIsAWellFramedResponse) {
   for (Failure f : {Failure::empty_host, Failure::bad_request, Failure::unknown_route, Failure::no_endpoints,
                     Failure::connection_limit, Failure::dial_failed, Failure::backend_timeout,
                     Failure::head_too_large, Failure::forwarding_loop, Failure::invalid_app_instance,
-                    Failure::invalid_process_instance}) {
+                    Failure::invalid_process_instance, Failure::not_implemented, Failure::version_not_supported, Failure::client_limit}) {
     const ErrorInfo& info = error_info(f);
     SCOPED_TRACE(std::string(info.router_error));
     auto p = parse(error_response(f, "x.example.com", "reset", "rid", false));
@@ -110,6 +116,16 @@ TEST(ErrorsResponse, EveryFailureIsAWellFramedResponse) {
     EXPECT_TRUE(p->body.ends_with("\n"));
     EXPECT_EQ(p->body, prefix + error_message(f, "x.example.com") + "\n");
   }
+}
+
+// The parser's refusals map to the statuses it names (431, 501, 505, else
+// 400), each a full row of the table.
+TEST(ErrorsResponse, RequestHeadErrorsMapToTheirStatus) {
+  EXPECT_EQ(error_info(request_failure(http::HeadError::too_many_fields)).status, 431);
+  EXPECT_EQ(error_info(request_failure(http::HeadError::unknown_transfer_coding)).status, 501);
+  EXPECT_EQ(error_info(request_failure(http::HeadError::unsupported_version)).status, 505);
+  EXPECT_EQ(error_info(request_failure(http::HeadError::missing_host)).router_error, "empty_host");
+  EXPECT_EQ(error_info(request_failure(http::HeadError::te_with_content_length)).status, 400);
 }
 
 TEST(ErrorsResponse, UnknownRouteIsNotCacheable) {

@@ -261,6 +261,7 @@ TEST(HeadParserResponse, FramingVerdicts) {
   EXPECT_EQ(response_error("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\nContent-Length: 5\r\n\r\n"),
             HeadError::bad_transfer_encoding);
   EXPECT_EQ(response_error("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n"), HeadError::bad_transfer_encoding);
+  EXPECT_EQ(response_error("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), HeadError::te_in_http10);
   EXPECT_EQ(response_error("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
             HeadError::conflicting_content_length);
   auto eof = parse_response("HTTP/1.1 200 OK\r\n\r\n");

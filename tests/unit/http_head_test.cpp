@@ -351,6 +351,9 @@ TEST(HttpHeadResponse, StatusLineAndReasonPassThrough) {
   std::string out =
       client_response("HTTP/1.1 418 I'm a teapot\r\nContent-Length: 0\r\n\r\n", ResponseRewrite{"", false, false, {}});
   EXPECT_EQ(out, "HTTP/1.1 418 I'm a teapot\r\nContent-Length: 0\r\n\r\n") << "no request id to add when empty";
+  EXPECT_EQ(client_response("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n", ResponseRewrite{"", false, false, {}}),
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n")
+      << "the router's own version, not the backend's";
 }
 
 TEST(HttpHeadResponse, SwitchingProtocolsKeepsUpgradeHeadersWhenAsked) {
