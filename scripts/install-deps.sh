@@ -9,8 +9,11 @@ build_pkgs=(g++ cmake ninja-build ccache pkg-config
 run_pkgs=(nats-server curl)
 # (haproxy/nginx/wrk: front-tier tests and benchmarks; prometheus: promtool;
 # iproute2: ss in the bench drivers; gnuplot, python3: bench/plot.sh;
-# openssl: the CLI makes the TLS tests' certificates and TLS backend.)
-test_pkgs=(haproxy nginx wrk prometheus iproute2 gnuplot-nox python3 procps openssl)
+# openssl: the CLI makes the TLS tests' certificates and TLS backend;
+# clang-14 + libclang-rt-14-dev: libFuzzer and its sanitizer runtimes for
+# scripts/fuzz.sh; llvm-14: llvm-symbolizer for readable sanitizer stacks.)
+test_pkgs=(haproxy nginx wrk prometheus iproute2 gnuplot-nox python3 procps openssl
+           clang-14 libclang-rt-14-dev llvm-14)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 case "${1:-}" in
