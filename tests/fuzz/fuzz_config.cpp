@@ -7,6 +7,11 @@
 // configured, max_attempts >= 1, a worker count the router can start, a
 // request head limit of at least 1 KiB, a positive prune interval, and a
 // stale threshold not below the start-up delay.
+//
+// The input also goes to parse_duration directly (through YAML few byte
+// strings reach it): a duration is never negative, and integer seconds are
+// exact.
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -33,6 +38,14 @@ void check_config(const config::Config& c) {
   if (c.tunnel.enabled) SY_FUZZ_CHECK(c.tunnel.port != 0 && c.tunnel.register_interval.count() > 0);
 }
 
+void check_duration(const std::string& text) {
+  const std::optional<config::Millis> d = config::parse_duration(text);
+  if (!d) return;
+  SY_FUZZ_CHECK(d->count() >= 0);
+  const bool digits = !text.empty() && text.size() <= 15 && text.find_first_not_of("0123456789") == std::string::npos;
+  if (digits) SY_FUZZ_CHECK(d->count() == std::stoll(text) * 1000);
+}
+
 }  // namespace
 
 int fuzz_config(const uint8_t* data, size_t size) {
@@ -49,6 +62,7 @@ int fuzz_config(const uint8_t* data, size_t size) {
   } else {
     check_config(std::get<config::Config>(result));
   }
+  check_duration(text);
   return 0;
 }
 
