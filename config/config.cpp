@@ -367,25 +367,31 @@ class Reader {
   std::optional<int> go_max_procs_;
 };
 
+// The document of `text`, or why there is none to read.
+std::variant<Node, ConfigError> load_yaml(const std::string& text) {
+  try {
+    return detail::load_one_document(text);
+  } catch (const Invalid& e) {
+    return ConfigError{e.message};
+  } catch (const YAML::Exception& e) {
+    return ConfigError{"YAML syntax error at " + detail::describe_mark(e.mark, text) + ": " + detail::one_line(e.msg)};
+  } catch (const std::exception& e) {
+    return ConfigError{"YAML error: " + detail::one_line(e.what())};
+  }
+}
+
 }  // namespace
 
 std::variant<Config, ConfigError> parse_config(const std::string& yaml_text) {
-  std::vector<Node> documents;
-  try {
-    documents = YAML::LoadAll(yaml_text);
-  } catch (const YAML::Exception& e) {
-    return ConfigError{"YAML syntax error at " + detail::describe_mark(e.mark, yaml_text) + ": " + e.msg};
-  } catch (const std::exception& e) {
-    return ConfigError{std::string("YAML error: ") + e.what()};
-  }
-  if (documents.size() > 1) return ConfigError{"expected one YAML document, found " + std::to_string(documents.size())};
+  auto root = load_yaml(yaml_text);
+  if (auto* error = std::get_if<ConfigError>(&root)) return std::move(*error);
   Config config;
   try {
-    if (!documents.empty() && !documents[0].IsNull()) Reader(config).read_root(documents[0]);
+    if (!std::get<Node>(root).IsNull()) Reader(config).read_root(std::get<Node>(root));
   } catch (const Invalid& e) {
     return ConfigError{e.message};
   } catch (const std::exception& e) {  // yaml-cpp's own, or bad_alloc
-    return ConfigError{std::string("config error: ") + e.what()};
+    return ConfigError{"config error: " + detail::one_line(e.what())};
   }
   return config;
 }

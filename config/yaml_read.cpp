@@ -1,6 +1,9 @@
 #include "config/yaml_read.hpp"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <charconv>
+#include <sstream>
 #include <unordered_set>
 
 namespace sy::config::detail {
@@ -45,7 +48,35 @@ bool is_tchar(char c) {
   return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
+// Notes where each document starts; drops every other event.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> marks;
+
+  void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
 }  // namespace
+
+YAML::Node load_one_document(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts starts;
+  for (int i = 0; i < 2 && parser.HandleNextDocument(starts); ++i) {
+  }
+  if (starts.marks.size() > 1) {
+    throw Invalid{"expected one YAML document, found a second at " + describe_mark(starts.marks[1], text)};
+  }
+  return YAML::Load(text);
+}
 
 void fail(const std::string& path, const YAML::Node& node, std::string_view what) {
   std::string where = path.empty() ? "(top level)" : path;
@@ -148,8 +179,21 @@ void read_map(const YAML::Node& map, const std::string& path, const std::vector<
   }
 }
 
+std::string one_line(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c;
+    }
+  }
+  return out;
+}
+
 std::string join(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string(key) : path + "." + std::string(key);
+  return path.empty() ? one_line(key) : path + "." + one_line(key);
 }
 
 std::string index(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }

@@ -52,8 +52,20 @@ struct Key {
 void read_map(const YAML::Node& map, const std::string& path, const std::vector<Key>& keys,
               std::vector<std::string>& ignored);
 
-std::string join(const std::string& path, std::string_view key);     // "a" + "b" = "a.b"
+// `text` as one printable line, for messages: a line break as "\n", any
+// other control character (NUL included) as a space.
+std::string one_line(std::string_view text);
+
+std::string join(const std::string& path, std::string_view key);     // "a" + "b" = "a.b" (key made one_line)
 std::string index(const std::string& path, size_t i);                // "a" + 1 = "a[1]"
+
+// The one YAML document in `text` (a null node when there is none). Throws
+// Invalid if a second document starts, and yaml-cpp's exceptions on a
+// syntax error. Reads no further than the start of a second document:
+// yaml-cpp 0.7 reports empty documents without end after some malformed
+// input (such as "&a e\n? "), on which YAML::LoadAll never returns and
+// allocates until memory runs out.
+YAML::Node load_one_document(const std::string& text);
 
 // "line L, column C" (1-based) for a yaml-cpp error mark within `text`.
 std::string describe_mark(const YAML::Mark& mark, std::string_view text);

@@ -10,9 +10,12 @@ run_pkgs=(nats-server curl)
 # (haproxy/nginx/wrk: front-tier tests and benchmarks; prometheus: promtool;
 # iproute2: ss in the bench drivers; gnuplot, python3: bench/plot.sh;
 # openssl: the CLI makes the TLS tests' certificates and TLS backend;
-# Go + yamux + gorilla/websocket: the reference peer of the yamux interop test.)
+# Go + yamux + gorilla/websocket: the reference peers of the tunnel tests;
+# clang-14 + libclang-rt-14-dev: libFuzzer and its sanitizer runtimes for
+# scripts/fuzz.sh; llvm-14: llvm-symbolizer for readable sanitizer stacks.)
 test_pkgs=(haproxy nginx wrk prometheus iproute2 gnuplot-nox python3 procps openssl
-           golang-go golang-github-hashicorp-yamux-dev golang-github-gorilla-websocket-dev)
+           golang-go golang-github-hashicorp-yamux-dev golang-github-gorilla-websocket-dev
+           clang-14 libclang-rt-14-dev llvm-14)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 case "${1:-}" in

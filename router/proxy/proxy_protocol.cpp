@@ -28,9 +28,11 @@ ProxyHeader parse_v1(std::string_view data) {
   }
   if (parts[0] != "TCP4" && parts[0] != "TCP6") return invalid();
   const int family = parts[0] == "TCP4" ? AF_INET : AF_INET6;
+  // inet_pton reads a C string: a NUL would end the address early and let
+  // the bytes after it through into source_ip (and X-Forwarded-For).
   auto valid_ip = [family](std::string_view text) {
     unsigned char addr[16];
-    return inet_pton(family, std::string(text).c_str(), addr) == 1;
+    return text.find('\0') == std::string_view::npos && inet_pton(family, std::string(text).c_str(), addr) == 1;
   };
   auto parse_port = [](std::string_view text, unsigned* port) {
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *port);

@@ -5,14 +5,11 @@
 #include <cstdint>
 
 #include "router/http/chunked.hpp"
+#include "tests/fuzz/harness.hpp"
 
 namespace {
 
 using sy::http::ChunkedDecoder;
-
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
 
 struct Outcome {
   size_t consumed = 0;
@@ -25,29 +22,35 @@ Outcome feed(const char* data, size_t size, size_t piece) {
   for (size_t at = 0; at < size;) {
     size_t n = piece < size - at ? piece : size - at;
     ChunkedDecoder::Result r = d.feed(data + at, n);
-    check(r.consumed <= n);
+    SY_FUZZ_CHECK(r.consumed <= n);
     o.consumed += r.consumed;
     o.status = r.status;
     if (r.status != ChunkedDecoder::Status::more) break;
-    check(r.consumed == n);
+    SY_FUZZ_CHECK(r.consumed == n);
     at += n;
   }
-  check(d.done() == (o.status == ChunkedDecoder::Status::done));
+  SY_FUZZ_CHECK(d.done() == (o.status == ChunkedDecoder::Status::done));
   return o;
 }
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+namespace sy::fuzz {
+
+int fuzz_chunked(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const size_t piece = 1 + data[0] % 17;
   const char* body = reinterpret_cast<const char*>(data + 1);
   Outcome whole = feed(body, size - 1, size);
   Outcome split = feed(body, size - 1, piece);
   Outcome bytes = feed(body, size - 1, 1);
-  check(whole.status == split.status && whole.status == bytes.status);
+  SY_FUZZ_CHECK(whole.status == split.status && whole.status == bytes.status);
   if (whole.status != ChunkedDecoder::Status::error) {
-    check(whole.consumed == split.consumed && whole.consumed == bytes.consumed);
+    SY_FUZZ_CHECK(whole.consumed == split.consumed && whole.consumed == bytes.consumed);
   }
   return 0;
 }
+
+}  // namespace sy::fuzz
+
+SY_FUZZ_TARGET(fuzz_chunked)

@@ -16,12 +16,7 @@
 #include "tunnel/ws/decoder.hpp"
 #include "tunnel/ws/encoder.hpp"
 
-#if __has_include("tests/fuzz/harness.hpp")
 #include "tests/fuzz/harness.hpp"
-#define SY_FUZZ_HAVE_HARNESS 1
-#else
-#define SY_FUZZ_CHECK(cond) ((cond) ? static_cast<void>(0) : __builtin_trap())
-#endif
 
 namespace sy::fuzz {
 namespace {
@@ -112,8 +107,4 @@ int fuzz_ws(const uint8_t* data, size_t size) {
 
 }  // namespace sy::fuzz
 
-#ifdef SY_FUZZ_HAVE_HARNESS
 SY_FUZZ_TARGET(fuzz_ws)
-#else
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) { return sy::fuzz::fuzz_ws(data, size); }
-#endif

@@ -2,6 +2,8 @@
 // processes, ports, nats-server + client, curl, switchyard-echo, WebSocket.
 #include <signal.h>
 
+#include <gtest/gtest-spi.h>
+
 #include <thread>
 
 #include "tests/integration/integration_fixture.hpp"
@@ -51,6 +53,33 @@ TEST(SupportProcess, ExitCodesSignalsAndEnvironment) {
   EXPECT_EQ(input.wait_exit(seconds(5)), std::optional<int>(0));
   EXPECT_EQ(input.log(), "piped\n");
   EXPECT_TRUE(rss_kib(::getpid()).value_or(0) > 0);
+}
+
+// A sanitizer report in a child, or a crash, fails the test that started it
+// (tests/support/process.hpp); a clean child fails nothing.
+int run_probe(const char* mode) {
+  TempDir dir;
+  ProcessOptions options;
+  options.argv = {std::string(SY_BIN_DIR) + "/tests/sanitizer-probe", mode};
+  options.log_path = dir.file("probe.log");
+  return run_process(options, seconds(30)).value_or(-1);
+}
+
+TEST(SupportProcess, ChildCrashFailsTheTest) {
+  EXPECT_NONFATAL_FAILURE(run_process(ProcessOptions{{"sh", "-c", "echo dying >&2; kill -SEGV $$"}, {}, {}, {}, {}},
+                                      seconds(5)),
+                          "crashed: exit 139");
+}
+
+TEST(SupportSanitizer, ChildReportFailsTheTest) {
+#if !defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "not a sanitized build (-DSWITCHYARD_SANITIZE=address,undefined)";
+#endif
+  // abort_on_error=1 (sanitize/defaults.cpp): every report ends in SIGABRT.
+  EXPECT_NONFATAL_FAILURE(EXPECT_EQ(run_probe("leak"), 128 + SIGABRT), "LeakSanitizer: detected memory leaks");
+  EXPECT_NONFATAL_FAILURE(EXPECT_EQ(run_probe("heap-overflow"), 128 + SIGABRT), "heap-buffer-overflow");
+  EXPECT_NONFATAL_FAILURE(EXPECT_EQ(run_probe("signed-overflow"), 128 + SIGABRT), "signed integer overflow");
+  EXPECT_EQ(run_probe("clean"), 0);
 }
 
 TEST(SupportPorts, FreePortOpensWhenSomethingListens) {

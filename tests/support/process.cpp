@@ -13,6 +13,9 @@
 #include <sstream>
 #include <thread>
 
+#include <gtest/gtest.h>
+
+#include "tests/support/sanitizer_reports.hpp"
 #include "tests/support/temp_dir.hpp"
 
 extern char** environ;
@@ -25,16 +28,34 @@ int open_append(const std::string& path) {
   return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 }
 
+// Ours, then options.env over it, then log_path added to the sanitizer
+// options (see sanitizer_reports.hpp).
 std::vector<std::string> make_environment(const ProcessOptions& options) {
-  std::vector<std::string> result;
+  std::vector<std::pair<std::string, std::string>> env;
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
     const std::string text = *entry;
-    const std::string key = text.substr(0, text.find('='));
-    bool overridden = false;
-    for (const auto& [name, value] : options.env) overridden = overridden || name == key;
-    if (!overridden) result.push_back(text);
+    const size_t eq = text.find('=');
+    env.emplace_back(text.substr(0, eq), eq == std::string::npos ? std::string() : text.substr(eq + 1));
   }
-  for (const auto& [name, value] : options.env) result.push_back(name + "=" + value);
+  auto set = [&env](const std::string& name, const std::string& value) {
+    for (auto& [key, old] : env) {
+      if (key == name) {
+        old = value;
+        return;
+      }
+    }
+    env.emplace_back(name, value);
+  };
+  for (const auto& [name, value] : options.env) set(name, value);
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS"}) {
+    std::string value;
+    for (const auto& [key, old] : env) {
+      if (key == name) value = old;
+    }
+    set(name, with_sanitizer_log_path(value));
+  }
+  std::vector<std::string> result;
+  for (const auto& [name, value] : env) result.push_back(name + "=" + value);
   return result;
 }
 
@@ -85,6 +106,8 @@ Process& Process::operator=(Process&& other) noexcept {
   pid_ = std::exchange(other.pid_, -1);
   reaped_ = std::exchange(other.reaped_, true);
   exit_code_ = other.exit_code_;
+  argv0_ = std::move(other.argv0_);
+  stderr_offset_ = other.stderr_offset_;
   log_path_ = std::move(other.log_path_);
   stderr_path_ = std::move(other.stderr_path_);
   error_ = std::move(other.error_);
@@ -109,8 +132,10 @@ bool Process::start(const ProcessOptions& options) {
     error_ = "empty argv";
     return false;
   }
+  argv0_ = options.argv[0];
   log_path_ = options.log_path;
   stderr_path_ = options.stderr_path.empty() ? options.log_path : options.stderr_path;
+  stderr_offset_ = stderr_path_.empty() ? 0 : read_file(stderr_path_).size();
   const int in_fd = ::open(options.stdin_path.empty() ? "/dev/null" : options.stdin_path.c_str(), O_RDONLY | O_CLOEXEC);
   const int out_fd = open_append(log_path_);
   const int err_fd = open_append(stderr_path_);
@@ -158,6 +183,7 @@ bool Process::reap(bool block) {
   if (r == pid_) {
     reaped_ = true;
     exit_code_ = decode_status(status);
+    check_child_health();
     return true;
   }
   if (r < 0) {  // not our child any more (should not happen)
@@ -165,6 +191,28 @@ bool Process::reap(bool block) {
     return true;
   }
   return false;
+}
+
+// A sanitizer report (log_path file) or a death by a crash signal fails the
+// current test. UBSan's reports appear only on the child's stderr (GCC's
+// libubsan ignores log_path beside libasan) and end it with SIGABRT
+// (-fno-sanitize-recover, abort_on_error=1), so a crash quotes the stderr
+// the child wrote.
+void Process::check_child_health() {
+  if (auto report = take_sanitizer_report(pid_)) {
+    ADD_FAILURE() << "sanitizer report from " << argv0_ << " (pid " << pid_ << ", exit " << *exit_code_ << "):\n"
+                  << *report;
+    return;
+  }
+  const int code = exit_code_.value_or(0);
+  const bool crashed = code == 128 + SIGABRT || code == 128 + SIGSEGV || code == 128 + SIGBUS ||
+                       code == 128 + SIGILL || code == 128 + SIGFPE;
+  if (!crashed) return;
+  std::string err = stderr_path_.empty() ? std::string() : read_file(stderr_path_);
+  err = err.size() > stderr_offset_ ? err.substr(stderr_offset_) : std::string();
+  constexpr size_t kTail = 12000;
+  if (err.size() > kTail) err = "..." + err.substr(err.size() - kTail);
+  ADD_FAILURE() << argv0_ << " (pid " << pid_ << ") crashed: exit " << code << "; its stderr:\n" << err;
 }
 
 bool Process::running() { return pid_ > 0 && !reap(false); }

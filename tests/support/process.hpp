@@ -5,6 +5,10 @@
 // crashed test binary — which also means the child dies when the *thread*
 // that started it exits: start processes from the test's main thread.
 //
+// When a child is reaped, a sanitizer report it left (see
+// sanitizer_reports.hpp) or its death by SIGABRT, SIGSEGV, SIGBUS, SIGILL or
+// SIGFPE fails the current test, quoting the report or the child's stderr.
+//
 // Not thread-safe: one Process is used by one thread.
 #include <sys/types.h>
 
@@ -64,11 +68,14 @@ class Process {
 
  private:
   bool reap(bool block);
+  void check_child_health();
   void reset();
 
   pid_t pid_ = -1;
   bool reaped_ = true;
   std::optional<int> exit_code_;
+  std::string argv0_;
+  size_t stderr_offset_ = 0;  // size of the stderr file when the child started
   std::string log_path_;
   std::string stderr_path_;
   std::string error_;

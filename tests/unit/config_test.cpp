@@ -114,11 +114,33 @@ TEST(ConfigSyntax, LineAndColumnAreOneBasedCharacters) {
   EXPECT_NE(parse_error("a: 1\r\nb: 2\r\n  c: 3\r\n").find("line 3, column 4"), std::string::npos);
 }
 
+// Found by tests/fuzz/fuzz_config: yaml-cpp's messages and YAML keys can
+// hold line breaks and NULs; a ConfigError stays one printable line.
+TEST(ConfigSyntax, ErrorMessagesAreOneLine) {
+  using namespace std::string_literals;
+  for (const std::string& yaml : {"port\0\n\0\0\0: 0\nstatus: {port: \"x\"}\n"s, "\"a\\nb\": 1\n\"a\\nb\": 2\n"s,
+                                  "\"a\\0b\": 1\n\"a\\0b\": 2\n"s}) {
+    const std::string message = parse_error(yaml);
+    EXPECT_FALSE(message.empty());
+    EXPECT_EQ(message.find_first_of("\n\r"s + '\0'), std::string::npos) << message;
+  }
+  EXPECT_NE(parse_error("\"a\\nb\": 1\n\"a\\nb\": 2\n").find("a\\nb: duplicate key"), std::string::npos);
+  EXPECT_NE(parse_error("\"a\\0b\": 1\n\"a\\0b\": 2\n").find("a b: duplicate key"), std::string::npos);
+}
+
 TEST(ConfigStructure, RejectsDuplicatesNonMapsAndSeveralDocuments) {
   EXPECT_NE(parse_error("port: 1\nport: 2\n").find("port: duplicate key"), std::string::npos);
   EXPECT_NE(parse_error("status:\n  port: 1\n  port: 2\n").find("status.port: duplicate key"), std::string::npos);
   EXPECT_NE(parse_error("- a\n- b\n").find("(top level): got a list, expected a map"), std::string::npos);
   EXPECT_NE(parse_error("port: 1\n---\nport: 2\n").find("one YAML document"), std::string::npos);
+}
+
+// Found by tests/fuzz/fuzz_config: after "&a e\n? " yaml-cpp 0.7 reports
+// empty documents without end; YAML::LoadAll never returned and allocated
+// gigabytes. The second document is where reading stops.
+TEST(ConfigStructure, EndlessEmptyDocumentsAreOneErrorNotAHang) {
+  EXPECT_NE(parse_error("&a e\n? ").find("one YAML document, found a second at line"), std::string::npos);
+  EXPECT_NE(parse_error("port: 1\n---\nport: 2\n---\nport: 3\n").find("found a second at line 2"), std::string::npos);
 }
 
 TEST(ConfigNats, ClassicStyleListWithPerServerCredentials) {

@@ -119,6 +119,15 @@ TEST(ProxyProtocolV1, BadSourceAddress) {
   EXPECT_EQ(status_of("PROXY TCP4 example.com 5.6.7.8 1111 2222\r\n"), "invalid");
 }
 
+// Found by tests/fuzz/fuzz_proxy_protocol: inet_pton stops at a NUL byte, so
+// "::f<NUL>junk" passed as the address ::f and the junk became source_ip.
+TEST(ProxyProtocolV1, NulByteInAddressIsInvalid) {
+  using namespace std::string_literals;
+  EXPECT_EQ(status_of("PROXY TCP6 ::f\0Cfff:10.0.0.1 ::1 1 65535\r\n"s), "invalid");
+  EXPECT_EQ(status_of("PROXY TCP4 1.2.3.4\0\r 5.6.7.8 1111 2222\r\n"s), "invalid");
+  EXPECT_EQ(status_of("PROXY TCP4 1.2.3.4 5.6.7.8\0x 1111 2222\r\n"s), "invalid") << "destination too";
+}
+
 TEST(ProxyProtocolV1, BadSourcePort) {
   EXPECT_EQ(status_of("PROXY TCP4 1.2.3.4 5.6.7.8 65536 2222\r\n"), "invalid");
   EXPECT_EQ(status_of("PROXY TCP4 1.2.3.4 5.6.7.8 99999999999 2222\r\n"), "invalid");
