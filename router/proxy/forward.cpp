@@ -44,7 +44,18 @@ const route::EndpointPtr* Session::sticky_endpoint(const route::Pool& pool, cons
   return nullptr;
 }
 
+// A chunked body's bytes that came with the head are checked before any
+// backend sees the head: a broken chunk there is the client's 400, and the
+// backend never gets a request it could not finish.
+bool Session::buffered_body_valid() const {
+  if (req_.head.body != http::BodyKind::chunked) return true;
+  http::ChunkedDecoder probe = req_.chunked;  // a copy: the real one runs as the body is relayed
+  const char* body = static_cast<const char*>(client_.in.data().data()) + req_.head_len;
+  return probe.feed(body, client_.in.size() - req_.head_len).status != http::ChunkedDecoder::Status::error;
+}
+
 asio::awaitable<bool> Session::forward(const RouteDecision& route) {
+  if (!buffered_body_valid()) co_return co_await answer(Failure::bad_request_body, "");
   const route::Pool& pool = *route.pool;
   route::Tried tried = initial_tried(pool, route.wanted);
   req_.sticky.assign(cfg_.sticky_session_cookie_names.empty()

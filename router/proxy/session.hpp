@@ -174,6 +174,7 @@ class Session final : public Connection {
   void give_scratch();
   // forward.cpp: choose endpoints, retry by the outcome table.
   boost::asio::awaitable<bool> forward(const RouteDecision& route);
+  bool buffered_body_valid() const;
   const route::EndpointPtr* sticky_endpoint(const route::Pool& pool, const route::Tried& tried) const;
   boost::asio::awaitable<AttemptResult> attempt(const route::EndpointPtr& endpoint, bool allow_reuse);
   // exchange.cpp: send head and body, await the answer.
