@@ -6,6 +6,8 @@
 // - any bad value fails the whole load with the key path and the value.
 #include "config/config.hpp"
 
+#include "common/names/hostname.hpp"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -16,7 +18,7 @@
 #include <openssl/pem.h>
 
 #include "config/yaml_read.hpp"
-#include "router/base/log.hpp"
+#include "common/log/log.hpp"
 
 namespace sy::config {
 namespace {
@@ -97,37 +99,6 @@ void read(const Node& map, const std::string& path, const Keys& keys, std::vecto
 
 // RFC 1035 host name: dot-separated labels of [a-z0-9-], 1..63 characters,
 // no leading/trailing '-', at most 253 in all. Lower-cased in place.
-bool valid_dns_name(std::string& name) {
-  if (name.empty() || name.size() > 253) return false;
-  size_t label = 0;
-  char prev = '.';
-  for (char& c : name) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (c == '.') {
-      if (label == 0 || prev == '-') return false;
-      label = 0;
-    } else if (alnum || (c == '-' && label > 0)) {
-      if (++label > 63) return false;
-    } else {
-      return false;
-    }
-    prev = c;
-  }
-  return label > 0 && prev != '-';
-}
-
-// "host:port" or "[v6]:port".
-bool valid_host_port(const std::string& text) {
-  size_t colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 >= text.size()) return false;
-  long port = 0;
-  for (char c : text.substr(colon + 1)) {
-    if (c < '0' || c > '9' || (port = port * 10 + (c - '0')) > 65535) return false;
-  }
-  return port >= 1;
-}
-
 class Reader {
  public:
   explicit Reader(Config& config) : config_(config) {}
@@ -315,11 +286,11 @@ class Reader {
     TunnelConfig& t = config_.tunnel;
     Key domain{"domain", [&t](const Node& n, const std::string& p) {
                  t.domain = detail::read_string(n, p);
-                 if (!valid_dns_name(t.domain)) fail(p, n, "a DNS name (such as tunnel.example.com)");
+                 if (!names::valid_dns_name(t.domain)) fail(p, n, "a DNS name (such as tunnel.example.com)");
                }};
     Key advertise{"advertise", [&t](const Node& n, const std::string& p) {
                     t.advertise = detail::read_string(n, p);
-                    if (!t.advertise.empty() && !valid_host_port(t.advertise)) fail(p, n, "host:port");
+                    if (!t.advertise.empty() && !names::valid_host_port(t.advertise)) fail(p, n, "host:port");
                   }};
     Key node_id{"node_id", [&t](const Node& n, const std::string& p) {
                   t.node_id = detail::read_string(n, p);

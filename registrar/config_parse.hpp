@@ -11,10 +11,11 @@
 #include <cstring>
 #include <memory>
 
+#include "common/names/hostname.hpp"
 #include "config/yaml_read.hpp"
 #include "registrar/config.hpp"
 #include "registrar/config_routes.hpp"
-#include "router/base/log.hpp"
+#include "common/log/log.hpp"
 
 namespace sy::registrar {
 namespace parse_detail {
@@ -77,7 +78,7 @@ class RootReader {
       server.port = static_cast<uint16_t>(value);
     }
     if (bracketed && host.size() > 2 && host.back() == ']') host = host.substr(1, host.size() - 2);
-    if (!route::valid_hostname(host)) detail::fail(path, node, what);
+    if (!names::valid_hostname(host)) detail::fail(path, node, what);
     server.host = host;
   }
 

@@ -13,9 +13,10 @@
 #include <utility>
 #include <vector>
 
+#include "common/names/hostname.hpp"
 #include "config/yaml_read.hpp"
 #include "registrar/config.hpp"
-#include "router/route/route_message.hpp"
+#include "common/names/uri.hpp"
 
 namespace sy::registrar::parse_detail {
 
@@ -30,7 +31,7 @@ inline std::string duration_text(Millis d) {
 
 inline std::string read_host(const Node& node, const std::string& path) {
   std::string host = detail::read_string(node, path);
-  if (!route::valid_hostname(host)) detail::fail(path, node, "a host name or IP address");
+  if (!names::valid_hostname(host)) detail::fail(path, node, "a host name or IP address");
   return host;
 }
 
@@ -60,7 +61,7 @@ inline bool parse_http_url(std::string_view text, HttpCheck* out) {
     if (host.size() < 3 || host.back() != ']') return false;
     host = host.substr(1, host.size() - 2);
   }
-  if (!route::valid_hostname(host)) return false;
+  if (!names::valid_hostname(host)) return false;
   out->url = std::string(text);
   out->host = std::string(host);
   out->port = port;
@@ -152,8 +153,8 @@ class RouteReader {
       const Node item = node[i];
       std::string item_path = detail::index(path, i);
       std::string text = detail::read_string(item, item_path);
-      route::Uri uri;
-      if (!route::parse_uri(text, &uri)) detail::fail(item_path, item, "a uri (host[/path], such as app.example.com/api)");
+      names::Uri uri;
+      if (!names::parse_uri(text, &uri)) detail::fail(item_path, item, "a uri (host[/path], such as app.example.com/api)");
       uris.push_back(text);
     }
     return uris;

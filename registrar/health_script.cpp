@@ -14,7 +14,7 @@
 #include <cstring>
 
 #include "registrar/health_check.hpp"
-#include "router/base/log.hpp"
+#include "common/log/log.hpp"
 
 extern char** environ;
 

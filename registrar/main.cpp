@@ -12,7 +12,7 @@
 #include "registrar/config_parse.hpp"
 #include "registrar/once.hpp"
 #include "registrar/registrar.hpp"
-#include "router/base/log.hpp"
+#include "common/log/log.hpp"
 
 namespace {
 

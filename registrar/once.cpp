@@ -6,10 +6,11 @@
 #include <optional>
 #include <stdexcept>
 
+#include "common/names/hostname.hpp"
 #include "config/config.hpp"
-#include "router/mbus/nats_client.hpp"
-#include "router/base/log.hpp"
-#include "router/route/route_message.hpp"
+#include "common/nats/nats_client.hpp"
+#include "common/log/log.hpp"
+#include "common/names/uri.hpp"
 
 namespace sy::registrar {
 namespace {
@@ -37,19 +38,19 @@ std::optional<ArgError> parse_seconds(const std::string& option, const std::stri
 
 std::optional<ArgError> apply_option(OnceRequest& req, const std::string& option, const std::string& value) {
   Registration& r = req.registration;
-  route::Uri uri;
+  names::Uri uri;
   std::chrono::seconds seconds{0};
   if (option == "--nats") {
     std::string url = value.find("://") == std::string::npos ? "nats://" + value : value;
     if (url.rfind("nats://", 0) != 0 || url.size() <= 7) return invalid(option, value, "a nats://[user:pass@]host:port URL");
     req.nats_urls.push_back(url);
   } else if (option == "--host") {
-    if (!route::valid_hostname(value)) return invalid(option, value, "a host name or IP address");
+    if (!names::valid_hostname(value)) return invalid(option, value, "a host name or IP address");
     r.host = value;
   } else if (option == "--port" || option == "--tls-port") {
     if (!parse_port(value, option == "--port" ? &r.port : &r.tls_port)) return invalid(option, value, "a port (1..65535)");
   } else if (option == "--uri") {
-    if (!route::parse_uri(value, &uri)) return invalid(option, value, "a uri (host[/path])");
+    if (!names::parse_uri(value, &uri)) return invalid(option, value, "a uri (host[/path])");
     r.uris.push_back(value);
   } else if (option == "--tag") {
     size_t eq = value.find('=');
@@ -96,18 +97,18 @@ int run_once(const OnceRequest& request) {
   std::mutex mutex;
   std::condition_variable cv;
   bool up = false;
-  mbus::ConnectionEvents events;
+  nats::ConnectionEvents events;
   events.connected = [&] {
     std::lock_guard lock(mutex);
     up = true;
     cv.notify_all();
   };
-  mbus::NatsOptions options;
+  nats::NatsOptions options;
   options.urls = request.nats_urls;
   options.reconnect_wait = std::chrono::milliseconds(100);
   options.name = "switchyard-registrar-once";
   try {
-    mbus::NatsClient bus(options, std::move(events));
+    nats::NatsClient bus(options, std::move(events));
     bus.start();
     {
       std::unique_lock lock(mutex);

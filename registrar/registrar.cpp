@@ -11,8 +11,9 @@
 
 #include "registrar/health_check.hpp"
 #include "registrar/message.hpp"
-#include "router/base/uuid.hpp"
-#include "router/mbus/nats_client.hpp"
+#include "common/ids/uuid.hpp"
+#include "common/nats/nats_client.hpp"
+#include "config/nats_options.hpp"
 
 namespace sy::registrar {
 namespace {
@@ -49,15 +50,15 @@ Registrar::Registrar(const RegistrarConfig& config)
       }
     }
   }
-  mbus::ConnectionEvents events;
+  nats::ConnectionEvents events;
   events.connected = [this] { asio::post(io_, [this] { on_connected(); }); };
   events.disconnected = [this] { asio::post(io_, [] { log::warn("nats-disconnected"); }); };
-  mbus::NatsOptions options;
-  options.urls = mbus::nats_urls(config.nats);
+  nats::NatsOptions options;
+  options.urls = config::nats_urls(config.nats);
   options.reconnect_wait = config.nats.reconnect_wait;
   options.ping_interval = config.nats.ping_interval;
   options.name = "switchyard-registrar-" + instance_id_;
-  bus_ = std::make_unique<mbus::NatsClient>(options, std::move(events));
+  bus_ = std::make_unique<nats::NatsClient>(options, std::move(events));
   bus_->subscribe("router.start", [this](std::string_view, std::string_view data, std::string_view) {
     asio::post(io_, [this, payload = std::string(data)] { on_router_start(payload, "router.start"); });
   });

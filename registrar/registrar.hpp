@@ -21,10 +21,10 @@
 #include <string>
 #include <vector>
 
-#include "router/mbus/nats_client.hpp"
+#include "common/nats/nats_client.hpp"
 #include "registrar/config.hpp"
 #include "registrar/route_state.hpp"
-#include "router/base/log.hpp"
+#include "common/log/log.hpp"
 
 namespace sy::registrar {
 
@@ -68,7 +68,7 @@ class Registrar {
   bool ever_connected_ = false;
   log::RateLimit publish_failed_log_{std::chrono::seconds(10)};
   log::RateLimit bad_start_log_{std::chrono::seconds(10)};
-  std::unique_ptr<mbus::NatsClient> bus_;  // last: destroyed first, so no callback outlives the rest
+  std::unique_ptr<nats::NatsClient> bus_;  // last: destroyed first, so no callback outlives the rest
 };
 
 }  // namespace sy::registrar

@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "config/config.hpp"
-#include "router/base/log.hpp"
+#include "common/log/log.hpp"
 #include "router/control/control.hpp"
 #include "router/proxy/session.hpp"
 #include "router/proxy/worker.hpp"

@@ -14,8 +14,8 @@
 #include <boost/beast/http.hpp>
 #include <map>
 
-#include "router/base/accept_backoff.hpp"
-#include "router/base/log.hpp"
+#include "common/net/accept_backoff.hpp"
+#include "common/log/log.hpp"
 
 namespace sy::status {
 namespace asio = boost::asio;

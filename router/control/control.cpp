@@ -8,7 +8,8 @@
 
 #include <boost/asio/post.hpp>
 
-#include "router/base/uuid.hpp"
+#include "common/ids/uuid.hpp"
+#include "config/nats_options.hpp"
 
 namespace sy::control {
 
@@ -67,13 +68,13 @@ Control::Control(const config::Config& config, metrics::Registry& registry, rout
 Control::~Control() { nats_.reset(); }
 
 void Control::start(std::function<void()> ready) {
-  mbus::ConnectionEvents events;
+  nats::ConnectionEvents events;
   events.connected = [this] { asio::post(io_, [this] { on_connected(); }); };
   events.disconnected = [this] { asio::post(io_, [this] { on_disconnected(); }); };
-  nats_ = std::make_unique<mbus::NatsClient>(mbus::nats_options(config_.nats, "switchyard-" + id_), std::move(events));
+  nats_ = std::make_unique<nats::NatsClient>(config::nats_options(config_.nats, "switchyard-" + id_), std::move(events));
   // One hand-off per batch (at most 5 ms old): heartbeats from thousands of
   // endpoints would otherwise wake the control thread once each.
-  nats_->subscribe_batched("router.*", [this](const std::vector<mbus::NatsClient::Message>& batch) { on_batch(batch); },
+  nats_->subscribe_batched("router.*", [this](const std::vector<nats::NatsClient::Message>& batch) { on_batch(batch); },
                            std::chrono::milliseconds(5));
   nats_->start();
   // The SUB sits in nats.c's write buffer until its flusher runs; a round
@@ -113,7 +114,7 @@ std::string Control::start_message() const {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-bool Control::parse(const mbus::NatsClient::Message& m, Inbound* in) {
+bool Control::parse(const nats::NatsClient::Message& m, Inbound* in) {
   if (m.subject == "router.register") {
     in->kind = Kind::reg;
   } else if (m.subject == "router.unregister") {
@@ -140,7 +141,7 @@ bool Control::parse(const mbus::NatsClient::Message& m, Inbound* in) {
   return true;
 }
 
-void Control::on_batch(const std::vector<mbus::NatsClient::Message>& batch) {
+void Control::on_batch(const std::vector<nats::NatsClient::Message>& batch) {
   std::vector<Inbound> parsed;
   parsed.reserve(batch.size());
   for (const auto& m : batch) {

@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "router/base/log.hpp"
-#include "router/mbus/nats_client.hpp"
+#include "common/log/log.hpp"
+#include "common/nats/nats_client.hpp"
 #include "router/route/pruner.hpp"
 #include "router/route/registry.hpp"
 #include "router/route/snapshot.hpp"
@@ -58,8 +58,8 @@ class Control {
     std::string reply;
   };
 
-  void on_batch(const std::vector<mbus::NatsClient::Message>& batch);  // NATS reader thread
-  bool parse(const mbus::NatsClient::Message& m, Inbound* in);           // NATS reader thread
+  void on_batch(const std::vector<nats::NatsClient::Message>& batch);  // NATS reader thread
+  bool parse(const nats::NatsClient::Message& m, Inbound* in);           // NATS reader thread
   void drain();  // control thread
   void apply(const Inbound& in, route::TimePoint now);
   void on_connected();
@@ -77,7 +77,7 @@ class Control {
   boost::asio::steady_timer start_timer_;
   route::Registry registry_;
   route::Pruner pruner_;
-  std::unique_ptr<mbus::NatsClient> nats_;
+  std::unique_ptr<nats::NatsClient> nats_;
   std::string id_;
   std::string host_ip_;
 

@@ -3,7 +3,7 @@
 // when it ends (metrics, the access log line).
 #include <chrono>
 
-#include "router/base/uuid.hpp"
+#include "common/ids/uuid.hpp"
 #include "router/proxy/session.hpp"
 #include "router/proxy/worker.hpp"
 

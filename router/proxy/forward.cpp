@@ -3,7 +3,7 @@
 // the failure allows it (nothing reached the application, or an idempotent
 // body-less request saw EOF before any response byte). A pooled connection
 // that turned out dead is retried once, fresh, on the same endpoint.
-#include "router/base/log.hpp"
+#include "common/log/log.hpp"
 #include "router/proxy/affinity.hpp"
 #include "router/proxy/session.hpp"
 #include "router/proxy/worker.hpp"

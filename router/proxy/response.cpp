@@ -4,7 +4,7 @@
 // the application, so forward() may try another holder.
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
-#include "router/base/log.hpp"
+#include "common/log/log.hpp"
 #include "router/proxy/affinity.hpp"
 #include "router/proxy/session.hpp"
 #include "router/proxy/splice.hpp"

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "common/names/hostname.hpp"
 #include "router/proxy/affinity.hpp"
 #include "router/route/route_message.hpp"
 
@@ -46,7 +47,7 @@ RouteDecision refuse(Failure f, std::string_view detail = {}) {
 
 RouteDecision route_request(const RouteInput& in, std::string* host) {
   const http::RequestHead& head = *in.head;
-  if (!head.has_host || !route::normalize_host(head.host, host) || *host == in.client_ip) {
+  if (!head.has_host || !names::normalize_host(head.host, host) || *host == in.client_ip) {
     host->clear();
     return refuse(Failure::empty_host);
   }

@@ -2,7 +2,7 @@
 // answers from the outcome table, keep-alive, the lingering close.
 #include "router/proxy/session.hpp"
 
-#include "router/base/log.hpp"
+#include "common/log/log.hpp"
 #include "router/proxy/proxy_protocol.hpp"
 #include "router/proxy/worker.hpp"
 

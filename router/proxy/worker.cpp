@@ -5,8 +5,8 @@
 #include <boost/asio/post.hpp>
 #include <cstring>
 
-#include "router/base/accept_backoff.hpp"
-#include "router/base/log.hpp"
+#include "common/net/accept_backoff.hpp"
+#include "common/log/log.hpp"
 #include "router/outcome/outcome.hpp"
 #include "router/proxy/body.hpp"
 #include "router/proxy/watchdog.hpp"

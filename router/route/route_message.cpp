@@ -1,9 +1,9 @@
 #include "router/route/route_message.hpp"
 
+#include "common/names/hostname.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
-
-#include <arpa/inet.h>
 
 #include <algorithm>
 #include <tuple>
@@ -13,17 +13,9 @@ namespace {
 
 using Value = rapidjson::Value;
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+using names::host_char;
+using names::lower;
 
-bool host_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
-}
-
-// RFC 3986 pchar plus '/', minus '?' and '#'.
-bool path_char(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("-._~!$&'()*+,;=:@/%").find(c) != std::string_view::npos;
-}
 
 // Reads an optional string member; false when present with another type.
 bool get_string(const Value& obj, const char* name, std::string* out) {
@@ -118,52 +110,7 @@ const char* to_string(InvalidCause c) {
   return "unknown";
 }
 
-bool valid_hostname(std::string_view host) {
-  if (host.empty() || host.size() > 253) return false;
-  if (host.find(':') != std::string_view::npos) {  // only an IPv6 literal may hold colons
-    unsigned char addr[16];
-    return inet_pton(AF_INET6, std::string(host).c_str(), addr) == 1;
-  }
-  for (char c : host)
-    if (!host_char(lower(c))) return false;
-  return true;
-}
 
-bool parse_uri(std::string_view text, Uri* out) {
-  if (text.empty() || text.size() > 1024) return false;
-  size_t slash = text.find('/');
-  std::string_view host = text.substr(0, slash);
-  std::string_view path = slash == std::string_view::npos ? std::string_view() : text.substr(slash);
-  if (host.empty() || host.size() > 253) return false;
-  out->host.clear();
-  for (size_t i = 0; i < host.size(); ++i) {
-    char c = lower(host[i]);
-    bool wildcard = c == '*' && i == 0 && host.size() > 2 && host[1] == '.';
-    if (!host_char(c) && !wildcard) return false;
-    out->host += c;
-  }
-  if (out->host.front() == '.' || out->host.back() == '.' || out->host.find("..") != std::string::npos) return false;
-  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
-  out->path.clear();
-  for (char c : path) {
-    if (!path_char(c)) return false;
-    out->path += lower(c);
-  }
-  return true;
-}
-
-bool normalize_host(std::string_view host, std::string* out) {
-  out->clear();
-  if (!host.empty() && host.front() == '[') {  // IPv6 literal: keep up to ']'
-    size_t end = host.find(']');
-    host = host.substr(0, end == std::string_view::npos ? host.size() : end + 1);
-  } else if (size_t colon = host.find(':'); colon != std::string_view::npos) {
-    host = host.substr(0, colon);
-  }
-  out->reserve(host.size());
-  for (char c : host) out->push_back(lower(c));
-  return !out->empty();
-}
 
 namespace {
 
@@ -215,7 +162,7 @@ std::variant<RouteMessage, ParseError> parse_route_message(std::string_view payl
   EndpointSpec& ep = msg.endpoint;
   if (!get_string(doc, "host", &ep.host)) return fail(InvalidCause::wrong_type, "host is not a string");
   if (ep.host.empty()) return fail(InvalidCause::missing_host, "no host");
-  if (!valid_hostname(ep.host)) return fail(InvalidCause::invalid_host, clip(ep.host));
+  if (!names::valid_hostname(ep.host)) return fail(InvalidCause::invalid_host, clip(ep.host));
   if (auto err = read_port(doc, &ep)) return *err;
   if (auto err = read_meta(doc, &ep)) return *err;
 

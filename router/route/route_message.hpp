@@ -7,19 +7,14 @@
 #include <variant>
 #include <vector>
 
+#include "common/names/uri.hpp"
 #include "router/route/endpoint.hpp"
 
 namespace sy::route {
 
-// A route key from a registered uri: lower-cased host (may start with "*."),
-// plus an optional path of whole segments without a trailing slash
-// ("" or "/api/v1"), lower-cased as gorouter's RouteKey does.
-struct Uri {
-  std::string host;
-  std::string path;
-  std::string str() const { return host + path; }
-  bool operator==(const Uri&) const = default;
-};
+// Registered uris (gorouter's RouteKey) are parsed by the shared rules.
+using names::Uri;
+using names::parse_uri;
 
 struct RouteMessage {
   EndpointSpec endpoint;
@@ -52,14 +47,6 @@ struct ParseError {
 
 std::variant<RouteMessage, ParseError> parse_route_message(std::string_view payload);
 
-// Parses one registered uri ("Api.Example.com/v1/", "*.apps.io"). Returns
-// nullopt-like empty host on error.
-bool parse_uri(std::string_view text, Uri* out);
 
-// Normalises a request's Host header: strips the port and lower-cases.
-// Returns false when the result is empty.
-bool normalize_host(std::string_view host_header, std::string* out);
-
-bool valid_hostname(std::string_view host);
 
 }  // namespace sy::route

@@ -14,6 +14,7 @@
 #include <string>
 #include <variant>
 
+#include "common/names/hostname.hpp"
 #include "router/route/route_message.hpp"
 #include "tests/fuzz/harness.hpp"
 
@@ -42,7 +43,7 @@ void check_message(const route::RouteMessage& msg) {
     for (size_t j = i + 1; j < msg.uris.size(); ++j) SY_FUZZ_CHECK(!(msg.uris[i] == msg.uris[j]));
   }
   SY_FUZZ_CHECK(msg.endpoint.port >= 1);  // uint16_t: <= 65535 by type
-  SY_FUZZ_CHECK(route::valid_hostname(msg.endpoint.host));
+  SY_FUZZ_CHECK(names::valid_hostname(msg.endpoint.host));
   SY_FUZZ_CHECK(std::is_sorted(msg.endpoint.meta.tags.begin(), msg.endpoint.meta.tags.end()));
   const std::string& rs = msg.endpoint.meta.route_service_url;
   SY_FUZZ_CHECK(rs.empty() || rs.rfind("https", 0) == 0);
@@ -50,14 +51,14 @@ void check_message(const route::RouteMessage& msg) {
 
 void check_normalize_host(std::string_view input) {
   std::string host;
-  const bool ok = route::normalize_host(input, &host);
+  const bool ok = names::normalize_host(input, &host);
   SY_FUZZ_CHECK(ok == !host.empty());
   if (!ok) return;
   SY_FUZZ_CHECK(!has_upper(host));
   SY_FUZZ_CHECK(host.size() <= input.size());
   if (host.front() != '[') SY_FUZZ_CHECK(host.find(':') == std::string::npos);
   std::string again;
-  SY_FUZZ_CHECK(route::normalize_host(host, &again) && again == host);
+  SY_FUZZ_CHECK(names::normalize_host(host, &again) && again == host);
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 using Strings = std::vector<std::string>;
 
 std::string data_file(const std::string& name) {
-  return (std::filesystem::path(__FILE__).parent_path() / "../data/config" / name).lexically_normal().string();
+  return (std::filesystem::path(__FILE__).parent_path() / "../../data/config" / name).lexically_normal().string();
 }
 
 Config parse_ok(const std::string& yaml) {

@@ -13,7 +13,7 @@ namespace {
 using namespace std::chrono_literals;
 
 std::string data_file(const std::string& name) {
-  return (std::filesystem::path(__FILE__).parent_path() / "../data/registrar" / name).lexically_normal().string();
+  return (std::filesystem::path(__FILE__).parent_path() / "../../data/registrar" / name).lexically_normal().string();
 }
 
 RegistrarConfig parse_ok(const std::string& yaml) {

@@ -382,44 +382,6 @@ TEST(ParseUriTest, BadHosts) {
   EXPECT_FALSE(parse_uri("a.com/" + std::string(1020, 'p'), &u)) << "uri over 1024";
 }
 
-// ---- valid_hostname / normalize_host ----
-
-TEST(ValidHostnameTest, AcceptsNamesAndAddresses) {
-  for (const char* ok : {"10.0.0.1", "my-host.example.com", "Upper.Case.Host", "under_score", "fd00::1", "::1"})
-    EXPECT_TRUE(valid_hostname(ok)) << ok;
-  EXPECT_TRUE(valid_hostname(std::string(253, 'h')));
-}
-
-TEST(ValidHostnameTest, RejectsJunk) {
-  for (const char* bad : {"", "a b", "a/b", "[::1]", "a\tb", "host\n", "a@b", "a%b", "h\xc3\xa9"})
-    EXPECT_FALSE(valid_hostname(bad)) << bad;
-  EXPECT_FALSE(valid_hostname(std::string(254, 'h')));
-  EXPECT_FALSE(valid_hostname("a\0b"s));
-}
-
-TEST(NormalizeHostTest, StripsPortAndLowerCases) {
-  std::string h;
-  ASSERT_TRUE(normalize_host("App.Example.COM:8080", &h));
-  EXPECT_EQ(h, "app.example.com");
-  ASSERT_TRUE(normalize_host("a.com", &h));
-  EXPECT_EQ(h, "a.com");
-  ASSERT_TRUE(normalize_host("A.com:", &h));
-  EXPECT_EQ(h, "a.com");
-  ASSERT_TRUE(normalize_host("[FD00::1]:443", &h));
-  EXPECT_EQ(h, "[fd00::1]");
-  ASSERT_TRUE(normalize_host("[::1]", &h));
-  EXPECT_EQ(h, "[::1]");
-  EXPECT_FALSE(normalize_host("", &h));
-  EXPECT_TRUE(h.empty());
-  EXPECT_FALSE(normalize_host(":443", &h));
-}
-
-TEST(NormalizeHostTest, OverwritesOutput) {
-  std::string h = "stale-content";
-  ASSERT_TRUE(normalize_host("B.com", &h));
-  EXPECT_EQ(h, "b.com");
-}
-
 }  // namespace
 }  // namespace sy::route
 

@@ -1,4 +1,4 @@
-#include "router/base/log.hpp"
+#include "common/log/log.hpp"
 
 #include <ctime>
 #include <mutex>

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/route_builder.hpp"
+#include "common/names/hostname.hpp"
 #include "router/route/registry.hpp"
 
 namespace sy::route {
@@ -76,12 +77,12 @@ TEST_F(RouteTableTest, RegisteredUrisAreCaseInsensitiveAndTrailingSlashFree) {
 
 TEST_F(RouteTableTest, NormalizeHostStripsPortAndCase) {
   std::string h;
-  ASSERT_TRUE(normalize_host("App.Example.com:8080", &h));
+  ASSERT_TRUE(names::normalize_host("App.Example.com:8080", &h));
   EXPECT_EQ(h, "app.example.com");
-  ASSERT_TRUE(normalize_host("[::1]:80", &h));
+  ASSERT_TRUE(names::normalize_host("[::1]:80", &h));
   EXPECT_EQ(h, "[::1]");
-  EXPECT_FALSE(normalize_host("", &h));
-  EXPECT_FALSE(normalize_host(":80", &h));
+  EXPECT_FALSE(names::normalize_host("", &h));
+  EXPECT_FALSE(names::normalize_host(":80", &h));
 }
 
 TEST_F(RouteTableTest, SameAddressIsOneEndpointAndRefreshesHeartbeat) {

@@ -1,4 +1,4 @@
-#include "router/base/uuid.hpp"
+#include "common/ids/uuid.hpp"
 
 #include <random>
 

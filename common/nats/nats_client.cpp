@@ -1,13 +1,13 @@
-#include "router/mbus/nats_client.hpp"
+#include "common/nats/nats_client.hpp"
 
 #include <nats/nats.h>
 
 #include <algorithm>
 #include <stdexcept>
 
-#include "router/base/log.hpp"
+#include "common/log/log.hpp"
 
-namespace sy::mbus {
+namespace sy::nats {
 namespace {
 
 constexpr std::chrono::milliseconds kCloseWait{2000};
@@ -170,42 +170,6 @@ std::string NatsClient::connected_url() const {
   return buf;
 }
 
-namespace {
-std::string url_escape(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-}  // namespace
-
-std::vector<std::string> nats_urls(const config::NatsConfig& config) {
-  std::vector<std::string> urls;
-  for (const auto& s : config.servers) {
-    const std::string& user = s.user.empty() ? config.user : s.user;
-    const std::string& pass = s.user.empty() ? config.pass : s.pass;
-    std::string creds = user.empty() ? "" : url_escape(user) + ":" + url_escape(pass) + "@";
-    std::string host = s.host.find(':') != std::string::npos ? "[" + s.host + "]" : s.host;
-    urls.push_back("nats://" + creds + host + ":" + std::to_string(s.port));
-  }
-  return urls;
-}
-
-NatsOptions nats_options(const config::NatsConfig& config, std::string name) {
-  NatsOptions o;
-  o.urls = nats_urls(config);
-  o.reconnect_wait = config.reconnect_wait;
-  o.ping_interval = config.ping_interval;
-  o.name = std::move(name);
-  return o;
-}
 
 void NatsClient::on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
   auto* sub = static_cast<Subscription*>(closure);
@@ -245,4 +209,4 @@ void NatsClient::on_closed(natsConnection*, void* closure) {
   self->closed_cv_.notify_all();
 }
 
-}  // namespace sy::mbus
+}  // namespace sy::nats

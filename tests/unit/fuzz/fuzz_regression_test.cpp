@@ -21,7 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kFuzzDir = (fs::path(__FILE__).parent_path() / "../fuzz").lexically_normal();
+const fs::path kFuzzDir = (fs::path(__FILE__).parent_path() / "../../fuzz").lexically_normal();
 
 // Regular files of `dir` (none when it does not exist), sorted, without dotfiles.
 std::vector<fs::path> files_in(const fs::path& dir) {

@@ -1,9 +1,9 @@
-#include "router/base/accept_backoff.hpp"
+#include "common/net/accept_backoff.hpp"
 
 #include <cerrno>
 #include <cstring>
 
-#include "router/base/log.hpp"
+#include "common/log/log.hpp"
 
 namespace sy {
 

@@ -23,14 +23,13 @@
 #include <thread>
 #include <vector>
 
-#include "config/config.hpp"
 
 struct __natsConnection;
 struct __natsOptions;
 struct __natsSubscription;
 struct __natsMsg;
 
-namespace sy::mbus {
+namespace sy::nats {
 
 struct ConnectionEvents {
   std::function<void()> connected;  // first connect and every reconnect
@@ -109,7 +108,5 @@ class NatsClient {
 };
 
 // Server URLs from the config: nats://[user:pass@]host:port. Pure.
-std::vector<std::string> nats_urls(const config::NatsConfig& config);
-NatsOptions nats_options(const config::NatsConfig& config, std::string name);
 
-}  // namespace sy::mbus
+}  // namespace sy::nats
