@@ -2,9 +2,11 @@
 // route registry, pruning, status listener) and the proxy workers, and turns
 // signals into shutdowns: SIGTERM/SIGINT stop at once, SIGUSR1 drains.
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -19,6 +21,10 @@
 #include "router/proxy/worker.hpp"
 #include "router/upstream/tcp_connector.hpp"
 #include "status/status_server.hpp"
+#include "tunnel/identity/token_command.hpp"
+#include "tunnel/server/connector.hpp"
+#include "tunnel/server/node.hpp"
+#include "tunnel/server/session.hpp"
 
 namespace {
 
@@ -26,7 +32,7 @@ namespace asio = boost::asio;
 using namespace sy;
 
 int usage() {
-  std::fprintf(stderr, "usage: switchyard [-c CONFIG.yml]\n");
+  std::fprintf(stderr, "usage: switchyard [-c CONFIG.yml]\n       switchyard token <id> [--label L] [--ttl 30d] [-c CONFIG.yml]\n");
   return 2;
 }
 
@@ -107,21 +113,68 @@ upstream::TcpConnectorOptions tcp_options(const config::Config& cfg) {
   return o;
 }
 
-// One worker per core (or `workers`), each with its own proxy listener.
+// The tunnel side of the node, when `tunnel:` is configured (SPEC §5): who
+// this node is to the others, and its registry of agent sessions.
+std::unique_ptr<tunnel::TunnelNode> make_tunnel_node(const config::Config& cfg, control::Control& control,
+                                                     metrics::Registry& registry) {
+  if (!cfg.tunnel.enabled) return nullptr;
+  tunnel::NodeIdentity id;
+  id.node_id = cfg.tunnel.node_id;
+  if (id.node_id.empty()) {
+    char name[256] = {};
+    ::gethostname(name, sizeof name - 1);
+    id.node_id = name;
+  }
+  std::string advertise = cfg.tunnel.advertise;
+  if (advertise.empty()) advertise = control::local_ip() + ":" + std::to_string(cfg.port);
+  const size_t colon = advertise.rfind(':');
+  id.advertise_host = advertise.substr(0, colon);
+  if (id.advertise_host.size() > 1 && id.advertise_host.front() == '[')
+    id.advertise_host = id.advertise_host.substr(1, id.advertise_host.size() - 2);
+  id.advertise_port = static_cast<uint16_t>(std::stoi(advertise.substr(colon + 1)));
+  log::info("tunnel-node", log::Fields()("node_id", id.node_id)("advertise", advertise)("domain", cfg.tunnel.domain));
+  return std::make_unique<tunnel::TunnelNode>(
+      cfg.tunnel, id, control.io(),
+      [&control](const std::string& subject, const std::string& payload) { return control.publish(subject, payload); },
+      registry);
+}
+
+// One worker per core (or `workers`), each with its own proxy listener (and
+// tunnel listener when tunnels are on).
 std::vector<std::unique_ptr<proxy::Worker>> make_workers(const config::Config& cfg, proxy::ProxyContext& ctx,
-                                                         const route::SnapshotHolder& snapshots) {
+                                                         const route::SnapshotHolder& snapshots,
+                                                         tunnel::TunnelNode* tunnels) {
   unsigned n = cfg.workers > 0 ? static_cast<unsigned>(cfg.workers) : std::max(1u, std::thread::hardware_concurrency());
   ctx.max_client_connections = client_connection_limit(cfg);
-  proxy::ConnectorFactory connectors = [options = tcp_options(cfg)](asio::io_context& io, io::Poller& poller) {
-    return std::make_unique<upstream::TcpConnector>(io, poller, options);
+  proxy::ConnectorFactory connectors = [options = tcp_options(cfg), tunnels](proxy::Worker& w)
+      -> std::unique_ptr<upstream::Connector> {
+    if (tunnels) return std::make_unique<tunnel::TunnelConnector>(w, *tunnels, options);
+    return std::make_unique<upstream::TcpConnector>(w.io(), w.poller(), options);
   };
   auto proxy_endpoint = asio::ip::tcp::endpoint(asio::ip::make_address(cfg.bind_address), cfg.port);
   std::vector<std::unique_ptr<proxy::Worker>> workers;
   for (unsigned i = 0; i < n; ++i) {
     workers.push_back(std::make_unique<proxy::Worker>(static_cast<int>(i), ctx, snapshots, connectors));
     workers.back()->bind(proxy::ListenerSpec{"proxy", proxy_endpoint, proxy::serve_connection});
+    if (!tunnels) continue;
+    auto tunnel_endpoint = asio::ip::tcp::endpoint(asio::ip::make_address(cfg.tunnel.host), cfg.tunnel.port);
+    workers.back()->bind(proxy::ListenerSpec{
+        "tunnel", tunnel_endpoint,
+        [tunnels](proxy::Worker& w, int fd, asio::ip::tcp::endpoint peer) {
+          return tunnel::serve_agent(*tunnels, w, fd, peer);
+        }});
   }
   return workers;
+}
+
+// /tunnels, the tunnel metrics and the ownership check on every new route table.
+void wire_tunnels(tunnel::TunnelNode& tunnels, control::Control& control, status::StatusServer& status) {
+  status.handle("/tunnels", true, [&tunnels](const status::StatusRequest&, status::StatusResponse& res) {
+    res.content_type = "application/json";
+    res.body = tunnels.describe_json();
+  });
+  control.on_published([&tunnels](const route::RouteTable& table) { tunnels.on_routes(table); });
+  asio::post(control.io(), [&tunnels] { tunnels.start(); });
 }
 
 int run(const config::Config& cfg) {
@@ -131,10 +184,14 @@ int run(const config::Config& cfg) {
   proxy::ProxyContext ctx(cfg, registry, proxy::AccessLog::open(cfg.access_log.file, cfg.access_log.enable_streaming));
 
   control::Control control(cfg, registry, snapshots, health);
-  status::StatusServer status_server(control.io(), status::StatusOptions{cfg.status.user, cfg.status.pass, false}, snapshots,
-                                     registry, health, [&control] { control.refresh_gauges(); });
-
-  std::vector<std::unique_ptr<proxy::Worker>> workers = make_workers(cfg, ctx, snapshots);
+  std::unique_ptr<tunnel::TunnelNode> tunnels = make_tunnel_node(cfg, control, registry);
+  status::StatusServer status_server(control.io(), status::StatusOptions{cfg.status.user, cfg.status.pass, false},
+                                     snapshots, registry, health, [&control, &tunnels] {
+                                       control.refresh_gauges();
+                                       if (tunnels) tunnels->refresh_metrics();
+                                     });
+  if (tunnels) wire_tunnels(*tunnels, control, status_server);
+  std::vector<std::unique_ptr<proxy::Worker>> workers = make_workers(cfg, ctx, snapshots, tunnels.get());
   status_server.start(asio::ip::tcp::endpoint(asio::ip::make_address(cfg.status.host), cfg.status.port));
   // gorouter's separate /routes listener, loopback only, when configured.
   std::unique_ptr<status::StatusServer> routes_server;
@@ -178,6 +235,7 @@ int run(const config::Config& cfg) {
 
 int main(int argc, char** argv) {
   std::string config_path;
+  std::vector<std::string> command;  // `token ...`
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if ((a == "-c" || a == "--config") && i + 1 < argc) {
@@ -185,6 +243,8 @@ int main(int argc, char** argv) {
     } else if (a == "-h" || a == "--help") {
       usage();
       return 0;
+    } else if (a == "token" || !command.empty()) {
+      command.push_back(a);
     } else {
       return usage();
     }
@@ -195,6 +255,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const config::Config& cfg = std::get<config::Config>(loaded);
+  if (!command.empty()) return tunnel::token_command({command.begin() + 1, command.end()}, cfg.tunnel);
   if (!config::apply_logging(cfg.logging, cfg.ignored_keys, "switchyard")) return 2;
   try {
     return run(cfg);

@@ -171,7 +171,7 @@ void Control::drain() {
   auto now = route::Clock::now();
   for (const Inbound& in : batch) apply(in, now);
   if (registry_.dirty()) {
-    snapshots_.publish(registry_.publish());
+    publish_snapshot();
     refresh_gauges();
   }
 }
@@ -252,8 +252,14 @@ void Control::prune() {
     routes_pruned_->inc(c.endpoints_removed);
     for (const auto& what : c.removed_addresses) log::info("pruned-route", log::Fields()("route", what));
   }
-  if (registry_.dirty()) snapshots_.publish(registry_.publish());
+  if (registry_.dirty()) publish_snapshot();
   refresh_gauges();
+}
+
+void Control::publish_snapshot() {
+  route::RouteTablePtr table = registry_.publish();
+  snapshots_.publish(table);
+  if (on_published_) on_published_(*table);
 }
 
 void Control::refresh_gauges() {

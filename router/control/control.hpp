@@ -49,6 +49,9 @@ class Control {
   std::string start_message() const;
   // Samples gauges (total_routes, ms_since_last_registry_update); control thread.
   void refresh_gauges();
+  // Runs on the control thread after each route snapshot is published (the
+  // tunnels' ownership check). Set before start().
+  void on_published(std::function<void(const route::RouteTable&)> f) { on_published_ = std::move(f); }
 
  private:
   enum class Kind { reg, unreg, greet };
@@ -65,6 +68,7 @@ class Control {
   void on_connected();
   void on_disconnected();
   void schedule_prune();
+  void publish_snapshot();
   void prune();
   metrics::Counter& registry_counter(const std::string& component, const char* action);
 
@@ -78,6 +82,7 @@ class Control {
   route::Registry registry_;
   route::Pruner pruner_;
   std::unique_ptr<nats::NatsClient> nats_;
+  std::function<void(const route::RouteTable&)> on_published_;
   std::string id_;
   std::string host_ip_;
 

@@ -46,6 +46,7 @@ FieldKind classify_field(std::string_view n) {
       {"x-cf-app-instance", FieldKind::x_cf_app_instance},
       {"x-cf-process-instance", FieldKind::x_cf_process_instance},
       {"x-cf-proxy-signature", FieldKind::x_cf_proxy_signature},
+      {"switchyard-forwarded-node", FieldKind::switchyard_forwarded_node},
       {"content-length", FieldKind::content_length},
       {"transfer-encoding", FieldKind::transfer_encoding},
       {"b3", FieldKind::b3},

@@ -24,7 +24,7 @@ enum class FieldKind : uint8_t {
   connection, keep_alive, proxy_connection, proxy_authenticate, proxy_authorization, upgrade, te,
   // always replaced (or dropped) by the router: expect .. x_cf_proxy_signature
   expect, x_forwarded_for, x_vcap_request_id, x_cf_applicationid, x_cf_instanceindex, x_cf_instanceid,
-  x_cf_app_instance, x_cf_process_instance, x_cf_proxy_signature,
+  x_cf_app_instance, x_cf_process_instance, switchyard_forwarded_node, x_cf_proxy_signature,
   // set by the router only when absent
   x_forwarded_proto, x_request_start,
   // framing: never forwarded as received; the router writes its own

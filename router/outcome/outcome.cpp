@@ -36,7 +36,7 @@ const ErrorInfo& error_info(Failure f) {
       /* dial_timeout */ {502, "Bad Gateway", "endpoint_failure", "", "dial timeout", true, R::always, true},
       /* tls_failed */ {502, "Bad Gateway", "endpoint_failure", "", "tls handshake failed", true, R::always, true},
       /* no_tunnel */ {502, "Bad Gateway", "endpoint_failure", "", "no tunnel session", true, R::always, true},
-      /* tunnel_not_here */ {502, "Bad Gateway", "tunnel_not_here", "", "", true, R::always, true},
+      /* holder_gone */ {502, "Bad Gateway", "tunnel_not_here", "", "", true, R::always, true},
       /* head_not_sent */ {502, "Bad Gateway", "endpoint_failure", "", "write failed", true, R::always, true},
       /* eof_before_response */ {502, "Bad Gateway", "endpoint_failure", "", "EOF", true, R::if_replayable, true},
       /* upstream_failed */ {502, "Bad Gateway", "endpoint_failure", "", "read failed", true, R::never, true},
@@ -45,6 +45,7 @@ const ErrorInfo& error_info(Failure f) {
       /* backend_timeout */ {504, "Gateway Timeout", "endpoint_failure", "", "timeout", false, R::never, true},
       /* bad_request_body */ {400, "Bad Request", "bad_request", "", "", false, R::never, true},
       /* forwarding_loop */ {502, "Bad Gateway", "forwarding_loop", "", "", true, R::never, true},
+      /* tunnel_not_here */ {502, "Bad Gateway", "tunnel_not_here", "", "", false, R::never, true},
       /* client_gone */ {499, "Client Closed Request", "", "", "", false, R::never, true},
   };
   static_assert(sizeof kTable / sizeof kTable[0] == static_cast<size_t>(Failure::client_gone) + 1);
@@ -78,7 +79,8 @@ std::string error_message(Failure f, std::string_view host, std::string_view det
     case Failure::connection_limit: return "Requested route ('" + h + "') has reached the connection limit.";
     case Failure::client_limit: return "Too many client connections.";
     case Failure::backend_timeout: return "Registered endpoint failed to respond in time.";
-    case Failure::tunnel_not_here: return "The tunnel for this route is not held by this node.";
+    case Failure::tunnel_not_here:
+    case Failure::holder_gone: return "The tunnel for this route is not held by this node.";
     case Failure::forwarding_loop: return "Request was forwarded by a node that does not own the route.";
     case Failure::invalid_app_instance: return "Invalid X-CF-App-Instance Header";
     case Failure::invalid_process_instance: return "Invalid X-CF-Process-Instance Header";

@@ -38,7 +38,7 @@ enum class Failure : uint8_t {
   dial_timeout,     // 502 endpoint_failure (dial timeout)
   tls_failed,       // 502 endpoint_failure (tls: ...)
   no_tunnel,        // 502 endpoint_failure (no tunnel session)
-  tunnel_not_here,  // 502 tunnel_not_here: the node forwarded to no longer holds the tunnel
+  holder_gone,      // 502 tunnel_not_here: the node forwarded to answered that it holds the tunnel no more
   head_not_sent,    // 502 endpoint_failure: the request head could not be written
   // After the request reached the application.
   eof_before_response,  // 502 endpoint_failure (EOF): retried only for a replayable request
@@ -47,6 +47,7 @@ enum class Failure : uint8_t {
   backend_timeout,      // 504 endpoint_failure (timeout)
   bad_request_body,     // 400 the client's chunked body broke its grammar
   forwarding_loop,      // 502 forwarding_loop: a request came back to the node that sent it
+  tunnel_not_here,      // 502 tunnel_not_here: a forwarded request for a tunnel this node does not hold
   client_gone,          // nothing to answer: the client went away
 };
 

@@ -27,7 +27,8 @@ AttemptResult failed(Failure f, std::string detail = {}) {
 
 }  // namespace
 
-void Session::write_upstream_head(const route::Endpoint& endpoint, std::string_view extra_headers) {
+void Session::write_upstream_head(const Attempt& at, std::string_view extra_headers) {
+  const route::Endpoint& endpoint = at.endpoint;
   RequestRewrite rw;
   rw.client_ip = client_.ip;
   rw.request_id = req_.id;
@@ -39,6 +40,7 @@ void Session::write_upstream_head(const route::Endpoint& endpoint, std::string_v
   rw.force_forwarded_proto = cfg_.force_forwarded_proto_https || cfg_.sanitize_forwarded_proto;
   rw.close = cfg_.disable_keep_alives;
   rw.extra_headers = extra_headers;
+  rw.append_client_ip = !at.keep_forwarded_for;
   rw.filter = &cfg_.hop_by_hop_headers_to_filter;
   out_.clear();
   write_upstream_request(req_.head, rw, &out_);
@@ -58,7 +60,7 @@ Framing Session::request_framing() {
 
 asio::awaitable<AttemptResult> Session::exchange(Attempt& at, std::string_view extra_headers) {
   watch_.set_upstream(&at.up);
-  write_upstream_head(at.endpoint, extra_headers);
+  write_upstream_head(at, extra_headers);
   Framing framing = request_framing();
   // Head plus whatever body bytes are already buffered, in one write. A
   // chunked body's decoder must not advance before the head is known to be

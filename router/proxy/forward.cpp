@@ -110,7 +110,7 @@ asio::awaitable<AttemptResult> Session::attempt(const route::EndpointPtr& endpoi
     a.failure = *opened.failure;
     a.detail = std::move(opened.detail);
   } else {
-    Attempt at{*opened.stream, *endpoint, opened.to_node, opened.reused, deadline};
+    Attempt at{*opened.stream, *endpoint, opened.to_node, opened.keep_forwarded_for, opened.reused, deadline};
     a = co_await exchange(at, opened.extra_headers);
     if (at.reusable)
       worker_.connector().release(*endpoint, std::move(opened.stream));

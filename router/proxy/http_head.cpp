@@ -126,7 +126,9 @@ void write_upstream_request(const RequestHead& head, const RequestRewrite& rw, s
     add(out, f.name, f.value);
   }
   if (!xff_joined.empty()) prior_xff = xff_joined;
-  if (prior_xff.empty()) {
+  if (!rw.append_client_ip && !prior_xff.empty()) {
+    add(out, "X-Forwarded-For", prior_xff);
+  } else if (prior_xff.empty()) {
     add(out, "X-Forwarded-For", rw.client_ip);
   } else {
     out->append("X-Forwarded-For: ").append(prior_xff).append(", ").append(rw.client_ip).append("\r\n");

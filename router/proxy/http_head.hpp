@@ -30,6 +30,7 @@ struct RequestRewrite {
   std::string_view forwarded_proto = "http";
   bool force_forwarded_proto = false;  // overwrite X-Forwarded-Proto (force https / sanitize)
   bool close = false;                  // ask the backend to close (HTTP/1.0 or keep-alive disabled)
+  bool append_client_ip = true;        // false: a node forwarded it, X-Forwarded-For already names the client
   std::string_view extra_headers;      // raw "Name: v\r\n" lines from the connector
   const std::vector<std::string>* filter = nullptr;  // hop_by_hop_headers_to_filter (lower-case)
 };

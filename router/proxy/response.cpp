@@ -97,7 +97,7 @@ asio::awaitable<std::optional<AttemptResult>> Session::read_response_head(Attemp
   if (bad == http::HeadError::none && up_.head.status == 101 && !req_.facts.upgrade) bad = http::HeadError::bad_status;
   if (bad != http::HeadError::none) co_return failed(Failure::malformed_response, malformed(bad));
   if (at.to_node && up_.head.status == 502 && up_.head.find("x-cf-routererror") == "tunnel_not_here")
-    co_return failed(Failure::tunnel_not_here);
+    co_return failed(Failure::holder_gone);
   co_return std::nullopt;
 }
 

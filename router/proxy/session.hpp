@@ -135,6 +135,7 @@ struct Attempt {
   upstream::ByteStream& up;
   const route::Endpoint& endpoint;
   bool to_node;               // the stream leads to another Switchyard node
+  bool keep_forwarded_for;    // a node forwarded the request: X-Forwarded-For already names the client
   bool reused_stream;         // the stream came from the keep-alive pool (may be stale)
   route::TimePoint deadline;  // endpoint_timeout from the attempt's start
   bool reusable = false;      // the stream may go back to the pool afterwards
@@ -185,7 +186,7 @@ class Session final : public Connection {
   boost::asio::awaitable<void> upload_body(Attempt& at, Framing& framing, Upload& upload);
   boost::asio::awaitable<AttemptResult> response_during_upload(Attempt& at, Upload& upload);
   AttemptResult settle_upload(AttemptResult response, const Upload& upload);
-  void write_upstream_head(const route::Endpoint& endpoint, std::string_view extra_headers);
+  void write_upstream_head(const Attempt& at, std::string_view extra_headers);
   // response.cpp: the answer.
   boost::asio::awaitable<AttemptResult> relay_response(Attempt& at);
   boost::asio::awaitable<AttemptResult> relay_upgrade(Attempt& at, size_t head_len);

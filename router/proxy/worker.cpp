@@ -21,7 +21,7 @@ Worker::Worker(int index, ProxyContext& context, const route::SnapshotHolder& ro
     : index_(index),
       context_(context),
       cache_(routes),
-      connector_(connectors(io_, poller_)),
+      connector_(connectors(*this)),
       tick_timer_(io_) {}
 
 Worker::~Worker() {

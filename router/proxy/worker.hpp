@@ -46,8 +46,9 @@ struct SessionScratch {
 class Worker;
 
 // Builds the connector a worker uses (TCP, or the tunnel-aware one in main).
-using ConnectorFactory =
-    std::function<std::unique_ptr<upstream::Connector>(boost::asio::io_context&, io::Poller&)>;
+// Called while the worker is being constructed: io() and poller() are ready;
+// keep the reference, do nothing else with the worker yet.
+using ConnectorFactory = std::function<std::unique_ptr<upstream::Connector>(Worker&)>;
 
 // What a listener does with an accepted socket (non-blocking fd, owned).
 using ServeFn = std::function<boost::asio::awaitable<void>(Worker&, int fd, boost::asio::ip::tcp::endpoint peer)>;

@@ -39,6 +39,7 @@ struct OpenResult {
   std::unique_ptr<ByteStream> stream;
   bool reused = false;                  // came from the keep-alive pool (may be stale)
   bool to_node = false;                 // leads to another Switchyard node (its 502 tunnel_not_here is retriable)
+  bool keep_forwarded_for = false;      // a node forwarded the request (verified): append no hop to X-Forwarded-For
   std::string extra_headers;            // "Name: value\r\n"... to add to the request head
 };
 

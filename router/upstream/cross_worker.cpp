@@ -16,8 +16,9 @@ struct BackToCaller {
 
 }  // namespace
 
-CrossWorkerStream::CrossWorkerStream(executor_type caller, std::shared_ptr<ByteStream> inner)
-    : caller_(std::move(caller)), inner_(std::move(inner)) {}
+CrossWorkerStream::CrossWorkerStream(executor_type caller, std::shared_ptr<ByteStream> inner,
+                                     std::shared_ptr<const std::atomic<bool>> usable)
+    : caller_(std::move(caller)), inner_(std::move(inner)), usable_(std::move(usable)) {}
 
 CrossWorkerStream::~CrossWorkerStream() { close(); }
 

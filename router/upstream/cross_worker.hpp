@@ -11,6 +11,7 @@
 // workers: cancel with close(), as the proxy does.
 //
 // Threading: every call on the caller's worker (get_executor()).
+#include <atomic>
 #include <memory>
 
 #include "router/upstream/byte_stream.hpp"
@@ -20,13 +21,17 @@ namespace sy::upstream {
 class CrossWorkerStream final : public ByteStream {
  public:
   // `inner` reports its owner's executor; `caller` is the requesting worker's.
-  CrossWorkerStream(executor_type caller, std::shared_ptr<ByteStream> inner);
+  // `usable`, when given, is kept by the owner: false once the inner stream
+  // can carry no further exchange (it is what idle_usable() reads, so the
+  // stream can be pooled on the caller's worker).
+  CrossWorkerStream(executor_type caller, std::shared_ptr<ByteStream> inner,
+                    std::shared_ptr<const std::atomic<bool>> usable = nullptr);
   ~CrossWorkerStream() override;
 
   executor_type get_executor() override { return caller_; }
   void close() override;
   void shutdown_send() override;
-  bool idle_usable() override { return false; }  // never pooled across workers
+  bool idle_usable() override { return usable_ && usable_->load(std::memory_order_acquire); }
 
  protected:
   void do_read_some(asio::mutable_buffer buffer, IoHandler handler) override;
@@ -35,6 +40,7 @@ class CrossWorkerStream final : public ByteStream {
  private:
   executor_type caller_;
   std::shared_ptr<ByteStream> inner_;
+  std::shared_ptr<const std::atomic<bool>> usable_;
 };
 
 }  // namespace sy::upstream

@@ -221,6 +221,11 @@ void Session::go_away(GoAwayCode code) {
   send_header(Type::go_away, 0, 0, static_cast<uint32_t>(code));
 }
 
+bool Session::remote_closed(uint32_t id) const {
+  const Stream* s = find(id);
+  return !s || s->remote_fin;
+}
+
 size_t Session::buffered(uint32_t id) const {
   const Stream* s = find(id);
   return s ? s->recv.size() : 0;

@@ -163,6 +163,7 @@ class Session {
   size_t stream_count() const { return streams_.size(); }
   bool has_stream(uint32_t id) const { return streams_.count(id) != 0; }
   size_t buffered(uint32_t id) const;     // received, not yet read
+  bool remote_closed(uint32_t id) const;  // the peer sent FIN (or the stream is unknown)
   uint32_t send_window(uint32_t id) const;
   const Config& config() const { return config_; }
 

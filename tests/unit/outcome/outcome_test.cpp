@@ -166,7 +166,7 @@ TEST(ErrorsResponse, BadGatewayCounting) {
 // One row decides retry and close, for the proxy and for the head it renders.
 TEST(OutcomeTable, RetryRules) {
   for (Failure f : {Failure::dial_failed, Failure::dial_timeout, Failure::tls_failed, Failure::no_tunnel,
-                    Failure::tunnel_not_here, Failure::head_not_sent})
+                    Failure::holder_gone, Failure::head_not_sent})
     EXPECT_EQ(error_info(f).retry, Retry::always) << router_error_value(f, "");
   EXPECT_EQ(error_info(Failure::eof_before_response).retry, Retry::if_replayable);
   for (Failure f : {Failure::upstream_failed, Failure::malformed_response, Failure::backend_timeout,
@@ -186,6 +186,9 @@ TEST(OutcomeTable, BadGatewayAndTimeoutCloseTheClientA404DoesNot) {
 TEST(OutcomeTable, TunnelAndLoopRows) {
   EXPECT_EQ(error_info(Failure::tunnel_not_here).status, 502);
   EXPECT_EQ(router_error_value(Failure::tunnel_not_here, ""), "tunnel_not_here");
+  EXPECT_EQ(error_info(Failure::tunnel_not_here).retry, Retry::never) << "a forwarded request has nowhere else to go";
+  EXPECT_EQ(router_error_value(Failure::holder_gone, ""), "tunnel_not_here");
+  EXPECT_EQ(error_info(Failure::holder_gone).retry, Retry::always) << "the forwarding node tries another holder";
   EXPECT_EQ(router_error_value(Failure::forwarding_loop, ""), "forwarding_loop");
   EXPECT_EQ(router_error_value(Failure::no_tunnel, ""), "endpoint_failure (no tunnel session)");
   EXPECT_EQ(router_error_value(Failure::dial_timeout, ""), "endpoint_failure (dial timeout)");

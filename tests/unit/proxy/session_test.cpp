@@ -36,8 +36,8 @@ class SessionTest : public ::testing::Test {
     registry.apply_register(test::route_msg("10.0.0.1", 80, {"app.test"}), route::Clock::now());
     registry.apply_register(test::route_msg("10.0.0.2", 80, {"app.test"}), route::Clock::now());
     snapshots_.publish(registry.publish());
-    ConnectorFactory factory = [this](asio::io_context& io, io::Poller&) {
-      auto c = std::make_unique<test::FakeConnector>(io);
+    ConnectorFactory factory = [this](Worker& w) {
+      auto c = std::make_unique<test::FakeConnector>(w.io());
       connector_ = c.get();
       return c;
     };

@@ -1,0 +1,162 @@
+#include "tunnel/server/connector.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+
+#include "router/proxy/worker.hpp"
+#include "router/upstream/cross_worker.hpp"
+#include "tunnel/identity/identity.hpp"
+#include "tunnel/server/node.hpp"
+#include "tunnel/server/stream.hpp"
+
+namespace sy::tunnel {
+
+namespace asio = boost::asio;
+using outcome::Failure;
+using upstream::OpenResult;
+
+namespace {
+
+constexpr size_t kMaxIdlePerTunnel = 256;
+constexpr std::chrono::seconds kIdleTimeout{90};
+
+int64_t unix_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+OpenResult refuse(Failure f, std::string detail = {}) {
+  OpenResult r;
+  r.failure = f;
+  r.detail = std::move(detail);
+  return r;
+}
+
+// On the session's own worker: a new stream of it (null when it cannot).
+struct Opened {
+  std::unique_ptr<YamuxStream> stream;
+  std::shared_ptr<const std::atomic<bool>> usable;  // for a caller on another worker
+};
+
+asio::awaitable<Opened> open_on_owner(std::shared_ptr<SessionHandle> handle) {
+  std::shared_ptr<SessionCore> core = handle->core.lock();
+  if (!core) co_return Opened{};
+  yamux::OpenResult opened = core->open_stream();
+  if (opened.error != yamux::OpenError::none) co_return Opened{};
+  co_return Opened{std::make_unique<YamuxStream>(core, opened.id), core->usable_flag(opened.id)};
+}
+
+}  // namespace
+
+TunnelConnector::TunnelConnector(proxy::Worker& worker, TunnelNode& node, upstream::TcpConnectorOptions options)
+    : worker_(worker), node_(node), tcp_(worker.io(), worker.poller(), std::move(options)) {}
+
+asio::awaitable<OpenResult> TunnelConnector::open(const route::Endpoint& endpoint,
+                                                  const upstream::OpenRequest& request) {
+  const std::string_view forwarded = request.head->find(http::FieldKind::switchyard_forwarded_node);
+  if (!forwarded.empty()) {
+    const ForwardedNode from = parse_forwarded_node(forwarded, node_.config().secrets,
+                                                    request.head->find(http::FieldKind::x_vcap_request_id),
+                                                    unix_seconds());
+    if (from.node_id == node_.node_id()) co_return refuse(Failure::forwarding_loop);
+    if (endpoint.kind() == route::EndpointKind::tunnel) {  // served here, or nowhere
+      OpenResult r = co_await open_local(endpoint.meta().tag("tunnel_id"), request.allow_reuse);
+      if (r.failure) co_return refuse(Failure::tunnel_not_here);
+      r.keep_forwarded_for = from.verified;
+      co_return r;
+    }
+  }
+  if (endpoint.kind() != route::EndpointKind::tunnel) {
+    OpenResult r = co_await tcp_.open(endpoint, request);
+    co_return r;
+  }
+  if (endpoint.meta().tag("node") == node_.node_id()) {
+    OpenResult r = co_await open_local(endpoint.meta().tag("tunnel_id"), request.allow_reuse);
+    co_return r;
+  }
+  OpenResult r = co_await open_remote(endpoint, request);
+  co_return r;
+}
+
+asio::awaitable<OpenResult> TunnelConnector::open_local(std::string_view tunnel_id, bool allow_reuse) {
+  OpenResult r;
+  if (allow_reuse) {
+    if ((r.stream = reuse(tunnel_id))) {
+      r.reused = true;
+      co_return r;
+    }
+  }
+  std::shared_ptr<SessionHandle> session = node_.pick(tunnel_id, &worker_);
+  if (!session) co_return refuse(Failure::no_tunnel);
+  Opened opened;
+  if (session->worker == &worker_) {
+    opened = co_await open_on_owner(session);
+  } else {  // the session lives on another worker: open it there, use it from here
+    opened = co_await asio::co_spawn(session->worker->io(), open_on_owner(session), asio::use_awaitable);
+  }
+  if (!opened.stream) co_return refuse(Failure::no_tunnel);
+  node_.count_stream_opened();
+  if (session->worker == &worker_) {
+    r.stream = std::move(opened.stream);
+  } else {
+    r.stream = std::make_unique<upstream::CrossWorkerStream>(
+        worker_.io().get_executor(), std::shared_ptr<upstream::ByteStream>(std::move(opened.stream)),
+        std::move(opened.usable));
+  }
+  co_return r;
+}
+
+asio::awaitable<OpenResult> TunnelConnector::open_remote(const route::Endpoint& endpoint,
+                                                         const upstream::OpenRequest& request) {
+  OpenResult r = co_await tcp_.open(endpoint, request);
+  if (r.failure) co_return r;
+  r.to_node = true;
+  const std::vector<std::string>& secrets = node_.config().secrets;
+  const std::string value = secrets.empty() ? node_.node_id()
+                                            : forwarded_node_value(secrets.front(), node_.node_id(), unix_seconds(),
+                                                                   request.request_id);
+  r.extra_headers = std::string(kForwardedNodeHeader) + ": " + value + "\r\n";
+  node_.count_forwarded();
+  co_return r;
+}
+
+std::unique_ptr<upstream::ByteStream> TunnelConnector::reuse(std::string_view tunnel_id) {
+  auto it = idle_.find(std::string(tunnel_id));
+  if (it == idle_.end()) return nullptr;
+  while (!it->second.empty()) {
+    Idle idle = std::move(it->second.back());
+    it->second.pop_back();
+    if (idle.stream->idle_usable()) return std::move(idle.stream);
+    idle.stream->close();
+  }
+  return nullptr;
+}
+
+void TunnelConnector::release(const route::Endpoint& endpoint, std::unique_ptr<upstream::ByteStream> stream) {
+  const bool tunnel_stream = dynamic_cast<YamuxStream*>(stream.get()) != nullptr ||
+                             dynamic_cast<upstream::CrossWorkerStream*>(stream.get()) != nullptr;
+  if (!tunnel_stream) {
+    tcp_.release(endpoint, std::move(stream));
+    return;
+  }
+  std::vector<Idle>& stack = idle_[std::string(endpoint.meta().tag("tunnel_id"))];
+  if (stack.size() >= kMaxIdlePerTunnel) {
+    stack.front().stream->close();
+    stack.erase(stack.begin());
+  }
+  stack.push_back(Idle{std::move(stream), route::Clock::now()});
+}
+
+void TunnelConnector::sweep(route::TimePoint now) {
+  tcp_.sweep(now);
+  for (auto it = idle_.begin(); it != idle_.end();) {
+    std::erase_if(it->second, [&](Idle& idle) {
+      if (now - idle.since < kIdleTimeout && idle.stream->idle_usable()) return false;
+      idle.stream->close();
+      return true;
+    });
+    it = it->second.empty() ? idle_.erase(it) : std::next(it);
+  }
+}
+
+}  // namespace sy::tunnel

@@ -1,0 +1,100 @@
+#pragma once
+// TunnelNode: what this node holds of the tunnels (SPEC §5.3). The sessions
+// of each tunnel id, on whichever worker accepted them; admission (409 when
+// the host belongs to another id); the `router.register` of each held host
+// with this node's advertise address, renewed every register_interval and
+// withdrawn the moment the last session of an id ends; ownership races
+// settled the same way on every node (earlier claimed_at, then smaller id);
+// /tunnels and the tunnel metrics.
+//
+// Threading: admit()/leave()/pick()/holds() from any worker (one mutex,
+// taken when a session comes or goes and when a new stream is opened, not
+// per request on a pooled stream); on_routes(), the heartbeat and
+// describe_json() on the control thread; NATS publishing is posted there.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "router/route/route_table.hpp"
+#include "status/metrics.hpp"
+#include "tunnel/server/core.hpp"
+
+namespace sy::tunnel {
+
+struct NodeIdentity {
+  std::string node_id;
+  std::string advertise_host;  // what other nodes dial to reach this node's proxy listener
+  uint16_t advertise_port = 0;
+};
+
+class TunnelNode {
+ public:
+  // `publish(subject, payload)`: NATS, from the control thread.
+  using Publish = std::function<bool(const std::string& subject, const std::string& payload)>;
+  TunnelNode(const config::TunnelConfig& config, NodeIdentity identity, boost::asio::io_context& control,
+             Publish publish, metrics::Registry& registry);
+  ~TunnelNode();
+
+  const config::TunnelConfig& config() const { return config_; }
+  const std::string& node_id() const { return identity_.node_id; }
+
+  // A session that passed the handshake joins its tunnel, unless the host
+  // is held by another id here or in `routes` (then the reason for a 409).
+  std::optional<std::string> admit(const std::shared_ptr<SessionHandle>& session, const route::RouteTable& routes);
+  void leave(const std::shared_ptr<SessionHandle>& session);
+  // A live session of `tunnel_id` for a new stream: on `prefer`'s worker
+  // when there is one, else the one with the fewest open streams.
+  std::shared_ptr<SessionHandle> pick(std::string_view tunnel_id, const proxy::Worker* prefer) const;
+  bool holds(std::string_view tunnel_id) const;
+  void count_forwarded() { forwarded_->inc(); }
+  void count_stream_opened() { streams_opened_->inc(); }
+  void count_handshake(std::string_view result);
+
+  void start();                                // control thread: heartbeats
+  void on_routes(const route::RouteTable& t);  // control thread: ownership races
+  std::string describe_json() const;           // /tunnels
+  void refresh_metrics();                      // before /metrics is written
+
+ private:
+  struct Tunnel {
+    std::string host;
+    int64_t claimed_at_ns = 0;
+    bool lost = false;  // lost an ownership race: its sessions are being closed
+    std::vector<std::shared_ptr<SessionHandle>> sessions;
+  };
+  std::string registration(const std::string& id, const Tunnel& t) const;
+  void publish_later(std::string subject, std::string payload);
+  void schedule_heartbeat();
+  void heartbeat();
+  void evict(const std::string& id, Tunnel& t);
+  static bool other_holder(const route::RouteTable& routes, const std::string& host, const std::string& id,
+                           std::string_view node, int64_t* claimed_at, std::string* other_id);
+
+  config::TunnelConfig config_;
+  NodeIdentity identity_;
+  boost::asio::io_context& control_;
+  Publish publish_;
+  boost::asio::steady_timer heartbeat_timer_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Tunnel, std::less<>> tunnels_;  // by tunnel id
+  uint64_t ended_bytes_in_ = 0, ended_bytes_out_ = 0;    // of sessions that are gone
+  metrics::Gauge* ids_;
+  metrics::Gauge* sessions_;
+  metrics::Gauge* streams_;
+  metrics::Counter* bytes_in_;
+  metrics::Counter* bytes_out_;
+  metrics::Counter* forwarded_;
+  metrics::Counter* streams_opened_;
+  metrics::Family<metrics::Counter>* handshakes_;
+  double reported_in_ = 0, reported_out_ = 0;
+};
+
+}  // namespace sy::tunnel
