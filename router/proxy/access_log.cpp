@@ -76,6 +76,12 @@ std::string format_access_line(const AccessRecord& r) {
   quoted(&out, r.instance_id);
   out.append(" x_cf_routererror:");
   quoted(&out, r.router_error);
+  if (!r.tunnel_id.empty()) {  // SPEC §5.5: the tunnel and the node that holds it
+    out.append(" tunnel_id:");
+    quoted(&out, r.tunnel_id);
+    out.append(" tunnel_node:");
+    quoted(&out, r.tunnel_node);
+  }
   for (const auto& [name, value] : r.extra_headers) {
     out.push_back(' ');
     for (char c : name) out.push_back(c == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));

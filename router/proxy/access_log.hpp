@@ -19,6 +19,7 @@ struct AccessRecord {
   std::string_view remote_addr;   // client ip:port (PROXY protocol source when enabled)
   std::string_view backend_addr;  // "" when none was reached
   std::string_view request_id, app_id, app_index, instance_id, router_error;
+  std::string_view tunnel_id, tunnel_node;  // a tunnel endpoint's (else empty: not logged)
   double response_time_s = 0;
   double backend_time_s = 0;  // time spent in attempts at backends; gorouter_time = response - backend
   long long start_unix_ms = 0;

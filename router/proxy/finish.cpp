@@ -77,6 +77,10 @@ void Session::finish_request(int status, const route::Endpoint* endpoint, std::s
     r.app_id = endpoint->meta().app_id;
     r.app_index = endpoint->meta().private_instance_index;
     r.instance_id = endpoint->instance_id();
+    if (endpoint->kind() == route::EndpointKind::tunnel) {
+      r.tunnel_id = endpoint->meta().tag("tunnel_id");
+      r.tunnel_node = endpoint->meta().tag("node");
+    }
   }
   r.router_error = router_error;
   r.response_time_s = ms / 1000.0;

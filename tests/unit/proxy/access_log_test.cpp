@@ -54,6 +54,19 @@ TEST(AccessLogFormat, FullLine) {
             "x_cf_routererror:\"-\" x_b3_traceid:\"abc\" absent_header:\"-\"\n");
 }
 
+// SPEC §5.5: a request served through a tunnel names the tunnel and the node
+// that holds it, after gorouter's fields (before the extra headers).
+TEST(AccessLogFormat, TunnelRequestsNameTheTunnelAndNode) {
+  AccessRecord r = full_record();
+  r.tunnel_id = "agent-1";
+  r.tunnel_node = "node-b";
+  const std::string line = format_access_line(r);
+  EXPECT_NE(line.find("x_cf_routererror:\"-\" tunnel_id:\"agent-1\" tunnel_node:\"node-b\" x_b3_traceid:"),
+            std::string::npos)
+      << line;
+  EXPECT_EQ(format_access_line(full_record()).find("tunnel_id"), std::string::npos) << "absent for other requests";
+}
+
 TEST(AccessLogFormat, AbsentValuesPrintDash) {
   AccessRecord r;
   r.method = "GET";
