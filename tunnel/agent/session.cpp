@@ -248,10 +248,19 @@ void TunnelSession::mark_replaced() {
 }
 
 // After a GoAway: close once the streams are done and the replacement is
-// up, or at the bound.
+// up, plus a linger (the node may still be reading the last bytes out of its
+// stream buffers: hashicorp/yamux fails such a read when its window update
+// cannot be sent any more), or at the drain bound.
 void TunnelSession::check_drained(Clock::time_point now) {
   if (!go_away_at_ || close_queued_ || dead_) return;
-  if ((relays_.empty() && replaced_) || now - *go_away_at_ >= config_.drain_bound) begin_close(ws::kCloseNormal, "");
+  if (now - *go_away_at_ >= config_.drain_bound) return begin_close(ws::kCloseNormal, "");
+  if (!relays_.empty() || !replaced_) {
+    drained_at_.reset();
+  } else if (!drained_at_) {
+    drained_at_ = now;
+  } else if (now - *drained_at_ >= config_.close_linger) {
+    begin_close(ws::kCloseNormal, "");
+  }
 }
 
 void TunnelSession::begin_close(uint16_t code, const char* reason) {

@@ -38,9 +38,10 @@
 // (SO_LINGER 0); a target error (reset, EPIPE) or a refused connect -> RST.
 //
 // GoAway from the node: the owner is told (it opens the replacement), new
-// streams are refused by the node anyway, and the session closes itself once
-// it has no streams left and the owner said the replacement is up
-// (mark_replaced), or kDrainBound after the GoAway, whichever comes first.
+// streams are refused by the node anyway, and the session closes itself
+// close_linger after it has no streams left and the owner said the
+// replacement is up (mark_replaced), or drain_bound after the GoAway,
+// whichever comes first.
 // shutdown() (SIGTERM): GoAway and a WebSocket close now; open streams are
 // reset. run() returns once every coroutine of the session has finished;
 // only then may the owner destroy it.
@@ -91,6 +92,7 @@ struct SessionConfig {
   std::chrono::seconds tick{1};
   std::chrono::seconds drain_bound{30};   // after a GoAway
   std::chrono::seconds close_bound{2};    // waiting for the node's close reply
+  std::chrono::seconds close_linger{1};   // drained after a GoAway: wait this long before closing
 };
 
 SessionConfig default_session_config();
@@ -193,6 +195,7 @@ class TunnelSession {
   uint16_t close_code_ = 0;  // the code of the close frame we send
   const char* close_reason_ = "";
   std::optional<Clock::time_point> go_away_at_;
+  std::optional<Clock::time_point> drained_at_;
   Clock::time_point close_deadline_{};
   std::string end_reason_;
 };
