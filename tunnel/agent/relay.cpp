@@ -114,9 +114,18 @@ asio::awaitable<void> TunnelSession::to_target(Relay& r) {
 }
 
 // Target -> node: recv() straight into the yamux output queue, never more
-// than the stream's send window; the target's EOF becomes our FIN.
+// than the stream's send window; the target's EOF becomes our FIN. After a
+// short read the socket is drained: wait for the next edge rather than pay an
+// EAGAIN recv() (io::Socket knows whether a FIN came along with the data).
 asio::awaitable<void> TunnelSession::from_target(Relay& r) {
+  bool drained = false;
   while (!r.reset && !dead_) {
+    if (drained) {
+      auto waited = co_await r.target.async_wait(io::Socket::wait_read, use_tuple);
+      if (std::get<0>(waited)) abort_stream(r, true);
+      drained = false;
+      continue;
+    }
     yamux::Status status;
     const std::span<uint8_t> room = yamux_.prepare_write(r.id, kRecvMax, &status);
     if (status == yamux::Status::would_block) {
@@ -131,23 +140,22 @@ asio::awaitable<void> TunnelSession::from_target(Relay& r) {
     const int error = errno;
     yamux_.commit_write(r.id, n > 0 ? static_cast<size_t>(n) : 0);
     if (n > 0) {
+      if (static_cast<size_t>(n) < room.size()) {
+        r.target.note_read_drained();
+        drained = true;
+      }
       wake_writer();
-      continue;
-    }
-    if (n == 0) {
+    } else if (n == 0) {
       yamux_.close(r.id);
       wake_writer();
       break;
-    }
-    if (error == EINTR) continue;
-    if (would_block(error)) {
+    } else if (would_block(error)) {
       r.target.note_read_eagain();
-      auto waited = co_await r.target.async_wait(io::Socket::wait_read, use_tuple);
-      if (std::get<0>(waited)) abort_stream(r, true);
-      continue;
+      drained = true;
+    } else if (error != EINTR) {
+      abort_stream(r, true);  // ECONNRESET: the target aborted
+      break;
     }
-    abort_stream(r, true);  // ECONNRESET: the target aborted
-    break;
   }
   r.from_target_done = true;
   r.done.notify();
