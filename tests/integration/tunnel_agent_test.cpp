@@ -79,7 +79,17 @@ class TunnelAgentTest : public ::testing::Test {
     http_port_ = static_cast<uint16_t>(std::stoi(m[2]));
   }
 
-  std::string server_url() const { return "ws://127.0.0.1:" + std::to_string(tunnel_port_); }
+  std::string server_url() const { return server_prefix_ + std::to_string(tunnel_port_); }
+
+  // A self-signed certificate for `san` (e.g. "DNS:localhost"), as cert.pem and key.pem.
+  void make_certificate(const std::string& san) {
+    ProcessOptions o;
+    o.argv = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+              "-keyout", dir_.file("key.pem"), "-out", dir_.file("cert.pem"), "-days", "1", "-subj",
+              "/CN=switchyard-test", "-addext", "subjectAltName=" + san};
+    o.log_path = dir_.file("openssl.log");
+    ASSERT_EQ(run_process(o, 30s), 0) << read_file(o.log_path);
+  }
 
   void start_agent(uint16_t target_port, const std::vector<std::string>& extra = {}, bool go = false) {
     ProcessOptions o;
@@ -116,6 +126,7 @@ class TunnelAgentTest : public ::testing::Test {
   }
 
   TempDir dir_{"sy-tunnel-agent"};
+  std::string server_prefix_ = "ws://127.0.0.1:";
   uint16_t tunnel_port_ = 0;
   uint16_t http_port_ = 0;
   Process node_;
@@ -232,6 +243,50 @@ TEST_F(TunnelAgentTest, RightTokenIsAccepted) {
   start_agent(target.port(), {"--token", "s3cret", "--label", "my-app"});
   ASSERT_TRUE(wait_ready(1));
   EXPECT_NE(agent_out().find("tunnel-ready host=my-app.tunnel.test"), std::string::npos) << agent_out();
+}
+
+TEST_F(TunnelAgentTest, OwnershipLostCloseCodeExitsThree) {
+  TcpTarget target(TcpTarget::Mode::echo);
+  start_node();
+  start_agent(target.port());
+  ASSERT_TRUE(wait_ready(1));
+  ASSERT_TRUE(wait_until([&] { return node_sessions_up() >= 2; }, 10s));
+  ASSERT_TRUE(node_.signal(SIGUSR2));  // the node closes its sessions with 4409
+  const auto code = agent_.wait_exit(10s);
+  ASSERT_TRUE(code.has_value()) << "the agent must give up on 4409";
+  EXPECT_EQ(*code, 3);
+  EXPECT_NE(agent_err().find("4409"), std::string::npos) << agent_err();
+}
+
+TEST_F(TunnelAgentTest, WssWithCaFileVerifiesTheNodesName) {
+  make_certificate("DNS:localhost");
+  TcpTarget target(TcpTarget::Mode::echo);
+  start_node({"--tls-cert", dir_.file("cert.pem"), "--tls-key", dir_.file("key.pem")});
+  server_prefix_ = "wss://localhost:";
+  start_agent(target.port(), {"--ca", dir_.file("cert.pem")});
+  ASSERT_TRUE(wait_ready(1));
+  const auto failed = exchange_many(10, 256 * 1024);
+  EXPECT_TRUE(failed.empty()) << failed.front();
+}
+
+TEST_F(TunnelAgentTest, WssRefusesACertificateForAnotherName) {
+  make_certificate("DNS:other.test");
+  TcpTarget target(TcpTarget::Mode::echo);
+  start_node({"--tls-cert", dir_.file("cert.pem"), "--tls-key", dir_.file("key.pem")});
+  server_prefix_ = "wss://localhost:";
+  start_agent(target.port(), {"--ca", dir_.file("cert.pem"), "--connections", "1"});
+  ASSERT_TRUE(wait_until([&] { return count_of(agent_err(), "tunnel-connect-failed") >= 2; }, 10s))
+      << "the handshake fails and is retried";
+  EXPECT_NE(agent_err().find("certificate verify failed"), std::string::npos) << agent_err();
+  EXPECT_EQ(count_of(agent_out(), "tunnel-ready"), 0u);
+  EXPECT_TRUE(agent_.running());
+}
+
+TEST_F(TunnelAgentTest, UnreadableCaFileExitsTwo) {
+  ProcessOptions o;
+  o.argv = {bin("switchyard-tunnel"), "--server", "wss://127.0.0.1:1", "--id", "a", "--to", "127.0.0.1:1",
+            "--ca", dir_.file("missing.pem")};
+  EXPECT_EQ(run_process(o, 5s), 2);
 }
 
 TEST_F(TunnelAgentTest, SigtermExitsZero) {

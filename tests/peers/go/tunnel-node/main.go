@@ -11,7 +11,9 @@
 // a yamux *client* over the WebSocket's binary messages. --listen-http takes
 // plain TCP connections and pipes each through a new stream of the latest
 // live agent session (bytes, half-close both ways; a reset stream resets the
-// connection). SIGUSR1 sends yamux GoAway to every session (a drain).
+// connection). SIGUSR1 sends yamux GoAway to every session (a drain);
+// SIGUSR2 closes every session's WebSocket with code 4409 (ownership lost).
+// With --tls-cert and --tls-key the tunnel listener speaks TLS (wss://).
 // Prints `listening tunnel=HOST:PORT http=HOST:PORT` when ready.
 //
 // Build offline: GO111MODULE=off GOPATH=/usr/share/gocode go build
@@ -30,6 +32,7 @@ import (
 	"regexp"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/hashicorp/yamux"
@@ -41,11 +44,14 @@ var (
 	domain       = flag.String("domain", "tunnel.test", "agent host names are <label>.<domain>")
 	token        = flag.String("token", "", "required bearer token (empty: no auth)")
 	window       = flag.Uint("window", 256*1024, "yamux MaxStreamWindowSize")
+	tlsCert      = flag.String("tls-cert", "", "PEM certificate: serve the tunnel listener over TLS")
+	tlsKey       = flag.String("tls-key", "", "PEM key for --tls-cert")
 	validID      = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 	validLabel   = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
 	mu       sync.Mutex
 	sessions []*yamux.Session // live, not drained; the last one is used
+	conns    = map[*yamux.Session]*websocket.Conn{}
 )
 
 func hostFor(id, label string) string {
@@ -84,6 +90,7 @@ func serveTunnel(w http.ResponseWriter, r *http.Request) {
 	log.Printf("session up: id=%s from %s", id, r.RemoteAddr)
 	mu.Lock()
 	sessions = append(sessions, sess)
+	conns[sess] = c
 	mu.Unlock()
 	<-sess.CloseChan()
 	drop(sess)
@@ -93,6 +100,7 @@ func serveTunnel(w http.ResponseWriter, r *http.Request) {
 func drop(sess *yamux.Session) {
 	mu.Lock()
 	defer mu.Unlock()
+	delete(conns, sess)
 	for i, s := range sessions {
 		if s == sess {
 			sessions = append(sessions[:i], sessions[i+1:]...)
@@ -136,18 +144,27 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	go http.Serve(tl, http.HandlerFunc(serveTunnel))
-	drain := make(chan os.Signal, 1)
-	signal.Notify(drain, syscall.SIGUSR1)
+	if *tlsCert != "" {
+		go http.ServeTLS(tl, http.HandlerFunc(serveTunnel), *tlsCert, *tlsKey)
+	} else {
+		go http.Serve(tl, http.HandlerFunc(serveTunnel))
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGUSR1, syscall.SIGUSR2)
 	go func() {
-		for range drain {
+		for s := range sig {
 			mu.Lock()
-			for _, s := range sessions {
-				s.GoAway()
+			for _, sess := range sessions {
+				if s == syscall.SIGUSR1 {
+					sess.GoAway()
+				} else {
+					msg := websocket.FormatCloseMessage(4409, "host owned by another tunnel id")
+					conns[sess].WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+				}
 			}
 			sessions = nil
 			mu.Unlock()
-			log.Printf("drain: GoAway sent")
+			log.Printf("signal %v: GoAway or close 4409 sent", s)
 		}
 	}()
 	fmt.Printf("listening tunnel=%s http=%s\n", tl.Addr(), hl.Addr())
