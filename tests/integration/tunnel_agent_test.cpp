@@ -188,6 +188,38 @@ TEST_F(TunnelAgentTest, RefusingTargetClosesTheClientPromptly) {
   EXPECT_TRUE(agent_.running()) << "a refusing target does not end the session";
 }
 
+TEST_F(TunnelAgentTest, AStuckTargetStallsOnlyItsOwnStream) {
+  TcpTarget target(TcpTarget::Mode::stall_first);
+  start_node();
+  start_agent(target.port(), {"--connections", "1"});
+  ASSERT_TRUE(wait_ready(1));
+  // Fill the stuck stream: the target's socket, the agent's window, the
+  // node's stream and the client's socket buffers, until send() blocks.
+  const int stuck = connect_tcp(http_port_, 2000);
+  ASSERT_GE(stuck, 0);
+  ASSERT_TRUE(wait_until([&] { return target.accepted() >= 1; }, 10s));
+  const std::string chunk(64 * 1024, 's');
+  size_t pushed = 0;
+  for (ssize_t n; (n = ::send(stuck, chunk.data(), chunk.size(), MSG_NOSIGNAL)) > 0;) pushed += static_cast<size_t>(n);
+  EXPECT_GT(pushed, 256u * 1024) << "at least a yamux window went in before it blocked";
+  // The same session still carries other streams at full speed.
+  const auto failed = exchange_many(5, 4 << 20);
+  EXPECT_TRUE(failed.empty()) << failed.front();
+  ::close(stuck);
+}
+
+TEST_F(TunnelAgentTest, UnansweredKeepaliveEndsTheSession) {
+  TcpTarget target(TcpTarget::Mode::echo);
+  start_node();
+  start_agent(target.port(), {"--connections", "1"});
+  ASSERT_TRUE(wait_ready(1));
+  ASSERT_TRUE(node_.signal(SIGSTOP));  // the node stops answering pings
+  const bool ended = wait_until([&] { return agent_err().find("keepalive ping unanswered") != std::string::npos; }, 20s);
+  node_.signal(SIGCONT);
+  EXPECT_TRUE(ended) << "a ping every 5 s, dead when unanswered 5 s";
+  EXPECT_TRUE(wait_ready(2, 20s)) << "and it reconnects";
+}
+
 TEST_F(TunnelAgentTest, ReconnectsWhenTheNodeComesBack) {
   TcpTarget target(TcpTarget::Mode::echo);
   start_node();

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <vector>
 
@@ -95,6 +96,11 @@ void TcpTarget::accept_loop() {
 }
 
 void TcpTarget::serve(int fd) {
+  if (mode_ == Mode::stall_first && accepted_.load() == 1 && !stalled_.exchange(true)) {
+    while (!stopping_) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ::close(fd);
+    return;
+  }
   std::vector<uint8_t> buf(64 * 1024);
   uint64_t total = 0;
   bool eof = false;
@@ -104,7 +110,7 @@ void TcpTarget::serve(int fd) {
     if (n == 0) eof = true;
     if (n <= 0) break;
     total += static_cast<uint64_t>(n);
-    if (mode_ == Mode::echo && !write_all(fd, buf.data(), static_cast<size_t>(n))) break;
+    if (mode_ != Mode::count_at_eof && !write_all(fd, buf.data(), static_cast<size_t>(n))) break;
   }
   if (eof) {
     ++eofs_;

@@ -17,6 +17,7 @@ class TcpTarget {
   enum class Mode {
     echo,          // writes back what it reads; at EOF shuts down its write side
     count_at_eof,  // reads to EOF, then writes "count=N\n" and closes: proves the half-close arrived
+    stall_first,   // the first connection is never read (a stuck target); the others echo
   };
   explicit TcpTarget(Mode mode);
   ~TcpTarget();  // stops accepting, shuts down open connections, joins
@@ -37,6 +38,7 @@ class TcpTarget {
   std::atomic<bool> stopping_{false};
   std::atomic<int> accepted_{0};
   std::atomic<int> eofs_{0};
+  std::atomic<bool> stalled_{false};
   std::thread acceptor_;
   std::mutex mu_;
   std::vector<int> fds_;

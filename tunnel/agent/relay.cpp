@@ -58,6 +58,9 @@ asio::awaitable<void> TunnelSession::relay(std::unique_ptr<Relay> owned) {
     while (!r.from_target_done) co_await r.done.async_wait(asio::use_awaitable);
     if (!r.reset) r.target.close();  // both directions ended cleanly
   }
+  if (log::enabled(log::Level::debug))
+    log::debug("tunnel-stream-done", log::Fields()("stream", r.id)("to_target", r.to_target_bytes)(
+                                         "from_target", r.from_target_bytes)("reset", r.reset));
   relays_.erase(r.id);
   owned.reset();
   check_drained(Clock::now());
@@ -86,6 +89,7 @@ asio::awaitable<void> TunnelSession::to_target(Relay& r) {
     if (!data.empty()) {
       const ssize_t n = ::send(r.target.native_handle(), data.data(), data.size(), MSG_NOSIGNAL);
       if (n > 0) {
+        r.to_target_bytes += static_cast<uint64_t>(n);
         yamux_.consume(r.id, static_cast<size_t>(n));
         wake_writer();  // a window update may be queued
         continue;
@@ -140,6 +144,7 @@ asio::awaitable<void> TunnelSession::from_target(Relay& r) {
     const int error = errno;
     yamux_.commit_write(r.id, n > 0 ? static_cast<size_t>(n) : 0);
     if (n > 0) {
+      r.from_target_bytes += static_cast<uint64_t>(n);
       if (static_cast<size_t>(n) < room.size()) {
         r.target.note_read_drained();
         drained = true;

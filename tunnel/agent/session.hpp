@@ -134,6 +134,8 @@ class TunnelSession {
     Wakeup done;      // from_target() finished
     bool reset = false;          // both ways stop; the target is (being) aborted
     bool from_target_done = false;
+    uint64_t to_target_bytes = 0;
+    uint64_t from_target_bytes = 0;
   };
   struct ChildGuard {
     TunnelSession* session;
