@@ -6,6 +6,7 @@
 // Skipped when the Go peers could not be built (no go, or Debian's yamux /
 // websocket packages missing).
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -200,7 +201,15 @@ TEST_F(TunnelAgentTest, AStuckTargetStallsOnlyItsOwnStream) {
   ASSERT_TRUE(wait_until([&] { return target.accepted() >= 1; }, 10s));
   const std::string chunk(64 * 1024, 's');
   size_t pushed = 0;
-  for (ssize_t n; (n = ::send(stuck, chunk.data(), chunk.size(), MSG_NOSIGNAL)) > 0;) pushed += static_cast<size_t>(n);
+  for (;;) {
+    const ssize_t n = ::send(stuck, chunk.data(), chunk.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      pushed += static_cast<size_t>(n);
+      continue;
+    }
+    pollfd p{stuck, POLLOUT, 0};
+    if (::poll(&p, 1, 300) <= 0) break;  // no room for 300 ms: everything on the way is full
+  }
   EXPECT_GT(pushed, 256u * 1024) << "at least a yamux window went in before it blocked";
   // The same session still carries other streams at full speed.
   const auto failed = exchange_many(5, 4 << 20);
