@@ -18,6 +18,9 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 NodeConnection::NodeConnection(io::Poller& poller, asio::ssl::context* tls)
     : socket_(poller, -1), tls_context_(tls), deadline_(poller.context()) {}
 
+NodeConnection::NodeConnection(io::Poller& poller, int connected_fd)
+    : socket_(poller, connected_fd), tls_context_(nullptr), deadline_(poller.context()) {}
+
 void NodeConnection::arm_deadline(const std::shared_ptr<NodeConnection>& connection,
                                   std::chrono::steady_clock::duration d) {
   connection->deadline_.expires_after(d);

@@ -39,6 +39,8 @@ class NodeConnection {
  public:
   // `tls`: the client context for wss servers (may be null for ws).
   NodeConnection(io::Poller& poller, asio::ssl::context* tls);
+  // An already connected plain socket (tests: one end of a socketpair).
+  NodeConnection(io::Poller& poller, int connected_fd);
   NodeConnection(const NodeConnection&) = delete;
   NodeConnection& operator=(const NodeConnection&) = delete;
 
