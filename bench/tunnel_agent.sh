@@ -5,6 +5,8 @@
 # front of the same switchyard-echo backend, one session each:
 #   bulk     BYTES down (/download) and up (/upload, chunked) with curl: wall seconds, agent CPU seconds
 #   small    wrk -c CONNS for DURATION s on GET /: req/s, agent CPU µs per request
+#   serial   wrk -c 1 (one request at a time): round trips per second through the tunnel
+# and, for scale, the same wrk runs straight to the backend (agent=none).
 # Prints one RESULT line per agent and measure. Numbers drift on shared
 # 2-core machines: compare the two agents within one run, and repeat.
 #
@@ -23,6 +25,11 @@ trap cleanup EXIT
 
 wait_line() {  # file pattern
   for _ in $(seq 1 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+
+for c in "$conns" 1; do
+  wrk -t1 -c"$c" -d"${duration}s" "http://$echo_addr/" >"$tmp/wrk-direct-$c.txt"
+  awk -v c=$c '/Requests\/sec/ { printf "RESULT agent=none direct conns=%d req_per_s=%.0f\n", c, $2 }' "$tmp/wrk-direct-$c.txt"
+done
   echo "timed out waiting for '$2' in $1" >&2; cat "$1" >&2; return 1
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -65,6 +72,13 @@ for agent in $agents; do
   errors=$(grep -c "Socket errors\|Non-2xx" "$tmp/wrk-$agent.txt" || true)
   awk -v a=$agent -v r=$rps -v n=$reqs -v c0=$c0 -v c1=$c1 -v hz=$hz -v c=$conns -v e=$errors 'BEGIN {
     printf "RESULT agent=%s small conns=%d req_per_s=%.0f agent_cpu_us_per_req=%.1f wrk_error_lines=%d\n", a, c, r, (c1-c0)/hz*1e6/n, e }'
+  wrk -t1 -c1 -d"${duration}s" "http://$http/" >"$tmp/wrk1-$agent.txt"
+  awk -v a=$agent '/Requests\/sec/ { printf "RESULT agent=%s serial conns=1 req_per_s=%.0f\n", a, $2 }' "$tmp/wrk1-$agent.txt"
   kill $apid $node 2>/dev/null || true
   wait $apid $node 2>/dev/null || true
+done
+
+for c in "$conns" 1; do
+  wrk -t1 -c"$c" -d"${duration}s" "http://$echo_addr/" >"$tmp/wrk-direct-$c.txt"
+  awk -v c=$c '/Requests\/sec/ { printf "RESULT agent=none direct conns=%d req_per_s=%.0f\n", c, $2 }' "$tmp/wrk-direct-$c.txt"
 done

@@ -3,6 +3,8 @@
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 
+#include <cerrno>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -61,13 +63,34 @@ asio::awaitable<error_code> NodeConnection::connect(const ServerUrl& server) {
   co_return std::get<0>(handshaken);
 }
 
+// Plain TCP makes its own non-blocking syscalls and waits for readiness
+// only when the socket is drained: a read or write that can be done at once
+// returns without a posted completion (one scheduler round less each way).
 asio::awaitable<std::tuple<error_code, size_t>> NodeConnection::read_some(asio::mutable_buffer buffer) {
   if (tls_) {
     auto r = co_await tls_->async_read_some(buffer, use_tuple);
     co_return r;
   }
-  auto r = co_await socket_.async_read_some(buffer, use_tuple);
-  co_return r;
+  for (;;) {
+    if (!read_drained_) {
+      const ssize_t n = ::recv(socket_.native_handle(), buffer.data(), buffer.size(), 0);
+      if (n > 0) {
+        if (static_cast<size_t>(n) < buffer.size()) {
+          socket_.note_read_drained();  // unless a FIN came along: then the wait returns at once
+          read_drained_ = true;
+        }
+        co_return std::tuple<error_code, size_t>{error_code{}, static_cast<size_t>(n)};
+      }
+      if (n == 0) co_return std::tuple<error_code, size_t>{asio::error::eof, 0};
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        co_return std::tuple<error_code, size_t>{error_code(errno, boost::system::system_category()), 0};
+      socket_.note_read_eagain();
+    }
+    read_drained_ = false;
+    auto waited = co_await socket_.async_wait(io::Socket::wait_read, use_tuple);
+    if (std::get<0>(waited)) co_return std::tuple<error_code, size_t>{std::get<0>(waited), 0};
+  }
 }
 
 asio::awaitable<error_code> NodeConnection::write(asio::const_buffer buffer) {
@@ -75,8 +98,21 @@ asio::awaitable<error_code> NodeConnection::write(asio::const_buffer buffer) {
     auto r = co_await asio::async_write(*tls_, buffer, use_tuple);
     co_return std::get<0>(r);
   }
-  auto r = co_await asio::async_write(socket_, buffer, use_tuple);
-  co_return std::get<0>(r);
+  const auto* p = static_cast<const uint8_t*>(buffer.data());
+  size_t done = 0;
+  while (done < buffer.size()) {
+    const ssize_t n = ::send(socket_.native_handle(), p + done, buffer.size() - done, MSG_NOSIGNAL);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) co_return error_code(errno, boost::system::system_category());
+    socket_.note_write_eagain();
+    auto waited = co_await socket_.async_wait(io::Socket::wait_write, use_tuple);
+    if (std::get<0>(waited)) co_return std::get<0>(waited);
+  }
+  co_return error_code{};
 }
 
 void NodeConnection::close() {

@@ -11,6 +11,9 @@
 //
 // At most one read_some and one write in flight at a time (one reader and
 // one writer coroutine per session). write() writes everything or fails.
+// Over plain TCP both make their own non-blocking syscalls and wait for
+// readiness only when the socket is drained (full), so a read or write that
+// can be done at once completes without a posted completion.
 // Errors come back as error_code; nothing here throws after construction.
 // close() is idempotent and completes pending operations with
 // operation_aborted.
@@ -58,6 +61,7 @@ class NodeConnection {
   asio::ssl::context* tls_context_;
   std::optional<asio::ssl::stream<io::Socket&>> tls_;
   asio::steady_timer deadline_;
+  bool read_drained_ = false;  // the last plain read was short: wait for an edge first
 };
 
 }  // namespace sy::agent
