@@ -171,10 +171,10 @@ asio::awaitable<void> TunnelSession::writer() {
 // binary frame, then our close frame once the yamux output is empty.
 size_t TunnelSession::fill_write_buffer() {
   uint8_t* out = write_buf_.get();
-  size_t len = control_len_;
+  size_t len = close_sent_ ? 0 : control_len_;  // nothing may follow our close frame
   if (len) std::memcpy(out, control_, len);
   control_len_ = 0;
-  if (close_sent_) return len;
+  if (close_sent_) return 0;
   const std::span<uint8_t> pending = yamux_.output();
   if (const size_t k = std::min(pending.size(), kWriteChunk); k > 0) {
     ws::MaskKey key;
