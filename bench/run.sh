@@ -7,7 +7,8 @@
 #   2. table_bench: route table lookup time and memory per endpoint (Google Benchmark);
 #   3. ingest.sh: registrations through a real nats-server, end to end;
 #   4. idle_conns.sh: RSS per idle keep-alive client connection;
-#   5. heartbeat_load.sh: keep-alive req/s with 100k routes heartbeating.
+#   5. heartbeat_load.sh: keep-alive req/s with 100k routes heartbeating;
+#   6. tunnel_agent.sh: switchyard-tunnel vs the Go reference agent, bulk and small requests.
 # Results go to $OUT (default out/bench-<date>); bench/plot.sh turns them into
 # the PNGs of docs/BENCHMARKS.md.
 #
@@ -68,5 +69,13 @@ for script in ingest idle_conns heartbeat_load; do
   [ -f "bench/$script.sh" ] || continue
   if [ $smoke = 1 ]; then bash "bench/$script.sh" --smoke; else bash "bench/$script.sh"; fi | tee "$out/$script.txt"
 done
+# 6. tunnel_agent.sh: switchyard-tunnel vs the Go reference agent (needs the Go peers).
+if [ -x "$SWITCHYARD_BUILD/tunnel-node" ] && [ -x "$SWITCHYARD_BUILD/switchyard-tunnel" ]; then
+  if [ $smoke = 1 ]; then
+    BYTES=16777216 DURATION=1 bash bench/tunnel_agent.sh
+  else
+    bash bench/tunnel_agent.sh
+  fi | tee "$out/tunnel_agent.txt"
+fi
 echo "bench: done; RESULT lines:"
 grep -h '^RESULT' "$out"/*.txt || true

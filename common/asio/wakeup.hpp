@@ -43,6 +43,7 @@ class Wakeup {
   }
 
   bool waiting() const { return static_cast<bool>(waiter_); }
+  bool notified() const { return pending_; }  // a notify() no wait has taken yet
 
  private:
   void start(Handler h) {

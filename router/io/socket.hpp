@@ -67,6 +67,13 @@ class Socket {
   void close();            // pending operations complete with operation_aborted
   void cancel();           // the same, keeping the socket open
   void note_read_eagain() { read_ready_ = false; }
+  // For callers that recv() themselves: a read that returned less than asked
+  // drained the socket, as try_read() concludes — unless the peer's FIN was
+  // already seen with the last edge, which the next read must see as EOF
+  // (so the next wait_read completes at once).
+  void note_read_drained() {
+    if (!peer_closed_) read_ready_ = false;
+  }
   // A look at an idle (pooled) connection without consuming anything.
   enum class Peek { quiet, data, closed };  // closed: EOF, an error, or no fd
   Peek peek() const;

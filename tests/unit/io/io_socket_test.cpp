@@ -102,6 +102,54 @@ TEST_F(IoSocketTest, FinArrivingWithTheLastDataIsReadAsEof) {
   EXPECT_EQ(last, asio::error::eof);
 }
 
+// A caller that recv()s itself and reports a short read as drained must
+// still be woken for a FIN that came in the same edge as the data.
+TEST_F(IoSocketTest, OwnShortReadReportedDrainedStillSeesTheFin) {
+  bool done = false;
+  std::string got;
+  ssize_t last = -1;
+  asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+    socket_->note_read_eagain();
+    asio::post(io_, [this] {
+      peer_send("tail");
+      ::shutdown(peer_, SHUT_WR);
+    });
+    auto [ec] = co_await socket_->async_wait(Socket::wait_read, use_tuple);
+    EXPECT_FALSE(ec);
+    char buf[16];
+    const ssize_t n = ::recv(socket_->native_handle(), buf, sizeof buf, 0);
+    got.assign(buf, n > 0 ? static_cast<size_t>(n) : 0);
+    socket_->note_read_drained();
+    auto [ec2] = co_await socket_->async_wait(Socket::wait_read, use_tuple);
+    EXPECT_FALSE(ec2);
+    last = ::recv(socket_->native_handle(), buf, sizeof buf, 0);
+    done = true;
+  }, asio::detached);
+  run_until(done);
+  EXPECT_EQ(got, "tail");
+  EXPECT_EQ(last, 0) << "EOF, read without waiting for another edge";
+}
+
+TEST_F(IoSocketTest, OwnShortReadReportedDrainedWaitsForMoreData) {
+  peer_send("abc");
+  bool done = false;
+  std::string got;
+  asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+    char buf[16];
+    ssize_t n = ::recv(socket_->native_handle(), buf, sizeof buf, 0);
+    got.assign(buf, n > 0 ? static_cast<size_t>(n) : 0);
+    socket_->note_read_drained();
+    asio::post(io_, [this] { peer_send("later"); });
+    auto [ec] = co_await socket_->async_wait(Socket::wait_read, use_tuple);
+    EXPECT_FALSE(ec);
+    n = ::recv(socket_->native_handle(), buf, sizeof buf, 0);
+    got.append(buf, n > 0 ? static_cast<size_t>(n) : 0);
+    done = true;
+  }, asio::detached);
+  run_until(done);
+  EXPECT_EQ(got, "abclater");
+}
+
 TEST_F(IoSocketTest, CompletionsNeverRunInsideTheInitiatingCall) {
   peer_send("ready");  // the read can complete at once: it still must not run inline
   bool inside = true, called = false, called_inside = false;

@@ -1,0 +1,1 @@
+../tunnel-node/pipe.go
