@@ -17,15 +17,22 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include "config/yaml_read.hpp"
+#include "config/readers.hpp"
 #include "common/log/log.hpp"
 
 namespace sy::config {
 namespace {
 
+using detail::bool_key;
 using detail::fail;
-using detail::Invalid;
+using detail::headers_key;
+using detail::host_key;
+using detail::int_key;
 using detail::Key;
+using detail::millis_key;
+using detail::port_key;
+using detail::seconds_key;
+using detail::string_key;
 using Keys = std::vector<Key>;
 using Node = YAML::Node;
 
@@ -60,45 +67,12 @@ std::string read_pem(const Node& node, const std::string& path, bool certificate
   return text;
 }
 
-Key string_key(std::string_view name, std::string& out) {
-  return {name, [&out](const Node& n, const std::string& p) { out = detail::read_string(n, p); }};
-}
-Key host_key(std::string_view name, std::string& out) {
-  return {name, [&out](const Node& n, const std::string& p) {
-            out = detail::read_string(n, p);
-            if (out.empty()) fail(p, n, "a host name or address");
-          }};
-}
-Key bool_key(std::string_view name, bool& out) {
-  return {name, [&out](const Node& n, const std::string& p) { out = detail::read_bool(n, p); }};
-}
-Key port_key(std::string_view name, uint16_t& out) {
-  return {name, [&out](const Node& n, const std::string& p) { out = detail::read_port(n, p); }};
-}
-Key millis_key(std::string_view name, Millis& out) {
-  return {name, [&out](const Node& n, const std::string& p) { out = detail::read_millis(n, p); }};
-}
-Key seconds_key(std::string_view name, Seconds& out, bool positive = false) {
-  return {name, [&out, positive](const Node& n, const std::string& p) {
-            out = detail::read_seconds(n, p);
-            if (positive && out.count() == 0) fail(p, n, "a duration greater than zero");
-          }};
-}
-Key int_key(std::string_view name, int& out, long long min, std::string_view what) {
-  return {name, [&out, min, what](const Node& n, const std::string& p) {
-            out = static_cast<int>(detail::read_int(n, p, min, kMaxInt, what));
-          }};
-}
-Key headers_key(std::string_view name, std::vector<std::string>& out) {
-  return {name, [&out](const Node& n, const std::string& p) { out = detail::read_header_list(n, p); }};
-}
-
 void read(const Node& map, const std::string& path, const Keys& keys, std::vector<std::string>& ignored) {
   detail::read_map(map, path, keys, ignored);
 }
 
-// RFC 1035 host name: dot-separated labels of [a-z0-9-], 1..63 characters,
-// no leading/trailing '-', at most 253 in all. Lower-cased in place.
+// Reads the root map into `config`: one Key list per group of settings,
+// then the cross-key rules (finish()).
 class Reader {
  public:
   explicit Reader(Config& config) : config_(config) {}
@@ -122,8 +96,8 @@ class Reader {
         port_key("port", c.port),
         {"status", [this](const Node& n, const std::string& p) { read_status(n, p); }},
         bool_key("enable_proxy", c.enable_proxy),
-        {"nats", [this](const Node& n, const std::string& p) { read_nats(n, p); }},
-        {"logging", [this](const Node& n, const std::string& p) { read_logging(n, p); }},
+        {"nats", [&c](const Node& n, const std::string& p) { detail::read_nats(n, p, c.nats, c.ignored_keys); }},
+        {"logging", [&c](const Node& n, const std::string& p) { detail::read_logging(n, p, c.logging, c.ignored_keys); }},
         {"access_log", [this](const Node& n, const std::string& p) { read_access_log(n, p); }},
         headers_key("extra_headers_to_log", c.extra_headers_to_log),
         int_key("index", c.index, 0, "an integer >= 0"),
@@ -192,53 +166,6 @@ class Reader {
              read(n, p, {port_key("port", s.routes_port)}, config_.ignored_keys);
            }}},
          config_.ignored_keys);
-  }
-
-  // Classic: a list of {host, port, user, pass}. Current: {hosts: [{hostname,
-  // port}], user, pass, tls_enabled, ...}.
-  void read_nats(const Node& node, const std::string& path) {
-    NatsConfig& nats = config_.nats;
-    if (node.IsSequence()) {
-      nats.servers = read_nats_servers(node, path, "host", true);
-      return;
-    }
-    if (!node.IsMap()) fail(path, node, "a list of servers or a map with `hosts`");
-    read(node, path,
-         {{"hosts", [&](const Node& n, const std::string& p) { nats.servers = read_nats_servers(n, p, "hostname", false); }},
-          string_key("user", nats.user),
-          string_key("pass", nats.pass),
-          {"tls_enabled",
-           [this](const Node& n, const std::string& p) {
-             if (detail::read_bool(n, p)) config_.ignored_keys.push_back(p);  // false: plain NATS, as implemented
-           }},
-          millis_key("reconnect_wait", nats.reconnect_wait),
-          millis_key("ping_interval", nats.ping_interval)},
-         config_.ignored_keys);
-  }
-
-  std::vector<NatsServer> read_nats_servers(const Node& node, const std::string& path, std::string_view host_name,
-                                            bool with_credentials) {
-    if (!node.IsSequence()) fail(path, node, "a list of servers");
-    if (node.size() == 0) throw Invalid{path + ": expected at least one server, got an empty list"};
-    std::vector<NatsServer> servers(node.size());
-    for (size_t i = 0; i < node.size(); ++i) {
-      NatsServer& s = servers[i];
-      Keys keys{host_key(host_name, s.host), port_key("port", s.port)};
-      if (with_credentials) append(keys, {string_key("user", s.user), string_key("pass", s.pass)});
-      read(node[i], detail::index(path, i), keys, config_.ignored_keys);
-    }
-    return servers;
-  }
-
-  void read_logging(const Node& node, const std::string& path) {
-    LoggingConfig& l = config_.logging;
-    Key level{"level", [&l](const Node& n, const std::string& p) {
-                bool ok = false;
-                l.level = detail::read_string(n, p);
-                log::parse_level(l.level, &ok);
-                if (!ok) fail(p, n, "a log level (debug, info, warn or error)");
-              }};
-    read(node, path, {string_key("file", l.file), level}, config_.ignored_keys);
   }
 
   void read_access_log(const Node& node, const std::string& path) {
@@ -338,32 +265,14 @@ class Reader {
   std::optional<int> go_max_procs_;
 };
 
-// The document of `text`, or why there is none to read.
-std::variant<Node, ConfigError> load_yaml(const std::string& text) {
-  try {
-    return detail::load_one_document(text);
-  } catch (const Invalid& e) {
-    return ConfigError{e.message};
-  } catch (const YAML::Exception& e) {
-    return ConfigError{"YAML syntax error at " + detail::describe_mark(e.mark, text) + ": " + detail::one_line(e.msg)};
-  } catch (const std::exception& e) {
-    return ConfigError{"YAML error: " + detail::one_line(e.what())};
-  }
-}
-
 }  // namespace
 
 std::variant<Config, ConfigError> parse_config(const std::string& yaml_text) {
-  auto root = load_yaml(yaml_text);
-  if (auto* error = std::get_if<ConfigError>(&root)) return std::move(*error);
   Config config;
-  try {
-    if (!std::get<Node>(root).IsNull()) Reader(config).read_root(std::get<Node>(root));
-  } catch (const Invalid& e) {
-    return ConfigError{e.message};
-  } catch (const std::exception& e) {  // yaml-cpp's own, or bad_alloc
-    return ConfigError{"config error: " + detail::one_line(e.what())};
-  }
+  std::optional<ConfigError> error = detail::read_document(yaml_text, [&config](const Node& root) {
+    if (!root.IsNull()) Reader(config).read_root(root);
+  });
+  if (error) return std::move(*error);
   return config;
 }
 
@@ -384,16 +293,7 @@ bool apply_logging(const LoggingConfig& logging, const std::vector<std::string>&
 
 std::variant<Config, ConfigError> load_config(const std::string& path) {
   if (path.empty()) return std::variant<Config, ConfigError>(std::in_place_index<0>);
-  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!file) return ConfigError{"config file \"" + path + "\": cannot open: " + std::strerror(errno)};
-  std::string text;
-  char buffer[8192];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, n);
-  if (std::ferror(file.get())) return ConfigError{"config file \"" + path + "\": cannot read: " + std::strerror(errno)};
-  auto result = parse_config(text);
-  if (auto* error = std::get_if<ConfigError>(&result)) error->message = "config file \"" + path + "\": " + error->message;
-  return result;
+  return detail::load_file(path, &parse_config);
 }
 
 }  // namespace sy::config

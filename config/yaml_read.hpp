@@ -1,7 +1,9 @@
 #pragma once
-// Internal to sy_config: typed reads of yaml-cpp nodes that name the dotted
-// key path on failure. Failures throw detail::Invalid, which parse_config()
-// catches and turns into a ConfigError — nothing escapes the library.
+// Internal to config/ and the readers built on it (config/readers.hpp, the
+// registrar's config): typed reads of yaml-cpp nodes that name the dotted
+// key path on failure. Failures throw detail::Invalid, which
+// read_document() (readers.hpp) catches and turns into a ConfigError, so
+// nothing escapes to the binaries.
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>

@@ -1,10 +1,13 @@
 #pragma once
-// Internal to registrar/config_parse.hpp: reading one entry of `routes:` and
-// its `health_check`, then completing it with the top-level defaults and the
-// cross-key rules (port or tls_port, timeout shorter than the interval...).
-// Header-only, main thread, start-up only; failures throw
-// config::detail::Invalid, which parse_registrar_config() turns into a
-// ConfigError naming the key.
+// Internal to the registrar's config reading (config_parse.cpp and
+// config_routes.cpp): one entry of `routes:` and its `health_check` is read
+// into a draft, then completed once the top-level defaults (`host`,
+// `availability_zone`) are known, whatever their place in the file; the
+// completion applies the cross-key rules (name, host, port or tls_port,
+// uris, registration_interval; a check's kind, its defaults, a timeout
+// shorter than the interval). Main thread, start-up only. Failures throw
+// config::detail::Invalid naming the key path (`routes[0].health_check.url`),
+// which parse_registrar_config() turns into a ConfigError.
 #include <yaml-cpp/yaml.h>
 
 #include <optional>
@@ -13,63 +16,23 @@
 #include <utility>
 #include <vector>
 
-#include "common/names/hostname.hpp"
 #include "config/yaml_read.hpp"
 #include "registrar/config.hpp"
-#include "common/names/uri.hpp"
 
 namespace sy::registrar::parse_detail {
 
-namespace detail = config::detail;
-using Key = detail::Key;
-using Node = YAML::Node;
+// A host name or IP address (names::valid_hostname), else "a host name or IP
+// address" — stricter than config::detail::host_key, which takes any
+// non-empty string. read_hostname() throws; hostname_key() makes a Key of it.
+std::string read_hostname(const YAML::Node& node, const std::string& path);
+config::detail::Key hostname_key(std::string_view name, std::string& out);
 
-// "20s", "1500ms": a duration as a config file would write it.
-inline std::string duration_text(Millis d) {
-  return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s" : std::to_string(d.count()) + "ms";
-}
+// "host", "host:port", "[v6]" or "[v6]:port" into `host` (brackets removed)
+// and `port` (left as is when the text has none). False when the port is not
+// 1..65535 or the host is not a valid_hostname(). Pure.
+bool split_host_port(std::string_view text, std::string_view& host, uint16_t& port);
 
-inline std::string read_host(const Node& node, const std::string& path) {
-  std::string host = detail::read_string(node, path);
-  if (!names::valid_hostname(host)) detail::fail(path, node, "a host name or IP address");
-  return host;
-}
-
-// "http://host[:port][/path][?query]" into `out`; false if it is not one.
-inline bool parse_http_url(std::string_view text, HttpCheck* out) {
-  constexpr std::string_view scheme = "http://";
-  if (text.size() <= scheme.size() || text.substr(0, scheme.size()) != scheme) return false;
-  std::string_view rest = text.substr(scheme.size());
-  size_t end = rest.find_first_of("/?");
-  std::string_view authority = rest.substr(0, end);
-  std::string target = end == std::string_view::npos ? "/" : std::string(rest.substr(end));
-  if (target.front() == '?') target.insert(0, "/");
-  if (authority.find('@') != std::string_view::npos) return false;
-  std::string_view host = authority;
-  uint16_t port = 80;
-  size_t colon = authority.rfind(':');
-  bool bracketed = !authority.empty() && authority.front() == '[';
-  if (colon != std::string_view::npos && (bracketed ? authority[colon - 1] == ']' : authority.find(':') == colon)) {
-    std::string_view digits = authority.substr(colon + 1);
-    if (digits.empty() || digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string_view::npos) return false;
-    long value = std::stol(std::string(digits));
-    if (value < 1 || value > 65535) return false;
-    port = static_cast<uint16_t>(value);
-    host = authority.substr(0, colon);
-  }
-  if (bracketed) {
-    if (host.size() < 3 || host.back() != ']') return false;
-    host = host.substr(1, host.size() - 2);
-  }
-  if (!names::valid_hostname(host)) return false;
-  out->url = std::string(text);
-  out->host = std::string(host);
-  out->port = port;
-  out->target = target;
-  return true;
-}
-
-// A health_check map as read, before defaults and kind rules.
+// A health_check map as read, before its kind, defaults and rules.
 struct CheckDraft {
   std::string path;
   std::string name;
@@ -82,7 +45,7 @@ struct CheckDraft {
   std::vector<std::pair<std::string, std::string>> present;  // kind-specific key -> its path
 };
 
-// One `routes[i]` as read; complete_route() applies defaults and rules.
+// One `routes[i]` as read, before defaults and rules.
 struct RouteDraft {
   std::string path;
   RouteConfig route;
@@ -93,212 +56,11 @@ struct RouteDraft {
   std::optional<CheckDraft> check;
 };
 
-inline std::string_view kind_of_key(std::string_view key) {
-  if (key == "script_path" || key == "args") return "script";
-  if (key == "url" || key == "expected_status") return "http";
-  return "tcp";  // host, port
-}
+// Reads the route map at `path` (`routes[i]`); unknown keys, in it or in its
+// `options` and `health_check`, are appended to `ignored`.
+RouteDraft read_route(const YAML::Node& node, const std::string& path, std::vector<std::string>& ignored);
 
-class RouteReader {
- public:
-  explicit RouteReader(std::vector<std::string>& ignored) : ignored_(ignored) {}
-
-  RouteDraft read(const Node& node, const std::string& path) {
-    RouteDraft d;
-    d.path = path;
-    Registration& r = d.route.registration;
-    std::vector<Key> keys{
-        {"name", [&d](const Node& n, const std::string& p) { d.route.name = read_name(n, p), d.has_name = true; }},
-        {"type", [](const Node& n, const std::string& p) { read_route_type(n, p); }},
-        {"host", [&d, &r](const Node& n, const std::string& p) { r.host = read_host(n, p), d.has_host = true; }},
-        {"port", [&r](const Node& n, const std::string& p) { r.port = detail::read_port(n, p); }},
-        {"tls_port", [&r](const Node& n, const std::string& p) { r.tls_port = detail::read_port(n, p); }},
-        {"uris", [&d, &r](const Node& n, const std::string& p) { r.uris = read_uris(n, p), d.has_uris = true; }},
-        {"tags", [&r](const Node& n, const std::string& p) { r.tags = read_tags(n, p); }},
-        {"registration_interval",
-         [&d](const Node& n, const std::string& p) {
-           d.route.registration_interval = detail::read_millis(n, p);
-           if (d.route.registration_interval.count() <= 0) detail::fail(p, n, "a duration greater than zero (such as 20s)");
-         }},
-        {"options", [this, &r](const Node& n, const std::string& p) { read_options(n, p, r); }},
-        {"server_cert_domain_san", [&r](const Node& n, const std::string& p) { r.server_cert_domain_san = detail::read_string(n, p); }},
-        {"route_service_url", [&r](const Node& n, const std::string& p) { r.route_service_url = read_route_service_url(n, p); }},
-        {"protocol", [&r](const Node& n, const std::string& p) { r.protocol = read_protocol(n, p); }},
-        {"availability_zone",
-         [&d, &r](const Node& n, const std::string& p) { r.availability_zone = detail::read_string(n, p), d.has_zone = true; }},
-        {"health_check", [this, &d](const Node& n, const std::string& p) { d.check = read_check(n, p); }},
-    };
-    detail::read_map(node, path, keys, ignored_);
-    return d;
-  }
-
- private:
-  static std::string read_name(const Node& node, const std::string& path) {
-    std::string name = detail::read_string(node, path);
-    if (name.empty()) detail::fail(path, node, "a non-empty name");
-    return name;
-  }
-
-  static void read_route_type(const Node& node, const std::string& path) {
-    if (!node.IsScalar() || node.Scalar() != "http") {
-      detail::fail(path, node, "http (tcp and sni routes need the routing API, which is not supported)");
-    }
-  }
-
-  static std::vector<std::string> read_uris(const Node& node, const std::string& path) {
-    if (!node.IsSequence()) detail::fail(path, node, "a list of uris");
-    if (node.size() == 0) throw detail::Invalid{path + ": expected at least one uri, got an empty list"};
-    std::vector<std::string> uris;
-    for (size_t i = 0; i < node.size(); ++i) {
-      const Node item = node[i];
-      std::string item_path = detail::index(path, i);
-      std::string text = detail::read_string(item, item_path);
-      names::Uri uri;
-      if (!names::parse_uri(text, &uri)) detail::fail(item_path, item, "a uri (host[/path], such as app.example.com/api)");
-      uris.push_back(text);
-    }
-    return uris;
-  }
-
-  static std::vector<std::pair<std::string, std::string>> read_tags(const Node& node, const std::string& path) {
-    detail::require_map(node, path);
-    std::vector<std::pair<std::string, std::string>> tags;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      const Node key = it->first;
-      const Node value = it->second;
-      if (!key.IsScalar()) detail::fail(path, key, "a string key");
-      std::string value_path = detail::join(path, key.Scalar());
-      tags.emplace_back(key.Scalar(), value.IsNull() ? std::string() : detail::read_string(value, value_path));
-    }
-    return tags;
-  }
-
-  void read_options(const Node& node, const std::string& path, Registration& r) {
-    std::vector<Key> keys{{"loadbalancing", [&r](const Node& n, const std::string& p) {
-                             std::string lb = n.IsScalar() ? n.Scalar() : std::string();
-                             if (lb != "round-robin" && lb != "least-connection") {
-                               detail::fail(p, n, "a balancing algorithm (round-robin or least-connection)");
-                             }
-                             r.loadbalancing = lb;
-                           }}};
-    detail::read_map(node, path, keys, ignored_);
-  }
-
-  static std::string read_route_service_url(const Node& node, const std::string& path) {
-    std::string url = detail::read_string(node, path);
-    if (!url.empty() && url.rfind("https://", 0) != 0) detail::fail(path, node, "an https:// URL");
-    return url;
-  }
-
-  static std::string read_protocol(const Node& node, const std::string& path) {
-    std::string protocol = detail::read_string(node, path);
-    if (protocol != "http1" && protocol != "http2") detail::fail(path, node, "a protocol (http1 or http2)");
-    return protocol;
-  }
-
-  CheckDraft read_check(const Node& node, const std::string& path) {
-    CheckDraft c;
-    c.path = path;
-    auto mark = [&c](const std::string& p) { c.present.emplace_back(p.substr(p.rfind('.') + 1), p); };
-    std::vector<Key> keys{
-        {"name", [&c](const Node& n, const std::string& p) { c.name = detail::read_string(n, p); }},
-        {"type", [&c](const Node& n, const std::string& p) { c.type = read_check_type(n, p); }},
-        {"script_path", [&](const Node& n, const std::string& p) { c.script.path = read_name(n, p), mark(p); }},
-        {"args", [&](const Node& n, const std::string& p) { c.script.args = read_args(n, p), mark(p); }},
-        {"url",
-         [&](const Node& n, const std::string& p) {
-           if (!parse_http_url(detail::read_string(n, p), &c.http)) {
-             detail::fail(p, n, "an http:// URL (such as http://127.0.0.1:8080/health)");
-           }
-           mark(p);
-         }},
-        {"expected_status",
-         [&](const Node& n, const std::string& p) {
-           c.http.expected_status = static_cast<int>(detail::read_int(n, p, 100, 599, "an HTTP status code (100..599)"));
-           mark(p);
-         }},
-        {"host", [&](const Node& n, const std::string& p) { c.tcp.host = read_host(n, p), mark(p); }},
-        {"port", [&](const Node& n, const std::string& p) { c.tcp.port = detail::read_port(n, p), mark(p); }},
-        {"timeout",
-         [&c](const Node& n, const std::string& p) {
-           c.timeout = detail::read_millis(n, p);
-           c.timeout_text = n.Scalar();
-           if (c.timeout->count() <= 0) detail::fail(p, n, "a duration greater than zero (such as 5s)");
-         }},
-    };
-    detail::read_map(node, path, keys, ignored_);
-    return c;
-  }
-
-  static std::string read_check_type(const Node& node, const std::string& path) {
-    std::string type = detail::read_string(node, path);
-    if (type != "http" && type != "tcp" && type != "script") {
-      detail::fail(path, node, "a health check type (http, tcp or script)");
-    }
-    return type;
-  }
-
-  static std::vector<std::string> read_args(const Node& node, const std::string& path) {
-    if (!node.IsSequence()) detail::fail(path, node, "a list of arguments");
-    std::vector<std::string> args;
-    for (size_t i = 0; i < node.size(); ++i) args.push_back(detail::read_string(node[i], detail::index(path, i)));
-    return args;
-  }
-
-  std::vector<std::string>& ignored_;
-};
-
-// The kind of check, its defaults (TCP: the route's host and port; timeout:
-// half the interval) and its rules (the timeout must be shorter).
-inline HealthCheck complete_check(const CheckDraft& c, const RouteConfig& route) {
-  std::string kind = c.type;
-  if (kind.empty() && !c.present.empty()) kind = std::string(kind_of_key(c.present.front().first));
-  if (kind.empty()) throw detail::Invalid{c.path + ": expected script_path, url, or type: tcp (what to check)"};
-  for (const auto& [key, key_path] : c.present) {
-    if (kind_of_key(key) != kind) throw detail::Invalid{key_path + ": not used by a check of type " + kind};
-  }
-  HealthCheck check;
-  check.name = c.name.empty() ? route.name : c.name;
-  const Registration& r = route.registration;
-  if (kind == "script") {
-    if (c.script.path.empty()) throw detail::Invalid{c.path + ".script_path: missing (required for a script check)"};
-    check.probe = c.script;
-  } else if (kind == "http") {
-    if (c.http.host.empty()) throw detail::Invalid{c.path + ".url: missing (required for an http check)"};
-    check.probe = c.http;
-  } else {
-    TcpCheck tcp = c.tcp;
-    if (tcp.host.empty()) tcp.host = r.host;
-    if (tcp.port == 0) tcp.port = r.port != 0 ? r.port : r.tls_port;
-    check.probe = tcp;
-  }
-  Millis interval = route.registration_interval;
-  check.timeout = c.timeout.value_or(interval / 2);
-  if (check.timeout >= interval) {
-    throw detail::Invalid{c.path + ".timeout: value \"" + c.timeout_text +
-                          "\" is not shorter than registration_interval (" + duration_text(interval) + ")"};
-  }
-  if (check.timeout.count() <= 0) check.timeout = Millis(1);
-  return check;
-}
-
-inline RouteConfig complete_route(RouteDraft& d, const std::string& default_host, const std::string& default_zone) {
-  RouteConfig route = d.route;
-  Registration& r = route.registration;
-  if (!d.has_name) throw detail::Invalid{d.path + ".name: missing (every route needs a name)"};
-  if (!d.has_host) r.host = default_host;
-  if (r.host.empty()) throw detail::Invalid{d.path + ".host: missing (set it on the route or at the top level)"};
-  if (r.port == 0 && r.tls_port == 0) throw detail::Invalid{d.path + ".port: missing (give port or tls_port)"};
-  if (r.tls_port != 0 && r.server_cert_domain_san.empty()) {
-    throw detail::Invalid{d.path + ".server_cert_domain_san: missing (required with tls_port)"};
-  }
-  if (!d.has_uris) throw detail::Invalid{d.path + ".uris: missing (a list of at least one uri)"};
-  if (route.registration_interval.count() <= 0) {
-    throw detail::Invalid{d.path + ".registration_interval: missing (such as 20s)"};
-  }
-  if (!d.has_zone) r.availability_zone = default_zone;
-  if (d.check) route.health_check = complete_check(*d.check, route);
-  return route;
-}
+// The route with the top-level defaults filled in and every rule checked.
+RouteConfig complete_route(const RouteDraft& draft, const std::string& default_host, const std::string& default_zone);
 
 }  // namespace sy::registrar::parse_detail
