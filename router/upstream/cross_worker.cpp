@@ -20,7 +20,12 @@ CrossWorkerStream::CrossWorkerStream(executor_type caller, std::shared_ptr<ByteS
                                      std::shared_ptr<const std::atomic<bool>> usable)
     : caller_(std::move(caller)), inner_(std::move(inner)), usable_(std::move(usable)) {}
 
-CrossWorkerStream::~CrossWorkerStream() { close(); }
+// The inner stream must end on its owner's thread: the last reference goes
+// there with the close, none stays here.
+CrossWorkerStream::~CrossWorkerStream() {
+  executor_type owner = inner_->get_executor();
+  asio::post(owner, [inner = std::move(inner_)] { inner->close(); });
+}
 
 void CrossWorkerStream::close() {
   asio::post(inner_->get_executor(), [inner = inner_] { inner->close(); });

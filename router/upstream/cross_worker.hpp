@@ -5,7 +5,8 @@
 // session the other worker accepted. Each call is posted to the owner's
 // executor; each completion is posted back to the caller's. The inner stream
 // is shared with the operations in flight, so it outlives them; destroying
-// the adapter closes the inner stream on its owner.
+// the adapter hands the last reference to its owner with a close, so the
+// inner stream is always closed and destroyed on its own worker.
 //
 // Per-operation cancellation (Asio's cancellation slots) does not cross
 // workers: cancel with close(), as the proxy does.
