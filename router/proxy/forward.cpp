@@ -11,7 +11,12 @@
 namespace sy::proxy {
 namespace {
 
-bool may_retry(Failure f, bool replayable) {
+// `replayable`: nothing of the body was consumed and the request is
+// idempotent and body-less. A body that started streaming cannot be sent
+// again, so then nothing is retried (a node's 502 tunnel_not_here can come
+// after the first body bytes went up).
+bool may_retry(Failure f, bool replayable, bool body_started) {
+  if (body_started) return false;
   switch (outcome::error_info(f).retry) {
     case outcome::Retry::never: return false;
     case outcome::Retry::always: return true;
@@ -82,13 +87,14 @@ asio::awaitable<bool> Session::forward(const RouteDecision& route) {
     if (attempts > 0) ctx_.metrics.retries->inc();
     AttemptResult a = co_await attempt(endpoint, true);
     const bool replayable = req_.facts.idempotent && !req_.facts.has_body && !req_.body_started;
-    if (!a.answered && a.stale_pooled && may_retry(a.failure, replayable)) a = co_await attempt(endpoint, false);
+    if (!a.answered && a.stale_pooled && may_retry(a.failure, replayable, req_.body_started))
+      a = co_await attempt(endpoint, false);
     if (a.answered) {
       consume_head();
       co_return a.keep_client;
     }
     last = std::move(a);
-    if (!may_retry(last.failure, replayable)) break;
+    if (!may_retry(last.failure, replayable, req_.body_started)) break;
     endpoint->mark_failed(now + cfg_.droplet_stale_threshold / 4);
     log::info("backend-endpoint-failed", log::Fields()("host", req_.host)("endpoint", endpoint->address())(
                                              "error", outcome::router_error_value(last.failure, last.detail))(

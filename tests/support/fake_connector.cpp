@@ -54,6 +54,14 @@ asio::awaitable<void> answer_after_body(MemoryStream& stream, std::string* seen)
   co_await asio::async_write(stream, asio::buffer(kOk), use_tuple);
 }
 
+asio::awaitable<void> answer_tunnel_not_here(MemoryStream& stream, std::string* seen) {
+  const bool got = co_await read_head(stream, seen);
+  if (!got) co_return;
+  static constexpr std::string_view k502 =
+      "HTTP/1.1 502 Bad Gateway\r\nX-Cf-Routererror: tunnel_not_here\r\nContent-Length: 0\r\n\r\n";
+  co_await asio::async_write(stream, asio::buffer(k502), use_tuple);
+}
+
 asio::awaitable<upstream::OpenResult> FakeConnector::open(const route::Endpoint& endpoint,
                                                           const upstream::OpenRequest&) {
   opened.push_back(endpoint.address());
@@ -71,6 +79,7 @@ asio::awaitable<upstream::OpenResult> FakeConnector::open(const route::Endpoint&
   far_ends_.push_back(std::move(far));
   r.stream = std::move(near);
   r.reused = step.reused;
+  r.to_node = step.to_node;
   co_return r;
 }
 

@@ -30,11 +30,15 @@ boost::asio::awaitable<void> close_after_head(MemoryStream& stream, std::string*
 boost::asio::awaitable<void> never_answer(MemoryStream& stream, std::string* seen);
 // Reads the head and a 5-byte body, then answers 200.
 boost::asio::awaitable<void> answer_after_body(MemoryStream& stream, std::string* seen);
+// Reads one request head and answers as a node that no longer holds the
+// tunnel: 502 with X-Cf-Routererror: tunnel_not_here.
+boost::asio::awaitable<void> answer_tunnel_not_here(MemoryStream& stream, std::string* seen);
 
 struct Step {
   std::optional<outcome::Failure> fail;  // set: open() answers with this row
   Backend backend = nullptr;             // else: the far end runs this
   bool reused = false;                   // the stream claims to come from the pool
+  bool to_node = false;                  // the stream claims to lead to another node
 };
 
 class FakeConnector final : public upstream::Connector {

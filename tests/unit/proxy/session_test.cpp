@@ -171,6 +171,30 @@ TEST_F(SessionTest, DeadPooledStreamIsRetriedFreshOnTheSameEndpoint) {
   EXPECT_EQ(connector_->opened[0], connector_->opened[1]);
 }
 
+// SPEC §5.3: a node's 502 tunnel_not_here means nothing reached the app,
+// so another holder is tried whatever the method — unless body bytes were
+// already streamed, which cannot be sent twice.
+TEST_F(SessionTest, TunnelNotHereFromANodeIsRetriedUnlessTheBodyStarted) {
+  connector_->push(Step{std::nullopt, test::answer_tunnel_not_here, false, true});
+  connector_->push(Step{std::nullopt, test::answer_ok});
+  connect();
+  send("DELETE /x HTTP/1.1\r\nHost: app.test\r\n\r\n");
+  auto retried = response();
+  ASSERT_TRUE(retried);
+  EXPECT_EQ(retried->head.status, 200) << "not idempotent, but nothing reached the app";
+  EXPECT_EQ(connector_->opened.size(), 2u);
+
+  connector_->push(Step{std::nullopt, test::answer_tunnel_not_here, false, true});
+  connector_->push(Step{std::nullopt, test::answer_ok});
+  connect();
+  send(kPost);
+  auto final_answer = response();
+  ASSERT_TRUE(final_answer);
+  EXPECT_EQ(final_answer->head.status, 502) << "the body went up already: no second attempt";
+  EXPECT_EQ(final_answer->head.find("x-cf-routererror"), "tunnel_not_here");
+  EXPECT_EQ(connector_->opened.size(), 3u);
+}
+
 TEST_F(SessionTest, ForwardingLoopIsNeverRetried) {
   connector_->push(Step{Failure::forwarding_loop});
   connect();
