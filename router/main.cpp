@@ -130,6 +130,12 @@ upstream::TcpConnectorOptions tcp_options(const config::Config& cfg) {
   return o;
 }
 
+std::string host_name() {
+  char name[256] = {};
+  ::gethostname(name, sizeof name - 1);
+  return name;
+}
+
 // The tunnel side of the node, when `tunnel:` is configured (SPEC §5): who
 // this node is to the others, and its registry of agent sessions.
 std::unique_ptr<tunnel::TunnelNode> make_tunnel_node(const config::Config& cfg, control::Control& control,
@@ -219,7 +225,7 @@ int run(const config::Config& cfg) {
   if (tunnels) wire_tunnels(*tunnels, control, status_server);
   workers = make_workers(cfg, ctx, snapshots, tunnels.get());
   wire_dashboard(status_server, DashboardSources{control, ctx, workers, snapshots, process, tunnels.get(),
-                                                 tunnels ? tunnels->node_id() : std::to_string(cfg.index),
+                                                 tunnels ? tunnels->node_id() : host_name(),
                                                  std::chrono::system_clock::now()});
   status_server.start(asio::ip::tcp::endpoint(asio::ip::make_address(cfg.status.host), cfg.status.port));
   // gorouter's separate /routes listener, loopback only, when configured.
