@@ -22,17 +22,18 @@ function check(ok, what) {
   console.log("ok - " + what);
 }
 
+// A fresh profile each run (playwright passes it as --user-data-dir).
 const profile = mkdtempSync(join(tmpdir(), "sy-chromium-"));
-const browser = await chromium.launch({
+const browser = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   headless: true,
+  viewport: { width: 1200, height: 900 },
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         `--user-data-dir=${profile}`],
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
 let exitCode = 1;
 try {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const page = browser.pages()[0] || await browser.newPage();
   const errors = [];
   page.on("pageerror", e => errors.push(String(e)));
   page.on("console", m => { if (m.type() === "error") errors.push(m.text()); });
