@@ -97,7 +97,7 @@ class Reader {
         {"status", [this](const Node& n, const std::string& p) { read_status(n, p); }},
         bool_key("enable_proxy", c.enable_proxy),
         {"nats", [&c](const Node& n, const std::string& p) { detail::read_nats(n, p, c.nats, c.ignored_keys); }},
-        {"logging", [&c](const Node& n, const std::string& p) { detail::read_logging(n, p, c.logging, c.ignored_keys); }},
+        {"logging", [this](const Node& n, const std::string& p) { read_logging(n, p); }},
         {"access_log", [this](const Node& n, const std::string& p) { read_access_log(n, p); }},
         headers_key("extra_headers_to_log", c.extra_headers_to_log),
         int_key("index", c.index, 0, "an integer >= 0"),
@@ -172,6 +172,34 @@ class Reader {
     AccessLogConfig& a = config_.access_log;
     read(node, path, {string_key("file", a.file), bool_key("enable_streaming", a.enable_streaming)},
          config_.ignored_keys);
+  }
+
+  // gorouter's `logging` section: the component log (shared reader) and the
+  // access log's syslog, redaction and attempt details.
+  void read_logging(const Node& node, const std::string& path) {
+    AccessLogConfig& a = config_.access_log;
+    Key redact{"redact_query_params", [&a](const Node& n, const std::string& p) {
+                 const std::string v = detail::read_string(n, p);
+                 if (v == "none" || v.empty()) a.redact_query_params = RedactQuery::none;
+                 else if (v == "all") a.redact_query_params = RedactQuery::all;
+                 else if (v == "hash") a.redact_query_params = RedactQuery::hash;
+                 else fail(p, n, "none, all or hash");
+               }};
+    Key network{"syslog_network", [&a](const Node& n, const std::string& p) {
+                  a.syslog_network = detail::read_string(n, p);
+                  if (a.syslog_network.empty()) a.syslog_network = "udp";
+                  if (a.syslog_network != "udp" && a.syslog_network != "tcp" && a.syslog_network != "unixgram")
+                    fail(p, n, "udp, tcp or unixgram");
+                }};
+    Key address{"syslog_addr", [&a](const Node& n, const std::string& p) {
+                  a.syslog_addr = detail::read_string(n, p);
+                  if (a.syslog_addr.empty()) fail(p, n, "host:port, or a socket path for unixgram");
+                }};
+    detail::read_logging(node, path, config_.logging, config_.ignored_keys,
+                         {string_key("syslog", a.syslog), address, network, redact,
+                          bool_key("enable_attempts_details", a.enable_attempts_details),
+                          bool_key("disable_log_forwarded_for", a.disable_log_forwarded_for),
+                          bool_key("disable_log_source_ip", a.disable_log_source_ip)});
   }
 
   void read_backends(const Node& node, const std::string& path) {
@@ -254,6 +282,10 @@ class Reader {
     } else if (go_max_procs_) {
       c.workers = *go_max_procs_;
     }
+    const AccessLogConfig& a = c.access_log;
+    if (!a.syslog.empty() && a.syslog_network != "unixgram" && !names::valid_host_port(a.syslog_addr))
+      throw detail::Invalid{"logging.syslog_addr: value \"" + a.syslog_addr + "\" is not host:port (syslog_network " +
+                            a.syslog_network + ")"};
     // gorouter: a route must not go stale before the router starts answering.
     if (c.droplet_stale_threshold < c.start_response_delay_interval) {
       c.droplet_stale_threshold = c.start_response_delay_interval;

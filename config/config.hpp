@@ -52,9 +52,23 @@ struct LoggingConfig {
   std::string level = "info";  // debug|info|warn|error
 };
 
+enum class RedactQuery { none, all, hash };
+
+// The access log: access_log.{file, enable_streaming} and the keys gorouter
+// keeps under `logging` for it.
 struct AccessLogConfig {
   std::string file;               // empty = none (unless enable_streaming)
   bool enable_streaming = false;  // also write access lines to stdout
+  // logging.syslog: the app name access lines are sent to syslog under
+  // ("" = no syslog), to logging.syslog_addr over logging.syslog_network
+  // (udp, tcp, or unixgram with a socket path such as /dev/log).
+  std::string syslog;
+  std::string syslog_addr = "127.0.0.1:514";
+  std::string syslog_network = "udp";
+  RedactQuery redact_query_params = RedactQuery::none;  // logging.redact_query_params: none | all | hash
+  bool enable_attempts_details = false;                 // logging.enable_attempts_details
+  bool disable_log_forwarded_for = false;               // logging.disable_log_forwarded_for
+  bool disable_log_source_ip = false;                   // logging.disable_log_source_ip
 };
 
 // Reverse tunnels (SPEC §5). enabled only when `tunnel:` is present.

@@ -94,14 +94,17 @@ void read_nats(const Node& node, const std::string& path, NatsConfig& nats, std:
            ignored);
 }
 
-void read_logging(const Node& node, const std::string& path, LoggingConfig& logging, std::vector<std::string>& ignored) {
+void read_logging(const Node& node, const std::string& path, LoggingConfig& logging, std::vector<std::string>& ignored,
+                  std::vector<Key> more) {
   Key level{"level", [&logging](const Node& n, const std::string& p) {
               bool ok = false;
               logging.level = read_string(n, p);
               log::parse_level(logging.level, &ok);
               if (!ok) fail(p, n, "a log level (debug, info, warn or error)");
             }};
-  read_map(node, path, {string_key("file", logging.file), level}, ignored);
+  more.push_back(string_key("file", logging.file));
+  more.push_back(level);
+  read_map(node, path, more, ignored);
 }
 
 std::optional<ConfigError> read_document(const std::string& text, const std::function<void(const Node& root)>& read) {

@@ -62,8 +62,9 @@ void read_nats(const YAML::Node& node, const std::string& path, NatsConfig& nats
                HostKey host = host_key);
 
 // `logging: {file, level}`; the level is one of debug, info, warn, error.
+// `more`: keys a binary reads there besides (switchyard's access log ones).
 void read_logging(const YAML::Node& node, const std::string& path, LoggingConfig& logging,
-                  std::vector<std::string>& ignored);
+                  std::vector<std::string>& ignored, std::vector<Key> more = {});
 
 // Parses `text` as one YAML document (load_one_document) and passes its root
 // to `read` — a null node when the text holds no document. Never throws:

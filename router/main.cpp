@@ -17,9 +17,11 @@
 #include "config/config.hpp"
 #include "common/log/log.hpp"
 #include "router/control/control.hpp"
+#include "router/dashboard_feed.hpp"
 #include "router/proxy/session.hpp"
 #include "router/proxy/worker.hpp"
 #include "router/upstream/tcp_connector.hpp"
+#include "status/process_metrics.hpp"
 #include "status/status_server.hpp"
 #include "tunnel/identity/token_command.hpp"
 #include "tunnel/server/connector.hpp"
@@ -104,6 +106,21 @@ int client_connection_limit(const config::Config& cfg) {
   return static_cast<int>(total);
 }
 
+proxy::AccessLogOptions access_log_options(const config::Config& cfg) {
+  const config::AccessLogConfig& a = cfg.access_log;
+  proxy::AccessLogOptions o;
+  o.file = a.file;
+  o.to_stdout = a.enable_streaming;
+  o.syslog = proxy::SyslogOptions{a.syslog, a.syslog_network, a.syslog_addr};
+  o.format.redact_query = a.redact_query_params == config::RedactQuery::all    ? proxy::RedactQuery::all
+                          : a.redact_query_params == config::RedactQuery::hash ? proxy::RedactQuery::hash
+                                                                               : proxy::RedactQuery::none;
+  o.format.attempts_details = a.enable_attempts_details;
+  o.format.disable_forwarded_for = a.disable_log_forwarded_for;
+  o.format.disable_source_ip = a.disable_log_source_ip;
+  return o;
+}
+
 upstream::TcpConnectorOptions tcp_options(const config::Config& cfg) {
   upstream::TcpConnectorOptions o;
   o.tls = upstream::TlsOptions{cfg.ca_certs, cfg.skip_ssl_validation, cfg.backend_cert_chain, cfg.backend_private_key};
@@ -111,6 +128,12 @@ upstream::TcpConnectorOptions tcp_options(const config::Config& cfg) {
   o.idle_timeout = cfg.backend_idle_timeout;
   o.max_idle_per_host = cfg.disable_keep_alives ? 0 : static_cast<size_t>(cfg.max_idle_conns_per_host);
   return o;
+}
+
+std::string host_name() {
+  char name[256] = {};
+  ::gethostname(name, sizeof name - 1);
+  return name;
 }
 
 // The tunnel side of the node, when `tunnel:` is configured (SPEC §5): who
@@ -146,8 +169,10 @@ std::vector<std::unique_ptr<proxy::Worker>> make_workers(const config::Config& c
                                                          tunnel::TunnelNode* tunnels) {
   unsigned n = cfg.workers > 0 ? static_cast<unsigned>(cfg.workers) : std::max(1u, std::thread::hardware_concurrency());
   ctx.max_client_connections = client_connection_limit(cfg);
-  proxy::ConnectorFactory connectors = [options = tcp_options(cfg), tunnels](proxy::Worker& w)
+  proxy::ConnectorFactory connectors = [base = tcp_options(cfg), tunnels](proxy::Worker& w)
       -> std::unique_ptr<upstream::Connector> {
+    upstream::TcpConnectorOptions options = base;
+    options.idle_gauge = &w.stats().upstream_idle;
     if (tunnels) return std::make_unique<tunnel::TunnelConnector>(w, *tunnels, options);
     return std::make_unique<upstream::TcpConnector>(w.io(), w.poller(), options);
   };
@@ -181,17 +206,27 @@ int run(const config::Config& cfg) {
   metrics::Registry registry;
   route::SnapshotHolder snapshots;
   std::atomic<status::Health> health{status::Health::starting};
-  proxy::ProxyContext ctx(cfg, registry, proxy::AccessLog::open(cfg.access_log.file, cfg.access_log.enable_streaming));
+  proxy::ProxyContext ctx(cfg, registry, proxy::AccessLog::open(access_log_options(cfg)));
 
   control::Control control(cfg, registry, snapshots, health);
   std::unique_ptr<tunnel::TunnelNode> tunnels = make_tunnel_node(cfg, control, registry);
+  metrics::ProcessMetrics process(registry);
+  std::vector<std::unique_ptr<proxy::Worker>> workers;
+  // Before /metrics is written: every gauge sampled, the workers' counts summed.
+  auto refresh = [&] {
+    control.refresh_gauges();
+    if (tunnels) tunnels->refresh_metrics();
+    process.refresh();
+    ctx.metrics.publish(*sum_workers(workers), control.components(),
+                        ctx.client_connections.load(std::memory_order_relaxed), workers.size());
+  };
   status::StatusServer status_server(control.io(), status::StatusOptions{cfg.status.user, cfg.status.pass, false},
-                                     snapshots, registry, health, [&control, &tunnels] {
-                                       control.refresh_gauges();
-                                       if (tunnels) tunnels->refresh_metrics();
-                                     });
+                                     snapshots, registry, health, refresh);
   if (tunnels) wire_tunnels(*tunnels, control, status_server);
-  std::vector<std::unique_ptr<proxy::Worker>> workers = make_workers(cfg, ctx, snapshots, tunnels.get());
+  workers = make_workers(cfg, ctx, snapshots, tunnels.get());
+  wire_dashboard(status_server, DashboardSources{control, ctx, workers, snapshots, process, tunnels.get(),
+                                                 tunnels ? tunnels->node_id() : host_name(),
+                                                 std::chrono::system_clock::now()});
   status_server.start(asio::ip::tcp::endpoint(asio::ip::make_address(cfg.status.host), cfg.status.port));
   // gorouter's separate /routes listener, loopback only, when configured.
   std::unique_ptr<status::StatusServer> routes_server;

@@ -12,14 +12,22 @@ run_pkgs=(nats-server curl)
 # openssl: the CLI makes the TLS tests' certificates and TLS backend;
 # Go + yamux + gorilla/websocket: the reference peers of the tunnel tests;
 # clang-14 + libclang-rt-14-dev: libFuzzer and its sanitizer runtimes for
-# scripts/fuzz.sh; llvm-14: llvm-symbolizer for readable sanitizer stacks.)
+# scripts/fuzz.sh; llvm-14: llvm-symbolizer for readable sanitizer stacks;
+# prometheus: also the real scraper of tests/integration/prometheus_test;
+# chromium + nodejs + npm: the dashboard's browser test, which installs
+# npm's playwright-core into the build directory to drive Debian's chromium.)
 test_pkgs=(haproxy nginx wrk prometheus iproute2 gnuplot-nox python3 procps openssl
            golang-go golang-github-hashicorp-yamux-dev golang-github-gorilla-websocket-dev
-           clang-14 libclang-rt-14-dev llvm-14)
+           clang-14 libclang-rt-14-dev llvm-14
+           chromium fonts-dejavu-core)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 case "${1:-}" in
-  --with-tests) want+=("${test_pkgs[@]}") ;;
+  --with-tests)
+    want+=("${test_pkgs[@]}")
+    # Node and npm from Debian only when the machine has none (a node of its
+    # own already brings npm, and Debian's npm would conflict with it).
+    command -v npm >/dev/null || want+=(nodejs npm) ;;
   "") ;;
   *) echo "usage: $0 [--with-tests]" >&2; exit 2 ;;
 esac

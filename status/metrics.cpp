@@ -150,6 +150,10 @@ void Counter::inc(double v) {
   value_.fetch_add(v, std::memory_order_relaxed);
 }
 
+void Counter::sync(double total) {
+  if (total > value_.load(std::memory_order_relaxed)) value_.store(total, std::memory_order_relaxed);
+}
+
 void Gauge::inc(double v) { value_.fetch_add(v, std::memory_order_relaxed); }
 
 Histogram::Histogram(std::vector<double> upper_bounds)
@@ -161,6 +165,11 @@ void Histogram::observe(double v) {
   while (i < bounds_.size() && !(v <= bounds_[i])) ++i;  // NaN lands in +Inf
   counts_[i].fetch_add(1, std::memory_order_relaxed);
   sum_.fetch_add(v, std::memory_order_relaxed);
+}
+
+void Histogram::sync(const uint64_t* counts, double sum) {
+  for (std::size_t i = 0; i <= bounds_.size(); ++i) counts_[i].store(counts[i], std::memory_order_relaxed);
+  sum_.store(sum, std::memory_order_relaxed);
 }
 
 void Histogram::collect(std::vector<uint64_t>* cumulative, double* sum, uint64_t* count) const {

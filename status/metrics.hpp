@@ -31,6 +31,9 @@ class Counter {
  public:
   void inc(double v = 1.0);
   double value() const { return value_.load(std::memory_order_relaxed); }
+  // For a counter kept elsewhere (per worker) and summed at scrape time:
+  // takes that sum. It never goes down (a smaller total is ignored).
+  void sync(double total);
 
  private:
   std::atomic<double> value_{0};
@@ -54,6 +57,10 @@ class Histogram {
   const std::vector<double>& bounds() const { return bounds_; }
   // Snapshot for serialisation: cumulative counts per bound (+Inf last), sum, count.
   void collect(std::vector<uint64_t>* cumulative, double* sum, uint64_t* count) const;
+  // For a histogram kept elsewhere (per worker) and summed at scrape time:
+  // takes `counts` (per bucket, not cumulative, bounds().size() + 1 of them)
+  // and `sum` as its whole state. One caller at a time.
+  void sync(const uint64_t* counts, double sum);
 
  private:
   std::vector<double> bounds_;

@@ -194,8 +194,10 @@ asio::awaitable<void> StatusServer::serve(tcp::socket socket) {
   } else if (req.method() != http::verb::get && req.method() != http::verb::head) {
     answer = plain(405, "405 Method Not Allowed\n");
   } else {
-    std::string_view target = req.target();
-    respond(StatusRequest{target.substr(0, target.find('?')), req[http::field::authorization]}, answer);
+    const std::string_view target = req.target();
+    const size_t q = target.find('?');
+    const std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+    respond(StatusRequest{target.substr(0, q), req[http::field::authorization], query}, answer);
   }
   http::response<http::string_body> res{static_cast<http::status>(answer.status), 11};
   res.keep_alive(false);

@@ -28,10 +28,11 @@ struct StatusOptions {
   bool routes_only = false;  // the status.routes.port listener: /routes and nothing else
 };
 
-// One request as a handler sees it (the query string is stripped).
+// One request as a handler sees it.
 struct StatusRequest {
-  std::string_view path;
+  std::string_view path;   // without the query string
   std::string_view authorization;
+  std::string_view query;  // after '?', "" when none
 };
 
 struct StatusResponse {

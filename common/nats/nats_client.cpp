@@ -134,6 +134,15 @@ void NatsClient::read_batches(Batched& b) {
   }
 }
 
+uint64_t NatsClient::pending() const {
+  uint64_t total = 0;
+  for (const auto& b : batched_) {
+    int msgs = 0, bytes = 0;
+    if (natsSubscription_GetPending(b->sub, &msgs, &bytes) == NATS_OK && msgs > 0) total += static_cast<uint64_t>(msgs);
+  }
+  return total;
+}
+
 uint64_t NatsClient::dropped() const {
   uint64_t total = 0;
   for (const auto& b : batched_) {

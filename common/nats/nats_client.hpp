@@ -69,6 +69,8 @@ class NatsClient {
   void subscribe_batched(const std::string& subject, BatchHandler handler, std::chrono::milliseconds max_delay,
                          size_t max_batch = 4096);
   uint64_t dropped() const;
+  // Messages received and not yet handed to a batch handler (gorouter's buffered_messages).
+  uint64_t pending() const;
   // Reports a connection that was already up when constructed.
   void start();
   // Buffered by nats.c while (re)connecting.

@@ -63,6 +63,14 @@ Control::Control(const config::Config& config, metrics::Registry& registry, rout
   nats_up_ = &registry.gauge("nats_connected", "1 while connected to NATS.").add({});
   nats_dropped_ = &registry.counter("total_dropped_messages",
                                     "NATS messages dropped by the client because the router fell behind.").add({});
+  nats_buffered_ = &registry.gauge("buffered_messages", "NATS messages received and not yet applied.").add({});
+  registration_latency_ =
+      &registry
+           .histogram("route_registration_latency",
+                      "Milliseconds from a registration's endpoint_updated_at_ns (sent by route emitters) to the "
+                      "router applying it.",
+                      {0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000})
+           .add({});
 }
 
 Control::~Control() { nats_.reset(); }
@@ -169,7 +177,7 @@ void Control::drain() {
     drain_posted_ = false;
   }
   auto now = route::Clock::now();
-  for (const Inbound& in : batch) apply(in, now);
+  for (Inbound& in : batch) apply(in, now);
   if (registry_.dirty()) {
     publish_snapshot();
     refresh_gauges();
@@ -177,49 +185,64 @@ void Control::drain() {
 }
 
 // The `component` label comes from any NATS publisher: the first
-// kMaxComponents values get their own series, the rest share "other".
-metrics::Counter& Control::registry_counter(const std::string& tag, const char* action) {
-  const bool known = components_.count(tag) > 0;
-  if (!known && components_.size() < kMaxComponents) components_.insert(tag);
-  const std::string& component = known || components_.count(tag) ? tag : kOtherComponent;
-  auto key = std::make_pair(component, std::string(action));
+// ComponentSlots::kNamed values get their own series, the rest share "other".
+metrics::Counter& Control::registry_counter(uint8_t slot, const char* action) {
+  auto key = std::make_pair(slot, std::string(action));
   auto it = registry_counters_.find(key);
   if (it != registry_counters_.end()) return *it->second;
   auto& family = action[0] == 'r' ? *unregistry_message_ : *registry_message_;
-  metrics::Labels labels{{"component", component}};
+  metrics::Labels labels{{"component", std::string(components_.name(slot))}};
   if (action[0] != 'r') labels["action"] = action;
   metrics::Counter* c = &family.add(labels);
   registry_counters_.emplace(key, c);
   return *c;
 }
 
-void Control::apply(const Inbound& in, route::TimePoint now) {
+void Control::apply(Inbound& in, route::TimePoint now) {
   if (in.kind == Kind::greet) {
     if (!in.reply.empty()) nats_->publish(in.reply, start_message());
     return;
   }
   last_update_ = std::chrono::system_clock::now();
-  std::string component;
-  for (const auto& [k, v] : in.msg.endpoint.meta.tags)
-    if (k == "component") component = v;
+  // The slot travels with the endpoint: the workers count its requests by it.
+  const uint8_t slot = components_.slot(in.msg.endpoint.meta.tag("component"));
+  in.msg.endpoint.meta.component_slot = slot;
   if (in.kind == Kind::reg) {
     route::Change c = registry_.apply_register(in.msg, now);
-    registry_counter(component, c.endpoints_added > 0 ? "added" : "updated").inc();
+    observe_registration_latency(in.msg);
+    registry_counter(slot, c.endpoints_added > 0 ? "added" : "updated").inc();
     if (c.endpoints_added > 0 || c.routes_added > 0)
       log::info("endpoint-registered", log::Fields()("address", in.msg.endpoint.address())("uris", in.msg.uris.size() == 1 ? in.msg.uris[0].str() : std::to_string(in.msg.uris.size()) + " uris")("new_routes", c.routes_added));
   } else {
     route::Change c = registry_.apply_unregister(in.msg, now);
-    registry_counter(component, "removed").inc();
+    registry_counter(slot, "removed").inc();
     if (c.endpoints_removed > 0)
       log::info("endpoint-unregistered",
                 log::Fields()("address", in.msg.endpoint.address())("removed", c.endpoints_removed)("routes_removed", c.routes_removed));
   }
 }
 
+// gorouter's route_registration_latency: from the emitter's
+// endpoint_updated_at_ns to now, for messages that carry it (clocks of
+// different machines: a negative difference is skew, not latency).
+void Control::observe_registration_latency(const route::RouteMessage& msg) {
+  if (msg.endpoint.updated_at_ns <= 0) return;
+  const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  const double ms = static_cast<double>(now_ns - msg.endpoint.updated_at_ns) / 1e6;
+  if (ms >= 0) registration_latency_->observe(ms);
+}
+
+double Control::ms_since_last_update() const {
+  if (last_update_ == std::chrono::system_clock::time_point{}) return -1;
+  return std::chrono::duration<double, std::milli>(std::chrono::system_clock::now() - last_update_).count();
+}
+
 void Control::on_connected() {
   nats_up_->set(1);
   if (pruner_.nats_up(route::Clock::now())) {  // heartbeats freshened: the outage counts against no one
     nats_reconnects_->inc();
+    ++reconnects_;
     log::info("nats-reconnected", log::Fields()("url", nats_->connected_url()));
   } else {
     log::info("nats-connected", log::Fields()("url", nats_->connected_url()));
@@ -271,6 +294,7 @@ void Control::refresh_gauges() {
       nats_dropped_seen_ = dropped;
     }
   }
+  if (nats_) nats_buffered_->set(static_cast<double>(nats_->pending()));
   total_routes_->set(static_cast<double>(registry_.route_count()));
   total_endpoints_->set(static_cast<double>(registry_.endpoint_count()));
   if (last_update_ != std::chrono::system_clock::time_point{})

@@ -21,6 +21,7 @@
 #include "config/config.hpp"
 #include "common/log/log.hpp"
 #include "common/nats/nats_client.hpp"
+#include "router/route/components.hpp"
 #include "router/route/pruner.hpp"
 #include "router/route/registry.hpp"
 #include "router/route/snapshot.hpp"
@@ -52,6 +53,16 @@ class Control {
   // Runs on the control thread after each route snapshot is published (the
   // tunnels' ownership check). Set before start().
   void on_published(std::function<void(const route::RouteTable&)> f) { on_published_ = std::move(f); }
+  // The component tags seen, as metrics slots (control thread).
+  const route::ComponentSlots& components() const { return components_; }
+  // For the dashboard (control thread): NATS as last seen.
+  bool nats_connected() const { return nats_ && nats_->connected(); }
+  std::string nats_url() const { return nats_ ? nats_->connected_url() : std::string(); }
+  uint64_t nats_reconnects() const { return reconnects_; }
+  uint64_t nats_buffered() const { return nats_ ? nats_->pending() : 0; }
+  uint64_t nats_dropped() const { return nats_ ? nats_->dropped() : 0; }
+  // Milliseconds since the last registry message (-1: none yet).
+  double ms_since_last_update() const;
 
  private:
   enum class Kind { reg, unreg, greet };
@@ -64,13 +75,14 @@ class Control {
   void on_batch(const std::vector<nats::NatsClient::Message>& batch);  // NATS reader thread
   bool parse(const nats::NatsClient::Message& m, Inbound* in);           // NATS reader thread
   void drain();  // control thread
-  void apply(const Inbound& in, route::TimePoint now);
+  void apply(Inbound& in, route::TimePoint now);
+  void observe_registration_latency(const route::RouteMessage& msg);
   void on_connected();
   void on_disconnected();
   void schedule_prune();
   void publish_snapshot();
   void prune();
-  metrics::Counter& registry_counter(const std::string& component, const char* action);
+  metrics::Counter& registry_counter(uint8_t component_slot, const char* action);
 
   const config::Config& config_;
   metrics::Registry& metrics_;
@@ -95,10 +107,9 @@ class Control {
   // Metrics.
   metrics::Family<metrics::Counter>* registry_message_;
   metrics::Family<metrics::Counter>* unregistry_message_;
-  std::map<std::pair<std::string, std::string>, metrics::Counter*> registry_counters_;
-  static constexpr size_t kMaxComponents = 32;
-  inline static const std::string kOtherComponent = "other";
-  std::set<std::string> components_;  // component label values seen (bounded)
+  std::map<std::pair<uint8_t, std::string>, metrics::Counter*> registry_counters_;
+  route::ComponentSlots components_;  // component tags seen (bounded)
+  uint64_t reconnects_ = 0;
   std::vector<metrics::Counter*> invalid_by_cause_;
   std::vector<std::unique_ptr<log::RateLimit>> invalid_log_limit_;
   metrics::Counter* routes_pruned_;
@@ -108,6 +119,8 @@ class Control {
   metrics::Gauge* ms_since_update_;
   metrics::Gauge* nats_up_;
   metrics::Counter* nats_dropped_;
+  metrics::Gauge* nats_buffered_;
+  metrics::Histogram* registration_latency_;
   uint64_t nats_dropped_seen_ = 0;
 };
 

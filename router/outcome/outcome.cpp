@@ -52,6 +52,20 @@ const ErrorInfo& error_info(Failure f) {
   return kTable[static_cast<size_t>(f)];
 }
 
+std::string_view failure_name(Failure f) {
+  static constexpr std::string_view kNames[] = {
+      "bad_request",        "head_too_large",   "not_implemented",     "version_not_supported",
+      "empty_host",         "invalid_app_instance", "unknown_instance", "invalid_process_instance",
+      "unknown_process_instance", "unknown_route", "no_endpoints",     "connection_limit",
+      "client_limit",       "dial_failed",      "dial_timeout",        "tls_failed",
+      "no_tunnel",          "holder_gone",      "head_not_sent",       "eof_before_response",
+      "upstream_failed",    "malformed_response", "backend_timeout",   "bad_request_body",
+      "forwarding_loop",    "tunnel_not_here",  "client_gone",
+  };
+  static_assert(sizeof kNames / sizeof kNames[0] == static_cast<size_t>(Failure::client_gone) + 1);
+  return kNames[static_cast<size_t>(f)];
+}
+
 Failure request_failure(http::HeadError e) {
   switch (http::request_error_status(e)) {
     case 431: return Failure::head_too_large;

@@ -71,6 +71,8 @@ struct ErrorInfo {
 };
 
 const ErrorInfo& error_info(Failure f);
+// The row's name in snake case ("dial_timeout"): a metrics label.
+std::string_view failure_name(Failure f);
 
 // The answer to a request head the parser refused.
 Failure request_failure(http::HeadError e);

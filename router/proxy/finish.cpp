@@ -1,6 +1,7 @@
 // The record of a request: what is noted when it begins (facts that outlive
 // the head, the request id, the access log's copies) and what is written
 // when it ends (metrics, the access log line).
+#include <algorithm>
 #include <chrono>
 
 #include "common/ids/uuid.hpp"
@@ -15,10 +16,13 @@ void Session::begin_request() {
   req_.start_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch())
                            .count();
-  ctx_.metrics.total_requests->inc();
   rec_.bytes_received = rec_.bytes_sent = 0;
   rec_.backend_time = {};
   rec_.attempt_started = {};
+  rec_.component_slot = route::ComponentSlots::kNone;
+  rec_.failed_attempts = 0;
+  rec_.failed_attempts_time = {};
+  rec_.dns_time = rec_.dial_time = rec_.tls_time = {};
   req_.host.clear();
   req_.id.resize(36);
   new_uuid(req_.id.data());
@@ -54,8 +58,8 @@ void Session::finish_request(int status, const route::Endpoint* endpoint, std::s
   const auto in_attempt = rec_.attempt_started != route::TimePoint{} ? now - rec_.attempt_started
                                                                      : route::Clock::duration{};
   const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
-  ctx_.metrics.count_response(status);
-  ctx_.metrics.latency->observe(ms);
+  const double backend_s = std::chrono::duration<double>(rec_.backend_time + in_attempt).count();
+  count(status, ms, backend_s);
   if (!ctx_.access_log) return;
   AccessRecord r;
   r.host = req_.host;
@@ -84,10 +88,38 @@ void Session::finish_request(int status, const route::Endpoint* endpoint, std::s
   }
   r.router_error = router_error;
   r.response_time_s = ms / 1000.0;
-  r.backend_time_s = std::chrono::duration<double>(rec_.backend_time + in_attempt).count();
+  r.backend_time_s = backend_s;
   r.start_unix_ms = req_.start_unix_ms;
   for (const auto& [name, value] : rec_.extra_headers) r.extra_headers.emplace_back(name, value);
+  if (ctx_.access_log->format().attempts_details) attempt_details(&r);
   ctx_.access_log->write(r);
+}
+
+// The worker's counters: total_requests and latency by the component of
+// the endpoint tried last (none: refused or unroutable, no latency, as
+// gorouter), responses by status group, the router's own time.
+void Session::count(int status, double ms, double backend_s) {
+  WorkerStats& stats = worker_.stats();
+  const uint8_t slot = rec_.component_slot;
+  stats.requests[slot].add();
+  stats.responses[status_group(status)].add();
+  if (slot == route::ComponentSlots::kNone) return;
+  stats.latency[slot].observe(ms);
+  stats.router_time.observe(std::max(0.0, ms / 1000.0 - backend_s));
+}
+
+// gorouter's attempt details. A request is finished while the attempt that
+// answers it is still in progress (its body was relayed); with none, it was
+// answered by the router after failed attempts and the *_time fields are "-".
+void Session::attempt_details(AccessRecord* r) const {
+  using Seconds = std::chrono::duration<double>;
+  r->failed_attempts = rec_.failed_attempts;
+  r->failed_attempts_time_s = Seconds(rec_.failed_attempts_time).count();
+  if (rec_.attempt_started == route::TimePoint{}) return;
+  r->dns_time_s = Seconds(rec_.dns_time).count();
+  r->dial_time_s = Seconds(rec_.dial_time).count();
+  r->tls_time_s = Seconds(rec_.tls_time).count();
+  r->attempt_backend_time_s = Seconds(route::Clock::now() - rec_.attempt_started).count();
 }
 
 // The client address, formatted by hand for IPv4 (inet_ntop goes through

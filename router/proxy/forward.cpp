@@ -77,14 +77,14 @@ asio::awaitable<bool> Session::forward(const RouteDecision& route) {
     if (!picked) picked = pool.next(tried, now, cfg_.max_conns);
     if (!picked) {
       if (attempts == 0 && pool.overloaded(tried, cfg_.max_conns)) {
-        ctx_.metrics.backend_exhausted_conns->inc();
+        worker_.stats().backend_exhausted_conns.add();
         last.failure = Failure::connection_limit;
       }
       break;
     }
     route::EndpointPtr endpoint = *picked;  // owned: survives a table swap
     tried.add(endpoint.get());
-    if (attempts > 0) ctx_.metrics.retries->inc();
+    if (attempts > 0) worker_.stats().retries.add();
     AttemptResult a = co_await attempt(endpoint, true);
     const bool replayable = req_.facts.idempotent && !req_.facts.has_body && !req_.body_started;
     if (!a.answered && a.stale_pooled && may_retry(a.failure, replayable, req_.body_started))
@@ -112,10 +112,15 @@ asio::awaitable<AttemptResult> Session::attempt(const route::EndpointPtr& endpoi
   upstream::OpenRequest request{&req_.head, req_.id, client_.ip, deadline, allow_reuse};
   upstream::OpenResult opened = co_await worker_.connector().open(*endpoint, request);
   AttemptResult a;
+  rec_.component_slot = endpoint->component_slot();
   if (opened.failure) {
     a.failure = *opened.failure;
     a.detail = std::move(opened.detail);
+    if (a.failure == Failure::tls_failed) count_tls_failure(opened.tls_failure);
   } else {
+    rec_.dns_time = opened.dns_time;
+    rec_.dial_time = opened.dial_time;
+    rec_.tls_time = opened.tls_time;
     Attempt at{*opened.stream, *endpoint, opened.to_node, opened.keep_forwarded_for, opened.reused, deadline};
     a = co_await exchange(at, opened.extra_headers);
     if (at.reusable)
@@ -123,10 +128,26 @@ asio::awaitable<AttemptResult> Session::attempt(const route::EndpointPtr& endpoi
     else
       opened.stream->close();
   }
-  rec_.backend_time += route::Clock::now() - rec_.attempt_started;
+  const route::Clock::duration spent = route::Clock::now() - rec_.attempt_started;
+  rec_.backend_time += spent;
   rec_.attempt_started = {};
+  if (!a.answered) {
+    ++rec_.failed_attempts;
+    rec_.failed_attempts_time += spent;
+  }
   endpoint->end_request();
   co_return a;
+}
+
+// gorouter's three TLS counters (a context that could not be built counts
+// as a failed handshake).
+void Session::count_tls_failure(upstream::TlsFailure why) {
+  WorkerStats& stats = worker_.stats();
+  switch (why) {
+    case upstream::TlsFailure::hostname_mismatch: stats.backend_invalid_id.add(); break;
+    case upstream::TlsFailure::invalid_cert: stats.backend_invalid_tls_cert.add(); break;
+    default: stats.backend_tls_handshake_failed.add(); break;
+  }
 }
 
 }  // namespace sy::proxy

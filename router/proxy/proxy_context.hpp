@@ -1,37 +1,49 @@
 #pragma once
-// What every worker's sessions share: the config, the metrics they bump, the
-// access log, and the drain state. Created once in main(); read-only apart
-// from the atomics and the (internally synchronised) access log.
+// What every worker's sessions share: the config, the metric families the
+// workers' counts are published into, the access log, and the drain state.
+// Created once in main(); read-only apart from the atomics and the
+// (internally synchronised) access log.
 #include <atomic>
 #include <memory>
+#include <vector>
 
 #include "config/config.hpp"
 #include "router/proxy/access_log.hpp"
+#include "router/proxy/worker_stats.hpp"
+#include "router/route/components.hpp"
 #include "status/metrics.hpp"
 
 namespace sy::proxy {
 
-struct ProxyMetrics {
-  metrics::Counter* total_requests;
-  metrics::Counter* responses[6];  // 1xx..5xx, then "xxx" for anything else
-  metrics::Counter* bad_gateways;
-  metrics::Counter* rejected_requests;  // malformed or oversized heads
-  metrics::Counter* backend_exhausted_conns;
-  metrics::Counter* websocket_upgrades;
-  metrics::Counter* websocket_failures;
-  metrics::Counter* retries;
-  metrics::Histogram* latency;  // milliseconds, request start to response end
-  metrics::Histogram* route_lookup_time;  // nanoseconds, sampled 1 in 16 per connection
-  metrics::Counter* rejected_connections;  // max_client_connections reached
-  metrics::Gauge* active_connections;
+// The proxy's metric families. Requests are counted per worker
+// (worker_stats.hpp); publish() writes the sum of every worker's block into
+// the registry when /metrics is read.
+class ProxyMetrics {
+ public:
+  explicit ProxyMetrics(metrics::Registry& registry);
+  // Control thread: `total` is the workers' blocks merged.
+  void publish(const WorkerStats& total, const route::ComponentSlots& components, int client_connections,
+               size_t workers);
 
-  static ProxyMetrics create(metrics::Registry& registry);
-  void count_response(int status) const;
+ private:
+  void publish_components(const WorkerStats& total, const route::ComponentSlots& components);
+
+  metrics::Family<metrics::Counter>* total_requests_;
+  metrics::Family<metrics::Histogram>* latency_;
+  std::array<metrics::Counter*, kStatusGroups> responses_{};
+  std::array<metrics::Counter*, kFailureCount> failures_{};
+  metrics::Histogram* router_time_;
+  metrics::Histogram* route_lookup_;
+  metrics::Counter *bad_gateways_, *rejected_requests_, *retries_;
+  metrics::Counter *exhausted_, *invalid_id_, *invalid_tls_cert_, *tls_handshake_failed_;
+  metrics::Counter *websocket_upgrades_, *websocket_failures_;
+  metrics::Counter *accepted_connections_, *rejected_connections_;
+  metrics::Gauge *active_connections_, *upstream_idle_, *workers_;
 };
 
 struct ProxyContext {
   ProxyContext(const config::Config& c, metrics::Registry& registry, std::unique_ptr<AccessLog> log)
-      : config(c), metrics(ProxyMetrics::create(registry)), access_log(std::move(log)) {}
+      : config(c), metrics(registry), access_log(std::move(log)) {}
 
   const config::Config& config;
   ProxyMetrics metrics;

@@ -170,7 +170,7 @@ asio::awaitable<AttemptResult> Session::relay_response(Attempt& at) {
     up_.in.consume(head_len);
   }
   if (up_.head.status == 101) co_return co_await relay_upgrade(at, head_len);
-  if (req_.facts.upgrade) ctx_.metrics.websocket_failures->inc();
+  if (req_.facts.upgrade) worker_.stats().websocket_failures.add();
   Framing framing = response_framing();
   // An answer ahead of its request body (the upload still running) ends the
   // connection: the rest of the body is never read.
@@ -204,7 +204,7 @@ asio::awaitable<AttemptResult> Session::relay_upgrade(Attempt& at, size_t head_l
   write_client_response(up_.head, ResponseRewrite{req_.id, false, true, {}}, &out_);
   up_.in.consume(head_len);
   consume_head();
-  ctx_.metrics.websocket_upgrades->inc();
+  worker_.stats().websocket_upgrades.add();
   auto [wec, wn] = co_await asio::async_write(client_.socket, asio::buffer(out_), use_tuple);
   finish_request(101, &at.endpoint, "");
   if (!wec) co_await pump_upgraded(at);

@@ -13,7 +13,7 @@
 #include "router/http/message.hpp"
 #include "router/outcome/outcome.hpp"
 #include "router/route/route_table.hpp"
-#include "status/metrics.hpp"
+#include "router/proxy/worker_stats.hpp"
 
 namespace sy::proxy {
 
@@ -38,7 +38,7 @@ struct RouteInput {
   const http::RequestHead* head;
   std::string_view client_ip;
   const route::RouteTable* table;
-  metrics::Histogram* lookup_time = nullptr;  // set on the requests whose lookup is timed
+  LookupHistogram* lookup_time = nullptr;  // set on the requests whose lookup is timed
 };
 
 // Fills `host` (lower-cased, without port; empty when there is none) and decides.

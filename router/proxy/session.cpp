@@ -87,7 +87,7 @@ asio::awaitable<void> Session::run() {
     HeadStatus status = co_await read_head();
     if (status == HeadStatus::closed) break;
     if (status == HeadStatus::bad) {
-      ctx_.metrics.rejected_requests->inc();
+      worker_.stats().rejected_requests.add();
       begin_request();
       log::debug("request-rejected", log::Fields()("remote", client_.address())("error", http::to_string(req_.error)));
       co_await answer(outcome::request_failure(req_.error), "");
@@ -203,7 +203,7 @@ asio::awaitable<Session::HeadStatus> Session::read_head() {
 asio::awaitable<bool> Session::serve() {
   begin_request();
   route::RouteTablePtr table = worker_.routes();  // pinned: the pool must outlive the request
-  metrics::Histogram* timed = worker_.sample_lookup() ? ctx_.metrics.route_lookup_time : nullptr;
+  LookupHistogram* timed = worker_.sample_lookup() ? &worker_.stats().route_lookup : nullptr;
   RouteDecision route = route_request(RouteInput{&req_.head, client_.ip, table.get(), timed}, &req_.host);
   if (!route.pool) co_return co_await answer(route.failure, route.detail);
   co_return co_await forward(route);
@@ -217,7 +217,9 @@ asio::awaitable<bool> Session::answer(Failure f, std::string_view detail) {
   const bool keep = outcome::keeps_client(f, client_keep_alive(), unread_body);
   out_ = outcome::error_response(f, req_.host, detail, req_.id, !keep);
   rec_.bytes_sent = out_.size() - (out_.find("\r\n\r\n") + 4);
-  if (info.counts_as_bad_gateway) ctx_.metrics.bad_gateways->inc();
+  WorkerStats& stats = worker_.stats();
+  stats.failures[static_cast<size_t>(f)].add();
+  if (info.counts_as_bad_gateway) stats.bad_gateways.add();
   watch_.set(route::Clock::now() + cfg_.endpoint_timeout, Watchdog::Target::client);
   auto [ec, n] = co_await asio::async_write(client_.socket, asio::buffer(out_), use_tuple);
   consume_head();

@@ -27,6 +27,7 @@
 #include "router/http/chunked.hpp"
 #include "router/http/head_parser.hpp"
 #include "router/outcome/outcome.hpp"
+#include "router/proxy/access_log.hpp"
 #include "router/proxy/body.hpp"
 #include "router/proxy/connection.hpp"
 #include "router/proxy/http_head.hpp"
@@ -116,6 +117,11 @@ struct RequestRecord {
   uint64_t bytes_sent = 0;
   route::Clock::duration backend_time{};     // finished attempts
   route::TimePoint attempt_started{};        // the attempt in progress, or zero
+  uint8_t component_slot = route::ComponentSlots::kNone;  // the last endpoint tried (metrics)
+  // gorouter's attempt details (logging.enable_attempts_details).
+  uint32_t failed_attempts = 0;
+  route::Clock::duration failed_attempts_time{};
+  std::chrono::nanoseconds dns_time{}, dial_time{}, tls_time{};  // how the last stream was made (0: pooled)
   // Copied from the head, only when the access log is on.
   std::string method, target, referer, user_agent, forwarded_for, forwarded_proto;
   std::vector<std::pair<std::string, std::string>> extra_headers;
@@ -178,6 +184,7 @@ class Session final : public Connection {
   bool buffered_body_valid() const;
   const route::EndpointPtr* sticky_endpoint(const route::Pool& pool, const route::Tried& tried) const;
   boost::asio::awaitable<AttemptResult> attempt(const route::EndpointPtr& endpoint, bool allow_reuse);
+  void count_tls_failure(upstream::TlsFailure why);
   // exchange.cpp: send head and body, await the answer.
   boost::asio::awaitable<AttemptResult> exchange(Attempt& at, std::string_view extra_headers);
   Framing request_framing();
@@ -197,6 +204,8 @@ class Session final : public Connection {
   // finish.cpp: the record.
   void begin_request();
   void finish_request(int status, const route::Endpoint* endpoint, std::string_view router_error);
+  void count(int status, double ms, double backend_s);
+  void attempt_details(AccessRecord* r) const;
 
   Worker& worker_;
   ProxyContext& ctx_;

@@ -123,7 +123,8 @@ void Worker::refuse(int fd) {
   static const std::string kResponse = outcome::error_response(outcome::Failure::client_limit, "", "", "", true);
   [[maybe_unused]] ssize_t n = ::send(fd, kResponse.data(), kResponse.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
   ::close(fd);
-  context_.metrics.rejected_connections->inc();
+  stats_.rejected_connections.add();
+  stats_.failures[static_cast<size_t>(outcome::Failure::client_limit)].add();
 }
 
 void Worker::schedule_tick() {
@@ -197,14 +198,13 @@ void Worker::give_scratch(SessionScratch&& scratch) {
 void Worker::add(Connection* c) {
   connections_.insert(c);
   open_connections_.fetch_add(1, std::memory_order_relaxed);
-  context_.metrics.active_connections->inc();
+  stats_.accepted_connections.add();
 }
 
 void Worker::remove(Connection* c) {
   connections_.erase(c);
   open_connections_.fetch_sub(1, std::memory_order_relaxed);
   context_.release_client_slot();
-  context_.metrics.active_connections->dec();
 }
 
 }  // namespace sy::proxy

@@ -29,6 +29,7 @@
 #include "router/proxy/io_buffer.hpp"
 #include "router/proxy/proxy_context.hpp"
 #include "router/proxy/splice.hpp"
+#include "router/proxy/worker_stats.hpp"
 #include "router/route/snapshot.hpp"
 #include "router/upstream/connector.hpp"
 
@@ -85,6 +86,9 @@ class Worker {
   SessionScratch take_scratch();
   void give_scratch(SessionScratch&& scratch);
   const route::RouteTablePtr& routes() { return cache_.get(); }
+  // What this worker counted (written by its thread only; read by the control thread).
+  WorkerStats& stats() { return stats_; }
+  const WorkerStats& stats() const { return stats_; }
   int open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
   // True once in 16 calls: the requests whose route lookup is timed.
   bool sample_lookup() { return (lookups_++ & 15) == 0; }
@@ -107,6 +111,7 @@ class Worker {
 
   int index_;
   ProxyContext& context_;
+  WorkerStats stats_;
   // Declared before io_ so they outlive it: destroying io_ destroys any
   // coroutine still suspended, and a session's destructor uses them.
   BufferPool buffers_;

@@ -39,6 +39,7 @@ struct EndpointMeta {
   std::string availability_zone;
   std::vector<std::pair<std::string, std::string>> tags;  // sorted by key
   EndpointKind kind = EndpointKind::backend;  // derived from tags (classify())
+  uint8_t component_slot = 0;  // ComponentSlots of the `component` tag (set by the control thread)
   bool operator==(const EndpointMeta&) const = default;
   bool empty() const;
   std::string_view tag(std::string_view key) const;  // "" when absent
@@ -76,6 +77,8 @@ class Endpoint {
   std::optional<Algorithm> algorithm() const { return algorithm_; }
   const EndpointMeta& meta() const;  // empty meta when none was sent
   EndpointKind kind() const { return meta_ ? meta_->kind : EndpointKind::backend; }
+  // The metrics slot of its `component` tag (route/components.hpp); 0 = none.
+  uint8_t component_slot() const { return meta_ ? meta_->component_slot : 0; }
   // X-CF-InstanceID: private_instance_id, or host:port when it is empty.
   const std::string& instance_id() const;
   EndpointSpec spec() const;

@@ -8,6 +8,8 @@
 // Threading: one Connector per worker; open()/release()/sweep() run on that
 // worker. The streams it returns follow byte_stream.hpp's contract.
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,6 +32,14 @@ struct OpenRequest {
   bool allow_reuse = true;                  // false: a fresh stream (a pooled one turned out dead)
 };
 
+// Which of gorouter's TLS counters a tls_failed belongs to.
+enum class TlsFailure : uint8_t {
+  none,
+  hostname_mismatch,  // backend_invalid_id: the certificate names another instance
+  invalid_cert,       // backend_invalid_tls_cert: it did not verify
+  handshake,          // backend_tls_handshake_failed: anything else
+};
+
 struct OpenResult {
   // none: `stream` is open. Otherwise why not, as a row of the outcome table
   // (dial_failed, dial_timeout, tls_failed, no_tunnel: another endpoint may
@@ -41,6 +51,10 @@ struct OpenResult {
   bool to_node = false;                 // leads to another Switchyard node (its 502 tunnel_not_here is retriable)
   bool keep_forwarded_for = false;      // a node forwarded the request (verified): append no hop to X-Forwarded-For
   std::string extra_headers;            // "Name: value\r\n"... to add to the request head
+  TlsFailure tls_failure = TlsFailure::none;  // tls_failed: why
+  // A stream made now (not pooled): the time spent resolving, connecting and
+  // in the TLS handshake (the access log's attempt details; zero if none).
+  std::chrono::nanoseconds dns_time{0}, dial_time{0}, tls_time{0};
 };
 
 class Connector {

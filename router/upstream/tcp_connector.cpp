@@ -39,6 +39,7 @@ asio::awaitable<OpenResult> TcpConnector::open(const route::Endpoint& endpoint, 
     while (!stack.empty()) {
       Idle idle = std::move(stack.back());
       stack.pop_back();
+      count_idle(-1);
       // A connection used moments ago is not probed (one syscall saved per
       // request); after a pause the backend may have closed it (Node's
       // default keep-alive timeout is 5 s), so peek first.
@@ -92,7 +93,8 @@ asio::awaitable<OpenResult> TcpConnector::dial(const route::Endpoint& endpoint, 
   error_code ec;
   auto address = asio::ip::make_address(endpoint.host(), ec);
   tcp::endpoint target;
-  auto dial_deadline = std::min(deadline, route::Clock::now() + options_.dial_timeout);
+  auto started = route::Clock::now();
+  auto dial_deadline = std::min(deadline, started + options_.dial_timeout);
   asio::steady_timer timer(io_, dial_deadline);
   if (ec) {  // a host name: resolve it (Asio's resolver runs on its own thread)
     tcp::resolver resolver(io_);
@@ -102,6 +104,8 @@ asio::awaitable<OpenResult> TcpConnector::dial(const route::Endpoint& endpoint, 
     auto [rec, results] = std::get<0>(resolved);
     if (rec || results.empty()) co_return fail(Failure::dial_failed, rec ? rec : asio::error::host_not_found);
     target = results.begin()->endpoint();
+    r.dns_time = route::Clock::now() - started;
+    started += r.dns_time;
   } else {
     target = tcp::endpoint(address, endpoint.port());
   }
@@ -117,9 +121,12 @@ asio::awaitable<OpenResult> TcpConnector::dial(const route::Endpoint& endpoint, 
   auto [cec] = std::get<0>(connected);
   if (cec) co_return fail(Failure::dial_failed, cec);
   socket.set_nodelay();
+  r.dial_time = route::Clock::now() - started;
   if (tls) {
+    started += r.dial_time;
     OpenResult shaken = co_await handshake(*tls, endpoint, timer);
     if (shaken.failure) co_return shaken;
+    r.tls_time = route::Clock::now() - started;
   }
   r.stream = std::move(stream);
   co_return r;
@@ -134,11 +141,19 @@ asio::awaitable<OpenResult> TcpConnector::handshake(TlsStream& tls, const route:
   OpenResult r;
   std::string name = endpoint.meta().server_cert_domain_san;
   if (name.empty()) name = std::string(endpoint.host());
-  if (!tls.set_server_name(name, !options_.tls.skip_verify)) co_return fail(Failure::tls_failed, asio::error::invalid_argument);
+  if (!tls.set_server_name(name, !options_.tls.skip_verify)) {
+    OpenResult bad = fail(Failure::tls_failed, asio::error::invalid_argument);
+    bad.tls_failure = TlsFailure::handshake;
+    co_return bad;
+  }
   auto shaken = co_await (tls.async_handshake(use_tuple) || timer.async_wait(use_tuple));
   if (shaken.index() == 1) co_return fail(Failure::dial_timeout, asio::error::timed_out);
   auto [ec] = std::get<0>(shaken);
-  if (ec) co_return fail(Failure::tls_failed, ec);
+  if (ec) {
+    OpenResult failed = fail(Failure::tls_failed, ec);
+    failed.tls_failure = tls.classify(ec);
+    co_return failed;
+  }
   co_return r;
 }
 
@@ -151,8 +166,15 @@ void TcpConnector::release(const route::Endpoint& endpoint, std::unique_ptr<Byte
   if (stack.size() >= options_.max_idle_per_host) {
     stack.front().stream->close();
     stack.erase(stack.begin());
+    count_idle(-1);
   }
   stack.push_back(Idle{std::move(stream), route::Clock::now()});
+  count_idle(1);
+}
+
+void TcpConnector::count_idle(int64_t delta) {
+  idle_count_ += delta;
+  if (options_.idle_gauge) options_.idle_gauge->store(idle_count_, std::memory_order_relaxed);
 }
 
 void TcpConnector::sweep(route::TimePoint now) {
@@ -160,6 +182,7 @@ void TcpConnector::sweep(route::TimePoint now) {
     std::erase_if(it->second, [&](Idle& idle) {
       if (now - idle.since < options_.idle_timeout && idle.stream->idle_usable()) return false;
       idle.stream->close();
+      count_idle(-1);
       return true;
     });
     it = it->second.empty() ? idle_.erase(it) : std::next(it);

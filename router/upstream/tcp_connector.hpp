@@ -5,6 +5,7 @@
 // when the backend closed them). Not thread-safe: one per worker.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <unordered_map>
@@ -21,6 +22,8 @@ struct TcpConnectorOptions {
   std::chrono::milliseconds dial_timeout{5000};
   std::chrono::seconds idle_timeout{90};
   size_t max_idle_per_host = 100;  // 0 disables keep-alive to backends
+  // Kept equal to the idle connections in the pool, for the metrics (one per worker; optional).
+  std::atomic<int64_t>* idle_gauge = nullptr;
 };
 
 class TcpConnector final : public Connector {
@@ -45,12 +48,14 @@ class TcpConnector final : public Connector {
   Stream make_stream(bool tls);
   asio::awaitable<OpenResult> dial(const route::Endpoint& endpoint, route::TimePoint deadline);
   asio::awaitable<OpenResult> handshake(TlsStream& tls, const route::Endpoint& endpoint, asio::steady_timer& timer);
+  void count_idle(int64_t delta);
 
   asio::io_context& io_;
   io::Poller& poller_;
   TcpConnectorOptions options_;
   std::unique_ptr<asio::ssl::context> tls_context_;  // built on the first TLS endpoint
   std::unordered_map<std::string, std::vector<Idle>> idle_;
+  int64_t idle_count_ = 0;
 };
 
 }  // namespace sy::upstream

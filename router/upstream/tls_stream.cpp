@@ -1,8 +1,11 @@
 #include "router/upstream/tls_stream.hpp"
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 #include <sys/socket.h>
 
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 
 namespace sy::upstream {
@@ -36,6 +39,17 @@ bool TlsStream::set_server_name(const std::string& name, bool verify) {
   error_code ec;
   tls_.set_verify_callback(asio::ssl::host_name_verification(name), ec);
   return !ec;
+}
+
+// A verification failure with no certificate error recorded is the host
+// name check's (Asio's host_name_verification rejects a verified chain).
+TlsFailure TlsStream::classify(const error_code& ec) {
+  if (ec.category() != asio::error::get_ssl_category() ||
+      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) != SSL_R_CERTIFICATE_VERIFY_FAILED)
+    return TlsFailure::handshake;
+  const long result = SSL_get_verify_result(tls_.native_handle());
+  return result == X509_V_OK || result == X509_V_ERR_HOSTNAME_MISMATCH ? TlsFailure::hostname_mismatch
+                                                                        : TlsFailure::invalid_cert;
 }
 
 void TlsStream::close() {

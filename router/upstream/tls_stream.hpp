@@ -10,6 +10,7 @@
 
 #include "router/io/socket.hpp"
 #include "router/upstream/byte_stream.hpp"
+#include "router/upstream/connector.hpp"
 
 namespace sy::upstream {
 
@@ -29,6 +30,8 @@ class TlsStream final : public ByteStream {
   io::Socket& socket() { return socket_; }
   // SNI, and (when `verify`) the name the certificate must carry.
   bool set_server_name(const std::string& name, bool verify);
+  // What a failed handshake (`ec`) was, for the metrics.
+  TlsFailure classify(const error_code& ec);
   template <typename Token>
   auto async_handshake(Token&& token) {
     return tls_.async_handshake(asio::ssl::stream_base::client, std::forward<Token>(token));

@@ -1,7 +1,11 @@
 // The access log (access_log.file) in gorouter's line format, with
 // extra_headers_to_log: one line per request, every field checked against
 // what the client sent and received.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -262,6 +266,58 @@ TEST_F(AccessLogTest, GorouterTimeExcludesBackendTime) {
   const double gorouter_time = std::stod(m[2].str());
   EXPECT_GE(response_time, 0.8) << lines[0];
   EXPECT_LT(gorouter_time, 0.4) << "gorouter_time counts the 800 ms the backend took:\n" << lines[0];
+}
+
+}  // namespace
+}  // namespace sy::test
+
+namespace sy::test {
+namespace {
+
+// gorouter's logging keys on the real binary: every access line also goes to
+// syslog (a UDP socket this test opens), with the attempt details and the
+// GET query hashed.
+TEST_F(RouterTest, AccessLogToSyslogWithAttemptDetailsAndRedaction) {
+  const int server = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(server, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(server, reinterpret_cast<sockaddr*>(&addr), &len);
+  timeval timeout{10, 0};
+  ::setsockopt(server, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  RouterConfig config;
+  config.logging_yaml = "  syslog: vcap.gorouter\n  syslog_network: udp\n  syslog_addr: 127.0.0.1:" +
+                        std::to_string(ntohs(addr.sin_port)) +
+                        "\n  redact_query_params: hash\n  enable_attempts_details: true\n";
+  ASSERT_NO_FATAL_FAILURE(start_all(config));
+  EXPECT_EQ(router_.log().find("config-keys-ignored"), std::string::npos) << router_.log();
+  EchoBackend& echo = start_echo("logged");
+  ASSERT_NO_FATAL_FAILURE(route("logged.example.com", echo.port()));
+  ASSERT_EQ(router_.get("logged.example.com", "/secret?token=abc").status, 200);
+  // The routability probes came first: read until this request's message.
+  std::string got;
+  char buf[65536];
+  for (int i = 0; i < 50 && got.find("/secret") == std::string::npos; ++i) {
+    const ssize_t n = ::recv(server, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.assign(buf, static_cast<size_t>(n));
+  }
+  ::close(server);
+  ASSERT_NE(got.find("/secret"), std::string::npos) << got;
+  EXPECT_TRUE(got.starts_with("<14>1 ")) << got;
+  EXPECT_NE(got.find(" vcap.gorouter "), std::string::npos) << got;
+  EXPECT_TRUE(std::regex_search(got, std::regex(R"("GET /secret\?hash=[0-9a-f]{40} HTTP/1.1")"))) << got;
+  EXPECT_EQ(got.find("token=abc"), std::string::npos) << "the query is hashed: " << got;
+  EXPECT_TRUE(std::regex_search(got, std::regex(R"( failed_attempts:0 failed_attempts_time:"-" dns_time:0\.\d{6} )"
+                                                R"(dial_time:\d+\.\d{6} tls_time:0\.000000 backend_time:\d+\.\d{6} )"
+                                                R"(x_cf_routererror:"-")")))
+      << got;
+  // The file gets the same line.
+  EXPECT_TRUE(wait_until([&] { return read_file(dir_.file("access.log")).find("/secret?hash=") != std::string::npos; },
+                         std::chrono::seconds(5)));
 }
 
 }  // namespace

@@ -60,7 +60,7 @@ std::string router_yaml(const RouterConfig& config, const std::string& dir, uint
       << "  user: " << json_quote(config.status_user) << "\n  pass: " << json_quote(config.status_pass) << "\n";
   if (config.status_routes_port != 0) out << "  routes: {port: " << config.status_routes_port << "}\n";
   write_nats(out, config, nats_port, nats_user, nats_pass);
-  out << "logging:\n  level: info\n"
+  out << "logging:\n  level: info\n" << config.logging_yaml
       << "start_response_delay_interval: " << config.start_response_delay_interval << "\n"
       << "droplet_stale_threshold: " << config.droplet_stale_threshold << "\n"
       << "prune_stale_droplets_interval: " << config.prune_stale_droplets_interval << "\n"

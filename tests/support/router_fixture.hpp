@@ -43,6 +43,7 @@ struct RouterConfig {
   std::string nats_reconnect_wait;  // nats.reconnect_wait (current style only); omitted when empty
   uint16_t status_routes_port = 0;  // status.routes.port; omitted when 0
   std::string extra_yaml;     // appended verbatim (top-level keys)
+  std::string logging_yaml;   // appended verbatim under `logging:` (lines indented by two spaces)
   long max_open_files = 0;    // > 0: the process's RLIMIT_NOFILE (soft and hard)
 };
 

@@ -435,7 +435,7 @@ prometheus:
   port: 9100
 )");
   EXPECT_EQ(c.ignored_keys,
-            (Strings{"logging.syslog", "logging.format", "routing_api", "oauth", "totally_unknown_key",
+            (Strings{"logging.format", "routing_api", "oauth", "totally_unknown_key",
                      "access_log.extra", "backends.tls_pem", "tracing", "prometheus"}));
   EXPECT_EQ(c.status.port, 8082);
   EXPECT_EQ(c.status.routes_port, 8083);
@@ -461,6 +461,58 @@ TEST(ConfigIgnored, IgnoredValuesAreNotValidated) {
   // Whatever an unimplemented key holds, it neither fails nor changes anything.
   Config c = parse_ok("enable_ssl: not-a-bool\nssl_port: [x]\nmax_idle_conns: -1\n");
   EXPECT_EQ(c.ignored_keys, (Strings{"enable_ssl", "ssl_port", "max_idle_conns"}));
+}
+
+}  // namespace
+}  // namespace sy::config
+
+namespace sy::config {
+namespace {
+
+// gorouter's access-log keys under `logging`: read, not reported as ignored.
+TEST(ConfigLogging, AccessLogKeysUnderLogging) {
+  auto loaded = parse_config(R"(logging:
+  syslog: vcap.gorouter
+  syslog_addr: 127.0.0.1:5514
+  syslog_network: tcp
+  redact_query_params: hash
+  enable_attempts_details: true
+  disable_log_forwarded_for: true
+  disable_log_source_ip: true
+  level: debug
+)");
+  ASSERT_TRUE(std::holds_alternative<Config>(loaded)) << std::get<ConfigError>(loaded).message;
+  const Config& c = std::get<Config>(loaded);
+  EXPECT_TRUE(c.ignored_keys.empty());
+  EXPECT_EQ(c.access_log.syslog, "vcap.gorouter");
+  EXPECT_EQ(c.access_log.syslog_addr, "127.0.0.1:5514");
+  EXPECT_EQ(c.access_log.syslog_network, "tcp");
+  EXPECT_EQ(c.access_log.redact_query_params, RedactQuery::hash);
+  EXPECT_TRUE(c.access_log.enable_attempts_details);
+  EXPECT_TRUE(c.access_log.disable_log_forwarded_for);
+  EXPECT_TRUE(c.access_log.disable_log_source_ip);
+  EXPECT_EQ(c.logging.level, "debug");
+}
+
+TEST(ConfigLogging, DefaultsAndBadValues) {
+  auto loaded = parse_config("logging:\n  syslog: gr\n");
+  ASSERT_TRUE(std::holds_alternative<Config>(loaded));
+  const Config& c = std::get<Config>(loaded);
+  EXPECT_EQ(c.access_log.syslog_addr, "127.0.0.1:514");
+  EXPECT_EQ(c.access_log.syslog_network, "udp");
+  EXPECT_EQ(c.access_log.redact_query_params, RedactQuery::none);
+  auto error = [](const std::string& yaml) {
+    auto r = parse_config(yaml);
+    return std::holds_alternative<ConfigError>(r) ? std::get<ConfigError>(r).message : std::string("(loaded)");
+  };
+  EXPECT_EQ(error("logging:\n  redact_query_params: some\n"),
+            "logging.redact_query_params: value \"some\" is not none, all or hash");
+  EXPECT_EQ(error("logging:\n  syslog_network: udp6x\n"),
+            "logging.syslog_network: value \"udp6x\" is not udp, tcp or unixgram");
+  EXPECT_NE(error("logging:\n  syslog: gr\n  syslog_addr: nowhere\n").find("logging.syslog_addr"), std::string::npos);
+  // A socket path is an address for unixgram.
+  auto local = parse_config("logging:\n  syslog: gr\n  syslog_network: unixgram\n  syslog_addr: /dev/log\n");
+  EXPECT_TRUE(std::holds_alternative<Config>(local));
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 // Access log lines in gorouter's format, and the file writer.
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -151,7 +154,7 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-TEST(AccessLogWriter, OffWhenNothingConfigured) { EXPECT_EQ(AccessLog::open("", false), nullptr); }
+TEST(AccessLogWriter, OffWhenNothingConfigured) { EXPECT_EQ(AccessLog::open(AccessLogOptions{}), nullptr); }
 
 TEST(AccessLogWriter, AppendsWholeLinesToTheFile) {
   const std::string path = temp_path("append");
@@ -161,7 +164,7 @@ TEST(AccessLogWriter, AppendsWholeLinesToTheFile) {
     pre << "existing\n";
   }
   {
-    auto log = AccessLog::open(path, false);
+    auto log = AccessLog::open(AccessLogOptions{path, false, {}, {}});
     ASSERT_NE(log, nullptr);
     AccessRecord a = full_record();
     AccessRecord b = full_record();
@@ -174,7 +177,102 @@ TEST(AccessLogWriter, AppendsWholeLinesToTheFile) {
 }
 
 TEST(AccessLogWriter, UnopenableFileThrows) {
-  EXPECT_THROW(AccessLog::open("/nonexistent-dir-sy/sub/access.log", false), std::runtime_error);
+  EXPECT_THROW(AccessLog::open(AccessLogOptions{"/nonexistent-dir-sy/sub/access.log", false, {}, {}}), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace sy::proxy
+
+namespace sy::proxy {
+namespace {
+
+// gorouter's redact_query_params: GET queries only; "hash" is the SHA-1 of
+// the query as sent.
+TEST(AccessLogRedaction, NoneAllHashOnGetOnly) {
+  EXPECT_EQ(redact_target("GET", "/p?q=1", RedactQuery::none), "/p?q=1");
+  EXPECT_EQ(redact_target("GET", "/p?q=1", RedactQuery::all), "/p");
+  EXPECT_EQ(redact_target("GET", "/p?q=1", RedactQuery::hash), "/p?hash=7de36096ee27ab707af7d922f8caec37e8d6c644");
+  EXPECT_EQ(redact_target("POST", "/p?q=1", RedactQuery::all), "/p?q=1");
+  EXPECT_EQ(redact_target("GET", "/p", RedactQuery::hash), "/p");
+  EXPECT_EQ(redact_target("GET", "/p?", RedactQuery::all), "/p?");
+  AccessLogFormat format;
+  format.redact_query = RedactQuery::all;
+  EXPECT_NE(format_access_line(full_record(), format).find("\"GET /p HTTP/1.1\""), std::string::npos);
+}
+
+TEST(AccessLogFormat, AttemptDetailsBetweenInstanceIdAndRouterError) {
+  AccessRecord r = full_record();
+  r.failed_attempts = 1;
+  r.failed_attempts_time_s = 0.5;
+  r.dns_time_s = 0;
+  r.dial_time_s = 0.001;
+  r.tls_time_s = 0;
+  r.attempt_backend_time_s = 0.2;
+  AccessLogFormat format;
+  format.attempts_details = true;
+  EXPECT_NE(format_access_line(r, format)
+                .find("instance_id:\"inst-guid\" failed_attempts:1 failed_attempts_time:0.500000 dns_time:0.000000 "
+                      "dial_time:0.001000 tls_time:0.000000 backend_time:0.200000 x_cf_routererror:\"-\""),
+            std::string::npos)
+      << format_access_line(r, format);
+  // Answered by the router after failures: the *_time fields are "-".
+  AccessRecord failed = full_record();
+  failed.failed_attempts = 0;
+  const std::string line = format_access_line(failed, format);
+  EXPECT_NE(line.find(" failed_attempts:0 failed_attempts_time:\"-\" dns_time:\"-\" dial_time:\"-\" tls_time:\"-\" "
+                      "backend_time:\"-\" x_cf_routererror:"),
+            std::string::npos)
+      << line;
+  EXPECT_EQ(format_access_line(r).find("failed_attempts"), std::string::npos) << "off by default";
+}
+
+TEST(AccessLogFormat, ForwardedForAndSourceIpCanBeLeftOut) {
+  AccessLogFormat format;
+  format.disable_forwarded_for = true;
+  format.disable_source_ip = true;
+  const std::string line = format_access_line(full_record(), format);
+  EXPECT_NE(line.find("\"curl/8.0\" \"-\" \"10.1.1.1:8080\" x_forwarded_for:\"-\" "), std::string::npos) << line;
+}
+
+TEST(SyslogMessage, Rfc5424Frame) {
+  EXPECT_EQ(syslog_message("2026-01-02T03:04:05Z", "host-a", "vcap.gorouter", 42, "a line", false),
+            "<14>1 2026-01-02T03:04:05Z host-a vcap.gorouter 42 - \xEF\xBB\xBF" "a line");
+  EXPECT_EQ(syslog_message("t", "", "app", 1, "x", true), "<14>1 t - app 1 - \xEF\xBB\xBF" "x\n");
+}
+
+// A real datagram socket: every access line arrives as one message.
+TEST(SyslogWriter, SendsEachLineAsOneUdpDatagram) {
+  const int server = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(server, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(server, reinterpret_cast<sockaddr*>(&addr), &len);
+  timeval timeout{5, 0};
+  ::setsockopt(server, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  AccessLogOptions options;
+  options.syslog = SyslogOptions{"switchyard-test", "udp", "127.0.0.1:" + std::to_string(ntohs(addr.sin_port))};
+  auto log = AccessLog::open(options);
+  ASSERT_NE(log, nullptr);
+  log->write(full_record());
+  char buf[4096];
+  const ssize_t n = ::recv(server, buf, sizeof buf, 0);
+  ::close(server);
+  ASSERT_GT(n, 0);
+  const std::string got(buf, static_cast<size_t>(n));
+  EXPECT_TRUE(got.starts_with("<14>1 ")) << got;
+  EXPECT_NE(got.find(" switchyard-test "), std::string::npos) << got;
+  EXPECT_TRUE(got.ends_with("absent_header:\"-\"")) << "the line without its newline: " << got;
+}
+
+TEST(SyslogWriter, BadNetworkOrAddressFailsAtStart) {
+  AccessLogOptions options;
+  options.syslog = SyslogOptions{"x", "sctp", "127.0.0.1:514"};
+  EXPECT_THROW(AccessLog::open(options), std::runtime_error);
+  options.syslog = SyslogOptions{"x", "unixgram", "/nonexistent/dir/log"};
+  EXPECT_THROW(AccessLog::open(options), std::runtime_error);
 }
 
 }  // namespace

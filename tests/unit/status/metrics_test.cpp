@@ -268,3 +268,35 @@ TEST(Metrics, PromtoolAcceptsSerializedRegistry) {
 
 }  // namespace
 }  // namespace sy::metrics
+
+namespace sy::metrics {
+namespace {
+
+// Counters kept per worker are summed at scrape time and handed over whole.
+TEST(MetricsSync, CounterTakesGrowingTotals) {
+  Registry r;
+  Counter& c = r.counter("synced", "h").add({});
+  c.sync(5);
+  EXPECT_EQ(c.value(), 5);
+  c.sync(3);
+  EXPECT_EQ(c.value(), 5) << "a counter never goes down";
+  c.sync(8);
+  EXPECT_EQ(c.value(), 8);
+}
+
+TEST(MetricsSync, HistogramTakesBucketCountsAndSum) {
+  Registry r;
+  Histogram& h = r.histogram("synced_h", "h", {1, 10}).add({});
+  const uint64_t counts[] = {2, 3, 1};
+  h.sync(counts, 42.5);
+  std::vector<uint64_t> cumulative;
+  double sum = 0;
+  uint64_t count = 0;
+  h.collect(&cumulative, &sum, &count);
+  EXPECT_EQ(cumulative, (std::vector<uint64_t>{2, 5, 6}));
+  EXPECT_EQ(sum, 42.5);
+  EXPECT_EQ(count, 6u);
+}
+
+}  // namespace
+}  // namespace sy::metrics
