@@ -100,6 +100,10 @@ class NetLab {
   std::string ip(int host) const { return "10.213." + std::to_string(subnet_) + "." + std::to_string(host); }
 
   bool add_bridge() {
+    // Leftovers of a crashed run that had our pid (SIGKILL skips destructors).
+    sh("for ns in $(ip netns list | awk '{print $1}' | grep '^syn" + tag_ + "[na]'); do ip netns del $ns; done; "
+       "rm -rf /etc/netns/syn" + tag_ + "a; ip link del " + bridge_ + " 2>/dev/null; true",
+       log_);
     bridge_up_ = sh("ip link add " + bridge_ + " type bridge", log_);
     return bridge_up_ && sh("ip addr add " + ip(1) + "/24 dev " + bridge_ + " && ip link set " + bridge_ + " up", log_);
   }
