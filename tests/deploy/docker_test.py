@@ -8,6 +8,8 @@ needs a Docker daemon and the network; with a daemon, run
     from it and runs as a non-root user;
   - the runtime stage installs the Debian package of every shared library the
     binaries of this build link (ldd + dpkg -S), minus the base image's own;
+  - the build stage's `scripts/build.sh` flags configure (cmake, into a scratch
+    directory) and make the three binaries at the paths the stage copies;
   - a broken copy (root user, a missing library package) is refused.
 Usage: docker_test.py SOURCE_DIR BUILD_DIR. Exit 77 (skip) without ldd/dpkg."""
 import re
@@ -148,6 +150,25 @@ def main():
             fail = 1
         else:
             print(f"docker_test: broken copy refused ({name}): {check(copy, pkgs)[0]}")
+    # The build stage's configure step, for real (no compiling): its flags
+    # must configure and the binaries it copies must be targets.
+    m = re.search(r"bash scripts/build\.sh((?:\s+-D\S+)*)", text)
+    if not m or not shutil.which("cmake") or not shutil.which("ninja"):
+        print("docker_test: FAIL: no scripts/build.sh flags found, or no cmake/ninja to check them")
+        fail = 1
+    else:
+        import tempfile
+        with tempfile.TemporaryDirectory() as scratch:
+            flags = m.group(1).split()
+            r = subprocess.run(["cmake", "-S", src, "-B", scratch, "-G", "Ninja", *flags], capture_output=True, text=True)
+            targets = subprocess.run(["ninja", "-C", scratch, "-t", "targets", "all"], capture_output=True,
+                                     text=True).stdout if r.returncode == 0 else ""
+            missing = [b for b in BINARIES if f"\n{b}: " not in "\n" + targets]
+            if r.returncode != 0 or missing:
+                print(f"docker_test: FAIL: cmake {' '.join(flags)}: rc {r.returncode}, missing {missing}\n{r.stderr[-2000:]}")
+                fail = 1
+            else:
+                print(f"docker_test: the build stage's configure ({' '.join(flags)}) makes {', '.join(BINARIES)}")
     r = subprocess.run(["docker", "info"], capture_output=True, text=True) if shutil.which("docker") else None
     if r is None or r.returncode != 0:
         print("docker_test: no Docker daemon here: the image itself was not built")
