@@ -8,7 +8,10 @@
 #    required field (the check must be able to fail);
 #  - the HAProxy ConfigMap's file is haproxy/haproxy.cfg byte for byte;
 #  - the node config template, rendered as the container renders it, loads in
-#    the real switchyard (`switchyard token` reads the whole config).
+#    the real switchyard (`switchyard token` reads the whole config); the
+#    registrar sidecar's rendered config is accepted by the real registrar
+#    (a bad one exits 2 at once; a good one keeps trying to reach NATS);
+#  - the NATS ConfigMap's nats.conf passes `nats-server -t`.
 # Usage: k8s_test.sh SOURCE_DIR BUILD_DIR. Exit 77 (skip) without node/npm.
 set -euo pipefail
 src=$1
@@ -90,5 +93,38 @@ if [ -x "$build/switchyard" ]; then
   fi
 else
   say "FAIL: no $build/switchyard to load the rendered config with"; fail=1
+fi
+
+# extract FILE KEY: the literal block under `KEY: |` in FILE, de-indented.
+extract() {
+  awk -v key="$2: |" 'index($0, key) {on=1; next} on && /^---/ {exit} on {sub(/^    /, ""); print}' "$1"
+}
+
+extract "$src/deploy/k8s/registrar-example.yaml" registrar.yml.template \
+  | sed -e 's|@POD_IP@|10.42.1.8|g' -e 's|@POD_NAME@|hello-5d9c7-abcde|g' >"$tmp/registrar.yml"
+if [ -x "$build/switchyard-registrar" ]; then
+  "$build/switchyard-registrar" -c "$tmp/registrar.yml" >"$tmp/registrar.log" 2>&1 &
+  reg=$!
+  sleep 2
+  if kill -0 $reg 2>/dev/null; then
+    kill $reg; wait $reg 2>/dev/null || true
+    say "rendered registrar config accepted (the registrar runs, waiting for NATS)"
+  else
+    wait $reg 2>/dev/null && rc=0 || rc=$?
+    say "FAIL: rendered registrar config: the registrar exited $rc:"; cat "$tmp/registrar.log"; fail=1
+  fi
+else
+  say "FAIL: no $build/switchyard-registrar"; fail=1
+fi
+
+if command -v nats-server >/dev/null; then
+  extract "$src/deploy/k8s/nats.yaml" nats.conf >"$tmp/nats.conf"
+  if POD_NAME=nats-0 nats-server -c "$tmp/nats.conf" -t >"$tmp/nats-t.log" 2>&1; then
+    say "nats.conf valid (nats-server -t)"
+  else
+    say "FAIL: nats.conf refused by nats-server -t:"; cat "$tmp/nats-t.log"; fail=1
+  fi
+else
+  say "nats-server absent: nats.conf not checked"
 fi
 exit $fail
