@@ -158,6 +158,7 @@ std::unique_ptr<tunnel::TunnelNode> make_tunnel_node(const config::Config& cfg, 
   if (id.advertise_host.size() > 1 && id.advertise_host.front() == '[')
     id.advertise_host = id.advertise_host.substr(1, id.advertise_host.size() - 2);
   id.advertise_port = static_cast<uint16_t>(std::stoi(advertise.substr(colon + 1)));
+  id.peers_take_proxy = cfg.enable_proxy;  // nodes are configured alike
   log::info("tunnel-node", log::Fields()("node_id", id.node_id)("advertise", advertise)("domain", cfg.tunnel.domain));
   return std::make_unique<tunnel::TunnelNode>(
       cfg.tunnel, id, control.io(),
@@ -250,6 +251,7 @@ void wire_tunnels(tunnel::TunnelNode& tunnels, control::Control& control, status
     res.body = tunnels.describe_json();
   });
   control.on_published([&tunnels](const route::RouteTable& table) { tunnels.on_routes(table); });
+  control.on_router_start([&tunnels] { tunnels.on_router_start(); });
   asio::post(control.io(), [&tunnels] { tunnels.start(); });
 }
 

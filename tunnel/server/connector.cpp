@@ -1,6 +1,8 @@
 #include "tunnel/server/connector.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 
@@ -110,6 +112,19 @@ asio::awaitable<OpenResult> TunnelConnector::open_remote(const route::Endpoint& 
                                                          const upstream::OpenRequest& request) {
   OpenResult r = co_await tcp_.open(endpoint, request);
   if (r.failure) co_return r;
+  if (node_.peers_take_proxy() && !r.reused) {
+    // PROXY v2, command LOCAL, no addresses: the other node reads the
+    // connection's own peer (this node); the client's address travels in the
+    // signed forwarded-node header and X-Forwarded-For (SPEC §5.3).
+    static constexpr char kProxyV2Local[16] = {'\r', '\n', '\r', '\n', '\0', '\r', '\n', 'Q',
+                                               'U',  'I',  'T',  '\n', 0x20, 0x00, 0x00, 0x00};
+    auto [ec, n] = co_await asio::async_write(*r.stream, asio::buffer(kProxyV2Local, sizeof kProxyV2Local),
+                                              asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      r.stream->close();
+      co_return refuse(Failure::dial_failed, ec.message());
+    }
+  }
   r.to_node = true;
   const std::vector<std::string>& secrets = node_.config().secrets;
   const std::string value = secrets.empty() ? node_.node_id()
