@@ -8,7 +8,9 @@
 #   3. ingest.sh: registrations through a real nats-server, end to end;
 #   4. idle_conns.sh: RSS per idle keep-alive client connection;
 #   5. heartbeat_load.sh: keep-alive req/s with 100k routes heartbeating;
-#   6. tunnel_agent.sh: switchyard-tunnel vs the Go reference agent, bulk and small requests.
+#   6. tunnel_agent.sh: switchyard-tunnel vs the Go reference agent, bulk and small requests;
+#   7. https_compare.sh: HTTPS keep-alive and new-connection-per-request, Switchyard vs
+#      HAProxy terminating TLS with the same certificate and ciphers, and the handshake cost.
 # Results go to $OUT (default out/bench-<date>); bench/plot.sh turns them into
 # the PNGs of docs/BENCHMARKS.md.
 #
@@ -77,5 +79,8 @@ if [ -x "$SWITCHYARD_BUILD/tunnel-node" ] && [ -x "$SWITCHYARD_BUILD/switchyard-
     bash bench/tunnel_agent.sh
   fi | tee "$out/tunnel_agent.txt"
 fi
+# 7. https_compare.sh: TLS terminated by Switchyard and by HAProxy.
+if [ $smoke = 1 ]; then bash bench/https_compare.sh --smoke; else bash bench/https_compare.sh; fi |
+  tee "$out/https.txt"
 echo "bench: done; RESULT lines:"
 grep -h '^RESULT' "$out"/*.txt || true
