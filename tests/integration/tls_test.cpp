@@ -151,8 +151,15 @@ class TlsTest : public RouterTest {
   }
 
   // `openssl s_client` against the HTTPS port: its exit code and output.
-  std::pair<int, std::string> s_client(std::vector<std::string> args) {
+  // `request`: sent on the connection (s_client then reads until the router
+  // closes it, so it has seen the session tickets); otherwise stdin is empty.
+  std::pair<int, std::string> s_client(std::vector<std::string> args, const std::string& request = "") {
     ProcessOptions o;
+    if (!request.empty()) {
+      o.stdin_path = dir_.file("s_client-request.txt");
+      write(o.stdin_path, request);
+      args.push_back("-ign_eof");
+    }
     o.argv = {"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(ssl_port_), "-CAfile", dir_.file("ca.crt")};
     o.argv.insert(o.argv.end(), args.begin(), args.end());
     o.log_path = dir_.file("s_client-" + std::to_string(++s_client_runs_) + ".log");
@@ -235,13 +242,14 @@ TEST_F(TlsTest, ForwardModeKeepsTheHeaderOnlyWithACertificate) {
 TEST_F(TlsTest, SessionsResumeByTicketAlsoAfterAReload) {
   ASSERT_NO_FATAL_FAILURE(start());
   const std::string session = dir_.file("session.pem");
-  auto [first_code, first] = s_client({"-servername", "a.test", "-sess_out", session});
+  const std::string get = "GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n";
+  auto [first_code, first] = s_client({"-servername", "a.test", "-sess_out", session}, get);
   ASSERT_NE(first.find("New, TLSv1.3"), std::string::npos) << first;
-  auto [again_code, again] = s_client({"-servername", "a.test", "-sess_in", session});
+  auto [again_code, again] = s_client({"-servername", "a.test", "-sess_in", session}, get);
   EXPECT_NE(again.find("Reused, TLSv1.3"), std::string::npos) << again;
   ASSERT_TRUE(router_.process().signal(SIGHUP));
   ASSERT_TRUE(wait_until([&] { return router_.log().find("tls-reloaded") != std::string::npos; }, milliseconds(10000)));
-  auto [after_code, after] = s_client({"-servername", "a.test", "-sess_in", session});
+  auto [after_code, after] = s_client({"-servername", "a.test", "-sess_in", session}, get);
   EXPECT_NE(after.find("Reused, TLSv1.3"), std::string::npos) << after;
 }
 
