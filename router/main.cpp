@@ -169,11 +169,11 @@ std::vector<std::unique_ptr<proxy::Worker>> make_workers(const config::Config& c
                                                          tunnel::TunnelNode* tunnels) {
   unsigned n = cfg.workers > 0 ? static_cast<unsigned>(cfg.workers) : std::max(1u, std::thread::hardware_concurrency());
   ctx.max_client_connections = client_connection_limit(cfg);
-  proxy::ConnectorFactory connectors = [base = tcp_options(cfg), tunnels](proxy::Worker& w)
+  proxy::ConnectorFactory connectors = [base = tcp_options(cfg), tunnels, proxy = cfg.enable_proxy](proxy::Worker& w)
       -> std::unique_ptr<upstream::Connector> {
     upstream::TcpConnectorOptions options = base;
     options.idle_gauge = &w.stats().upstream_idle;
-    if (tunnels) return std::make_unique<tunnel::TunnelConnector>(w, *tunnels, options);
+    if (tunnels) return std::make_unique<tunnel::TunnelConnector>(w, *tunnels, options, proxy);
     return std::make_unique<upstream::TcpConnector>(w.io(), w.poller(), options);
   };
   auto proxy_endpoint = asio::ip::tcp::endpoint(asio::ip::make_address(cfg.bind_address), cfg.port);

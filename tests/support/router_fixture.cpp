@@ -80,9 +80,9 @@ Router::~Router() { process_.stop(std::chrono::milliseconds(3000)); }
 
 bool Router::start(const RouterConfig& config, NatsServer& nats) {
   config_ = config;
-  port_ = free_port();
-  status_port_ = free_port();
-  while (status_port_ == port_ && port_ != 0) status_port_ = free_port();
+  port_ = config.port != 0 ? config.port : free_port();
+  status_port_ = config.status_port != 0 ? config.status_port : free_port();
+  while (status_port_ == port_ && port_ != 0 && config.status_port == 0) status_port_ = free_port();
   config_path_ = dir_.write_file("switchyard.yml", router_yaml(config, dir_.path(), port_, status_port_, nats.port(),
                                                                nats.user(), nats.pass()));
   if (config_path_.empty() || port_ == 0 || status_port_ == 0) return false;

@@ -45,6 +45,8 @@ struct RouterConfig {
   std::string extra_yaml;     // appended verbatim (top-level keys)
   std::string logging_yaml;   // appended verbatim under `logging:` (lines indented by two spaces)
   long max_open_files = 0;    // > 0: the process's RLIMIT_NOFILE (soft and hard)
+  uint16_t port = 0;          // the proxy port; 0 = a free one (a node's advertise address needs it first)
+  uint16_t status_port = 0;   // 0 = a free one
 };
 
 // Renders the YAML for a router on `port`/`status_port` fed by `nats`.

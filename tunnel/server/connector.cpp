@@ -1,7 +1,9 @@
 #include "tunnel/server/connector.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <chrono>
 
 #include "router/proxy/worker.hpp"
@@ -19,6 +21,15 @@ using upstream::OpenResult;
 namespace {
 
 constexpr size_t kMaxIdlePerTunnel = 256;
+
+// PROXY protocol v2 with the LOCAL command: a node's own connection to a
+// node that expects PROXY headers (enable_proxy). The receiver keeps the
+// socket's peer as the source; the client's address travels in
+// X-Forwarded-For under the signed forwarded-node header, which holds for
+// every request of a pooled connection (a PROXY address would name only
+// the first one's client).
+constexpr char kProxyV2Local[16] = {'\r', '\n', '\r', '\n', '\0', '\r', '\n', 'Q', 'U', 'I', 'T', '\n',
+                                    0x20, 0x00, 0x00, 0x00};
 constexpr std::chrono::seconds kIdleTimeout{90};
 
 int64_t unix_seconds() {
@@ -48,8 +59,9 @@ asio::awaitable<Opened> open_on_owner(std::shared_ptr<SessionHandle> handle) {
 
 }  // namespace
 
-TunnelConnector::TunnelConnector(proxy::Worker& worker, TunnelNode& node, upstream::TcpConnectorOptions options)
-    : worker_(worker), node_(node), tcp_(worker.io(), worker.poller(), std::move(options)) {}
+TunnelConnector::TunnelConnector(proxy::Worker& worker, TunnelNode& node, upstream::TcpConnectorOptions options,
+                                 bool proxy_header)
+    : worker_(worker), node_(node), tcp_(worker.io(), worker.poller(), std::move(options)), proxy_header_(proxy_header) {}
 
 asio::awaitable<OpenResult> TunnelConnector::open(const route::Endpoint& endpoint,
                                                   const upstream::OpenRequest& request) {
@@ -70,9 +82,14 @@ asio::awaitable<OpenResult> TunnelConnector::open(const route::Endpoint& endpoin
     OpenResult r = co_await tcp_.open(endpoint, request);
     co_return r;
   }
-  if (endpoint.meta().tag("node") == node_.node_id()) {
-    OpenResult r = co_await open_local(endpoint.meta().tag("tunnel_id"), request.allow_reuse);
-    co_return r;
+  // A tunnel this node holds is served here, whichever holder the pool
+  // picked (SPEC §5.3); another node's endpoint is the way out only when no
+  // local session can take the stream.
+  const std::string_view tunnel_id = endpoint.meta().tag("tunnel_id");
+  const bool ours = endpoint.meta().tag("node") == node_.node_id();
+  if (ours || node_.holds(tunnel_id)) {
+    OpenResult r = co_await open_local(tunnel_id, request.allow_reuse);
+    if (ours || !r.failure) co_return r;
   }
   OpenResult r = co_await open_remote(endpoint, request);
   co_return r;
@@ -110,6 +127,14 @@ asio::awaitable<OpenResult> TunnelConnector::open_remote(const route::Endpoint& 
                                                          const upstream::OpenRequest& request) {
   OpenResult r = co_await tcp_.open(endpoint, request);
   if (r.failure) co_return r;
+  if (proxy_header_ && !r.reused) {
+    auto [ec, n] = co_await asio::async_write(*r.stream, asio::buffer(kProxyV2Local),
+                                              asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      r.stream->close();
+      co_return refuse(Failure::dial_failed, "proxy header");
+    }
+  }
   r.to_node = true;
   const std::vector<std::string>& secrets = node_.config().secrets;
   const std::string value = secrets.empty() ? node_.node_id()
