@@ -155,6 +155,13 @@ void TunnelNode::publish_later(std::string subject, std::string payload) {
 
 void TunnelNode::start() { schedule_heartbeat(); }
 
+void TunnelNode::drain() {
+  std::lock_guard lock(mutex_);
+  draining_ = true;
+  for (const auto& [id, t] : tunnels_)
+    if (!t.lost) publish_later("router.unregister", registration(id, t));
+}
+
 void TunnelNode::schedule_heartbeat() {
   heartbeat_timer_.expires_after(config_.register_interval);
   heartbeat_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -168,6 +175,7 @@ void TunnelNode::heartbeat() {
   std::vector<std::string> messages;
   {
     std::lock_guard lock(mutex_);
+    if (draining_) return;
     for (const auto& [id, t] : tunnels_)
       if (!t.lost && !t.sessions.empty()) messages.push_back(registration(id, t));
   }

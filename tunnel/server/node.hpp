@@ -59,6 +59,10 @@ class TunnelNode {
   void count_handshake(std::string_view result);
 
   void start();                                // control thread: heartbeats
+  // Drain (SIGUSR1), when the agents get their GoAway: every held host is
+  // withdrawn at once and no heartbeat renews it; the sessions stay until
+  // their streams are done.
+  void drain();
   void on_routes(const route::RouteTable& t);  // control thread: ownership races
   std::string describe_json() const;           // /tunnels
   void refresh_metrics();                      // before /metrics is written
@@ -84,6 +88,7 @@ class TunnelNode {
   Publish publish_;
   boost::asio::steady_timer heartbeat_timer_;
   mutable std::mutex mutex_;
+  bool draining_ = false;
   std::map<std::string, Tunnel, std::less<>> tunnels_;  // by tunnel id
   uint64_t ended_bytes_in_ = 0, ended_bytes_out_ = 0;    // of sessions that are gone
   metrics::Gauge* ids_;
