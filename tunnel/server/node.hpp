@@ -81,6 +81,8 @@ class TunnelNode {
   void evict(const std::string& id, Tunnel& t);
   static bool other_holder(const route::RouteTable& routes, const std::string& host, const std::string& id,
                            std::string_view node, int64_t* claimed_at, std::string* other_id);
+  // The earliest claim of `host` by `id` in the route table (INT64_MAX: none).
+  static int64_t own_claim(const route::RouteTable& routes, const std::string& host, const std::string& id);
 
   config::TunnelConfig config_;
   NodeIdentity identity_;
