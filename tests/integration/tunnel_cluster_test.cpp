@@ -302,9 +302,10 @@ TEST_F(TunnelClusterTest, LingeringLosingClaimDoesNotLockOutTheWinner) {
   NatsClient nats;
   ASSERT_TRUE(nats.connect(cluster_->nats().url()));
   const int64_t later = (unix_now() + 5) * 1000000000LL;
-  ASSERT_TRUE(register_route(nats, "127.0.0.1", 9, {host},
-                             R"("tags":{"component":"tunnel","tunnel_id":"ghost-id","node":"node-gone","claimed_at":")" +
-                                 std::to_string(later) + R"("},"private_instance_id":"node-gone/ghost-id")"));
+  const std::string ghost = R"("tags":{"component":"tunnel","tunnel_id":"ghost-id","node":"node-gone",)"
+                            R"("claimed_at":")" + std::to_string(later) +
+                            R"("},"private_instance_id":"node-gone/ghost-id")";
+  ASSERT_TRUE(register_route(nats, "127.0.0.1", 9, {host}, ghost));
   ASSERT_TRUE(wait_until([&] { return b().route_endpoints(host) == 2; }, seconds(10)));
   Agent& second = start_agent({{b().tunnel_url()}, "owner-id", "owned", "", svc.port(), 1});
   EXPECT_EQ(second.wait_ready(), host) << second.err();

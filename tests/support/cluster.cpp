@@ -216,7 +216,12 @@ std::string proxy_v1(const std::string& ip) { return "PROXY TCP4 " + ip + " 127.
 
 SteadyLoad::SteadyLoad(uint16_t port, std::string host, std::string path, int clients,
                        std::chrono::milliseconds pause, std::chrono::milliseconds timeout)
-    : port_(port), host_(std::move(host)), path_(std::move(path)), clients_(clients), pause_(pause), timeout_(timeout) {}
+    : port_(port),
+      host_(std::move(host)),
+      path_(std::move(path)),
+      clients_(clients),
+      pause_(pause),
+      timeout_(timeout) {}
 
 SteadyLoad::~SteadyLoad() { stop(); }
 

@@ -39,7 +39,8 @@ struct ClusterOptions {
 
 // One node: its directory, its router and its tunnel listener.
 struct ClusterNode {
-  ClusterNode(std::string node_id, const Binaries& binaries) : id(std::move(node_id)), dir("sy-node"), router(dir, binaries) {}
+  ClusterNode(std::string node_id, const Binaries& binaries)
+      : id(std::move(node_id)), dir("sy-node"), router(dir, binaries) {}
   std::string id;
   TempDir dir;
   Router router;

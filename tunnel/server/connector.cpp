@@ -61,7 +61,10 @@ asio::awaitable<Opened> open_on_owner(std::shared_ptr<SessionHandle> handle) {
 
 TunnelConnector::TunnelConnector(proxy::Worker& worker, TunnelNode& node, upstream::TcpConnectorOptions options,
                                  bool proxy_header)
-    : worker_(worker), node_(node), tcp_(worker.io(), worker.poller(), std::move(options)), proxy_header_(proxy_header) {}
+    : worker_(worker),
+      node_(node),
+      tcp_(worker.io(), worker.poller(), std::move(options)),
+      proxy_header_(proxy_header) {}
 
 asio::awaitable<OpenResult> TunnelConnector::open(const route::Endpoint& endpoint,
                                                   const upstream::OpenRequest& request) {
