@@ -14,10 +14,8 @@
 #include <limits>
 #include <memory>
 
-#include <openssl/err.h>
-#include <openssl/pem.h>
-
 #include "config/readers.hpp"
+#include "config/tls_keys.hpp"
 #include "common/log/log.hpp"
 
 namespace sy::config {
@@ -31,6 +29,7 @@ using detail::int_key;
 using detail::Key;
 using detail::millis_key;
 using detail::port_key;
+using detail::read_pem;
 using detail::seconds_key;
 using detail::string_key;
 using Keys = std::vector<Key>;
@@ -38,34 +37,6 @@ using Node = YAML::Node;
 
 constexpr long long kMaxInt = std::numeric_limits<int>::max();
 constexpr long long kMaxWorkers = 4096;
-
-// PEM text (a string, or for certificates a list of strings joined): at
-// least one certificate (or a private key) that OpenSSL can read.
-std::string read_pem(const Node& node, const std::string& path, bool certificates) {
-  std::string text;
-  if (node.IsSequence()) {
-    if (!certificates) detail::fail(path, node, "a PEM private key");
-    for (size_t i = 0; i < node.size(); ++i) text += detail::read_string(node[i], detail::index(path, i)) + "\n";
-  } else {
-    text = detail::read_string(node, path);
-  }
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())), BIO_free);
-  bool ok = false;
-  if (certificates) {
-    X509* cert = bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr;
-    ok = cert != nullptr;
-    X509_free(cert);
-  } else {
-    EVP_PKEY* key = bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr;
-    ok = key != nullptr;
-    EVP_PKEY_free(key);
-  }
-  ERR_clear_error();
-  // The value is not echoed: it may be a key.
-  if (!ok) throw detail::Invalid{path + ": not " + std::string(certificates ? "PEM certificates" : "a PEM private key") +
-                                 " that OpenSSL can read"};
-  return text;
-}
 
 void read(const Node& map, const std::string& path, const Keys& keys, std::vector<std::string>& ignored) {
   detail::read_map(map, path, keys, ignored);
@@ -82,6 +53,7 @@ class Reader {
     append(keys, route_table_keys());
     append(keys, backend_keys());
     append(keys, header_keys());
+    append(keys, detail::tls_keys(config_.tls, config_.ignored_keys));
     read(root, "", keys, config_.ignored_keys);
     finish();
   }
@@ -255,7 +227,8 @@ class Reader {
     read(node, path,
          {host_key("host", t.host), port_key("port", t.port), domain, secret, advertise, node_id,
           seconds_key("register_interval", t.register_interval, true),
-          {"ping_interval", [&t](const Node& n, const std::string& p) { t.ping_interval = detail::read_millis(n, p); }}},
+          {"ping_interval", [&t](const Node& n, const std::string& p) { t.ping_interval = detail::read_millis(n, p); }},
+          bool_key("tls", t.tls)},
          config_.ignored_keys);
     t.enabled = true;
   }
@@ -286,6 +259,7 @@ class Reader {
     if (!a.syslog.empty() && a.syslog_network != "unixgram" && !names::valid_host_port(a.syslog_addr))
       throw detail::Invalid{"logging.syslog_addr: value \"" + a.syslog_addr + "\" is not host:port (syslog_network " +
                             a.syslog_network + ")"};
+    detail::finish_tls(c);
     // gorouter: a route must not go stale before the router starts answering.
     if (c.droplet_stale_threshold < c.start_response_delay_interval) {
       c.droplet_stale_threshold = c.start_response_delay_interval;

@@ -84,6 +84,43 @@ struct TunnelConfig {
   std::string node_id;    // unique per node; "" = the machine's host name
   Seconds register_interval{20};
   Millis ping_interval{5000};  // yamux ping per session; unanswered within it = dead
+  bool tls = false;  // agents connect with wss:// (the node's tls_pem, versions and ciphers; no client certificates)
+};
+
+// TLS at the node (gorouter's keys): the HTTPS listener, and the tunnel
+// listener when tunnel.tls is on. Values are checked when the file is read
+// (PEM readable, each key matching its certificate, cipher names OpenSSL
+// knows), so a context built from them at start-up or on SIGHUP cannot fail
+// on a value the file had.
+enum class TlsVersion : uint8_t { v1_0, v1_1, v1_2, v1_3 };
+enum class ClientCertValidation : uint8_t { none, request, require };
+enum class ForwardedClientCert : uint8_t { always_forward, forward, sanitize_set };
+
+struct TlsCertificate {
+  std::string cert_chain;   // PEM, leaf first
+  std::string private_key;  // PEM
+};
+
+struct ServerTlsConfig {
+  bool enabled = false;  // enable_ssl
+  uint16_t port = 443;   // ssl_port (on bind_address)
+  bool disable_http = false;  // no plain HTTP listener (gorouter disable_http)
+  // tls_pem: chosen by the client's SNI among each certificate's names; the
+  // first one for a client without SNI or with a name none carries.
+  std::vector<TlsCertificate> certificates;
+  TlsVersion min_version = TlsVersion::v1_2;
+  TlsVersion max_version = TlsVersion::v1_3;  // gorouter's default is TLSv1.2
+  // cipher_suites, split by protocol: TLS <= 1.2 as an OpenSSL cipher list
+  // (gorouter's and IANA names mapped to OpenSSL's), TLS 1.3 suites named
+  // there ("" = OpenSSL's defaults).
+  std::string cipher_list =
+      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+      "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+  std::string tls13_ciphersuites;
+  ClientCertValidation client_cert_validation = ClientCertValidation::none;
+  std::string client_ca_certs;              // PEM
+  bool only_trust_client_ca_certs = false;  // false: ca_certs and the system's CAs verify client certificates too
+  ForwardedClientCert forwarded_client_cert = ForwardedClientCert::always_forward;
 };
 
 struct Config {
@@ -91,7 +128,8 @@ struct Config {
   std::string bind_address = "127.0.0.1";  // proxy listener address (Switchyard key)
   uint16_t port = 8081;                      // proxy listener port (gorouter `port`)
   StatusConfig status;
-  bool enable_proxy = false;  // accept PROXY protocol v1/v2 on the proxy listener
+  bool enable_proxy = false;  // accept PROXY protocol v1/v2 on the proxy listeners
+  ServerTlsConfig tls;
 
   NatsConfig nats;
   LoggingConfig logging;

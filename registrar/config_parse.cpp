@@ -19,8 +19,11 @@ using parse_detail::hostname_key;
 // host (port 4222).
 Key host_port_key(config::NatsServer& server) {
   return {"host", [&server](const Node& n, const std::string& p) {
+            // `host` views into `text`: it must outlive the split (a view into
+            // a temporary dangled once the text outgrew the SSO buffer).
+            const std::string text = detail::read_string(n, p);
             std::string_view host;
-            if (!parse_detail::split_host_port(detail::read_string(n, p), host, server.port)) {
+            if (!parse_detail::split_host_port(text, host, server.port)) {
               detail::fail(p, n, "host:port (such as 10.0.0.5:4222)");
             }
             server.host = std::string(host);

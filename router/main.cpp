@@ -1,6 +1,7 @@
 // switchyard: the router node. Wires the config, the control thread (NATS,
 // route registry, pruning, status listener) and the proxy workers, and turns
-// signals into shutdowns: SIGTERM/SIGINT stop at once, SIGUSR1 drains.
+// signals into shutdowns: SIGTERM/SIGINT stop at once, SIGUSR1 drains,
+// SIGHUP reloads the TLS certificates.
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <iostream>
 #include <limits>
+#include <stdexcept>
 #include <thread>
 
 #include "config/config.hpp"
@@ -20,6 +22,7 @@
 #include "router/dashboard_feed.hpp"
 #include "router/proxy/session.hpp"
 #include "router/proxy/worker.hpp"
+#include "router/tls/server_contexts.hpp"
 #include "router/upstream/tcp_connector.hpp"
 #include "status/process_metrics.hpp"
 #include "status/status_server.hpp"
@@ -160,6 +163,7 @@ std::unique_ptr<tunnel::TunnelNode> make_tunnel_node(const config::Config& cfg, 
   if (id.advertise_host.size() > 1 && id.advertise_host.front() == '[')
     id.advertise_host = id.advertise_host.substr(1, id.advertise_host.size() - 2);
   id.advertise_port = static_cast<uint16_t>(std::stoi(advertise.substr(colon + 1)));
+  id.peers_take_proxy = cfg.enable_proxy;  // nodes are configured alike
   log::info("tunnel-node", log::Fields()("node_id", id.node_id)("advertise", advertise)("domain", cfg.tunnel.domain));
   return std::make_unique<tunnel::TunnelNode>(
       cfg.tunnel, id, control.io(),
@@ -167,31 +171,79 @@ std::unique_ptr<tunnel::TunnelNode> make_tunnel_node(const config::Config& cfg, 
       registry);
 }
 
+// The TLS contexts of the HTTPS listener (enable_ssl) and of the tunnel
+// listener (tunnel.tls: the same certificates, no client certificates).
+struct ServerTlsSet {
+  std::unique_ptr<tls::ServerTls> https, tunnel;
+};
+
+tls::ServerOptions https_options(const config::Config& cfg) { return {&cfg.tls, cfg.ca_certs, true}; }
+tls::ServerOptions tunnel_options(const config::Config& cfg) { return {&cfg.tls, cfg.ca_certs, false}; }
+
+ServerTlsSet make_server_tls(const config::Config& cfg) {
+  ServerTlsSet set;
+  if (cfg.tls.enabled) set.https = std::make_unique<tls::ServerTls>(tls::ServerContexts::build(https_options(cfg)));
+  if (cfg.tunnel.enabled && cfg.tunnel.tls)
+    set.tunnel = std::make_unique<tls::ServerTls>(tls::ServerContexts::build(tunnel_options(cfg)));
+  return set;
+}
+
+// SIGHUP: the certificates (and the rest of the TLS keys) are read again
+// from the config file; new connections use them, open ones keep theirs. A
+// file that no longer loads changes nothing.
+void reload_tls(const std::string& config_path, ServerTlsSet& set) {
+  if (!set.https && !set.tunnel) {
+    log::info("tls-reload-skipped", log::Fields()("reason", "no TLS listener"));
+    return;
+  }
+  auto loaded = config::load_config(config_path);
+  if (auto* err = std::get_if<config::ConfigError>(&loaded)) {
+    log::error("tls-reload-failed", log::Fields()("error", err->message));
+    return;
+  }
+  const config::Config& cfg = std::get<config::Config>(loaded);
+  try {
+    if (cfg.tls.certificates.empty()) throw std::runtime_error("tls_pem is empty in the file; a restart turns TLS off");
+    if (set.https) set.https->replace(tls::ServerContexts::build(https_options(cfg)));
+    if (set.tunnel) set.tunnel->replace(tls::ServerContexts::build(tunnel_options(cfg)));
+    log::info("tls-reloaded", log::Fields()("certificates", cfg.tls.certificates.size()));
+  } catch (const std::exception& e) {
+    log::error("tls-reload-failed", log::Fields()("error", e.what()));
+  }
+}
+
 // One worker per core (or `workers`), each with its own proxy listener (and
-// tunnel listener when tunnels are on).
+// HTTPS listener with enable_ssl, tunnel listener when tunnels are on).
 std::vector<std::unique_ptr<proxy::Worker>> make_workers(const config::Config& cfg, proxy::ProxyContext& ctx,
                                                          const route::SnapshotHolder& snapshots,
-                                                         tunnel::TunnelNode* tunnels) {
+                                                         tunnel::TunnelNode* tunnels, const ServerTlsSet& tls) {
   unsigned n = cfg.workers > 0 ? static_cast<unsigned>(cfg.workers) : std::max(1u, std::thread::hardware_concurrency());
   ctx.max_client_connections = client_connection_limit(cfg);
-  proxy::ConnectorFactory connectors = [base = tcp_options(cfg), tunnels, proxy = cfg.enable_proxy](proxy::Worker& w)
+  proxy::ConnectorFactory connectors = [base = tcp_options(cfg), tunnels](proxy::Worker& w)
       -> std::unique_ptr<upstream::Connector> {
     upstream::TcpConnectorOptions options = base;
     options.idle_gauge = &w.stats().upstream_idle;
-    if (tunnels) return std::make_unique<tunnel::TunnelConnector>(w, *tunnels, options, proxy);
+    if (tunnels) return std::make_unique<tunnel::TunnelConnector>(w, *tunnels, options);
     return std::make_unique<upstream::TcpConnector>(w.io(), w.poller(), options);
   };
   auto proxy_endpoint = asio::ip::tcp::endpoint(asio::ip::make_address(cfg.bind_address), cfg.port);
   std::vector<std::unique_ptr<proxy::Worker>> workers;
   for (unsigned i = 0; i < n; ++i) {
     workers.push_back(std::make_unique<proxy::Worker>(static_cast<int>(i), ctx, snapshots, connectors));
-    workers.back()->bind(proxy::ListenerSpec{"proxy", proxy_endpoint, proxy::serve_connection});
+    if (!cfg.tls.disable_http)
+      workers.back()->bind(proxy::ListenerSpec{"proxy", proxy_endpoint, proxy::serve_connection});
+    if (tls::ServerTls* https = tls.https.get())
+      workers.back()->bind(proxy::ListenerSpec{
+          "https", asio::ip::tcp::endpoint(asio::ip::make_address(cfg.bind_address), cfg.tls.port),
+          [https](proxy::Worker& w, int fd, asio::ip::tcp::endpoint peer) {
+            return proxy::serve_tls_connection(w, fd, peer, https->current());
+          }});
     if (!tunnels) continue;
     auto tunnel_endpoint = asio::ip::tcp::endpoint(asio::ip::make_address(cfg.tunnel.host), cfg.tunnel.port);
     workers.back()->bind(proxy::ListenerSpec{
         "tunnel", tunnel_endpoint,
-        [tunnels](proxy::Worker& w, int fd, asio::ip::tcp::endpoint peer) {
-          return tunnel::serve_agent(*tunnels, w, fd, peer);
+        [tunnels, wss = tls.tunnel.get()](proxy::Worker& w, int fd, asio::ip::tcp::endpoint peer) {
+          return tunnel::serve_agent(*tunnels, w, fd, peer, wss ? wss->current() : nullptr);
         }});
   }
   return workers;
@@ -204,10 +256,28 @@ void wire_tunnels(tunnel::TunnelNode& tunnels, control::Control& control, status
     res.body = tunnels.describe_json();
   });
   control.on_published([&tunnels](const route::RouteTable& table) { tunnels.on_routes(table); });
+  control.on_router_start([&tunnels] { tunnels.on_router_start(); });
   asio::post(control.io(), [&tunnels] { tunnels.start(); });
 }
 
-int run(const config::Config& cfg) {
+// SIGUSR1 drains, SIGHUP reloads the TLS keys (both keep the node
+// running); SIGTERM/SIGINT stop it at once.
+bool on_signal_keeps_running(int sig, Drainer& drainer, control::Control& control, const std::string& config_path,
+                             ServerTlsSet& tls) {
+  if (sig == SIGUSR1) {
+    drainer.begin([&control] { control.stop(); });
+    return true;
+  }
+  if (sig == SIGHUP) {
+    reload_tls(config_path, tls);
+    return true;
+  }
+  log::info("switchyard-stopping", log::Fields()("signal", sig));
+  control.stop();
+  return false;
+}
+
+int run(const config::Config& cfg, const std::string& config_path) {
   metrics::Registry registry;
   route::SnapshotHolder snapshots;
   std::atomic<status::Health> health{status::Health::starting};
@@ -228,7 +298,8 @@ int run(const config::Config& cfg) {
   status::StatusServer status_server(control.io(), status::StatusOptions{cfg.status.user, cfg.status.pass, false},
                                      snapshots, registry, health, refresh);
   if (tunnels) wire_tunnels(*tunnels, control, status_server);
-  workers = make_workers(cfg, ctx, snapshots, tunnels.get());
+  ServerTlsSet server_tls = make_server_tls(cfg);
+  workers = make_workers(cfg, ctx, snapshots, tunnels.get(), server_tls);
   wire_dashboard(status_server, DashboardSources{control, ctx, workers, snapshots, process, tunnels.get(),
                                                  tunnels ? tunnels->node_id() : host_name(),
                                                  std::chrono::system_clock::now()});
@@ -245,21 +316,15 @@ int run(const config::Config& cfg) {
     for (auto& w : workers) w->open();
   });
   log::info("switchyard-started", log::Fields()("port", cfg.port)("status_port", cfg.status.port)("workers", workers.size())(
-                                      "bind", cfg.bind_address));
+                                      "bind", cfg.bind_address)("ssl_port", cfg.tls.enabled ? cfg.tls.port : 0));
 
   Drainer drainer(control.io(), cfg, health, ctx, workers);
   if (tunnels) drainer.on_drain([&tunnels] { tunnels->drain(); });
   asio::signal_set signals(control.io(), SIGTERM, SIGINT, SIGUSR1);
-  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
-                                                                              int sig) {
-    if (ec) return;
-    if (sig == SIGUSR1) {
-      drainer.begin([&] { control.stop(); });
-      signals.async_wait(on_signal);
-      return;
-    }
-    log::info("switchyard-stopping", log::Fields()("signal", sig));
-    control.stop();
+  signals.add(SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_signal;
+  on_signal = [&](const boost::system::error_code& ec, int sig) {
+    if (!ec && on_signal_keeps_running(sig, drainer, control, config_path, server_tls)) signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);
   control.run();
@@ -299,7 +364,7 @@ int main(int argc, char** argv) {
   if (!command.empty()) return tunnel::token_command({command.begin() + 1, command.end()}, cfg.tunnel);
   if (!config::apply_logging(cfg.logging, cfg.ignored_keys, "switchyard")) return 2;
   try {
-    return run(cfg);
+    return run(cfg, config_path);
   } catch (const std::exception& e) {
     log::error("switchyard-start-failed", log::Fields()("error", e.what()));
     return 1;

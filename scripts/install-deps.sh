@@ -15,11 +15,16 @@ run_pkgs=(nats-server curl)
 # scripts/fuzz.sh; llvm-14: llvm-symbolizer for readable sanitizer stacks;
 # prometheus: also the real scraper of tests/integration/prometheus_test;
 # chromium + nodejs + npm: the dashboard's browser test, which installs
-# npm's playwright-core into the build directory to drive Debian's chromium.)
+# npm's playwright-core into the build directory to drive Debian's chromium;
+# dnsmasq-base: the DNS server of the front-tier tests (HAProxy finds the nodes
+# by DNS, the client resolves *.apps.test); iproute2 also for `ip netns` in the
+# production-picture test; systemd: systemd-analyze verify of deploy/systemd;
+# nodejs/npm also install kubernetes-models for deploy/k8s's schema check.)
 test_pkgs=(haproxy nginx wrk prometheus iproute2 gnuplot-nox python3 procps openssl
            golang-go golang-github-hashicorp-yamux-dev golang-github-gorilla-websocket-dev
            clang-14 libclang-rt-14-dev llvm-14
-           chromium fonts-dejavu-core)
+           chromium fonts-dejavu-core
+           dnsmasq-base systemd)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 case "${1:-}" in

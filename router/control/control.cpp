@@ -131,8 +131,11 @@ bool Control::parse(const nats::NatsClient::Message& m, Inbound* in) {
     in->kind = Kind::greet;
     in->reply = m.reply;
     return true;
+  } else if (m.subject == "router.start") {  // ours or another router's
+    in->kind = Kind::start;
+    return true;
   } else {
-    return false;  // router.start (ours or another router's) and anything else
+    return false;
   }
   auto parsed = route::parse_route_message(m.data);
   if (auto* err = std::get_if<route::ParseError>(&parsed)) {
@@ -201,6 +204,10 @@ metrics::Counter& Control::registry_counter(uint8_t slot, const char* action) {
 void Control::apply(Inbound& in, route::TimePoint now) {
   if (in.kind == Kind::greet) {
     if (!in.reply.empty()) nats_->publish(in.reply, start_message());
+    return;
+  }
+  if (in.kind == Kind::start) {
+    if (on_router_start_) on_router_start_();
     return;
   }
   last_update_ = std::chrono::system_clock::now();

@@ -53,6 +53,10 @@ class Control {
   // Runs on the control thread after each route snapshot is published (the
   // tunnels' ownership check). Set before start().
   void on_published(std::function<void(const route::RouteTable&)> f) { on_published_ = std::move(f); }
+  // Called on the control thread for every router.start seen on NATS (a
+  // router started or reconnected, this one included): the tunnels announce
+  // the hosts they hold at once instead of at their next heartbeat.
+  void on_router_start(std::function<void()> f) { on_router_start_ = std::move(f); }
   // The component tags seen, as metrics slots (control thread).
   const route::ComponentSlots& components() const { return components_; }
   // For the dashboard (control thread): NATS as last seen.
@@ -65,7 +69,7 @@ class Control {
   double ms_since_last_update() const;
 
  private:
-  enum class Kind { reg, unreg, greet };
+  enum class Kind { reg, unreg, greet, start };
   struct Inbound {
     Kind kind;
     route::RouteMessage msg;
@@ -95,6 +99,7 @@ class Control {
   route::Pruner pruner_;
   std::unique_ptr<nats::NatsClient> nats_;
   std::function<void(const route::RouteTable&)> on_published_;
+  std::function<void()> on_router_start_;
   std::string id_;
   std::string host_ip_;
 

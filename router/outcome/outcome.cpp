@@ -34,7 +34,10 @@ const ErrorInfo& error_info(Failure f) {
       /* client_limit */ {503, "Service Unavailable", "client_connection_limit", "", "", false, R::never, true},
       /* dial_failed */ {502, "Bad Gateway", "endpoint_failure", "", "dial failed", true, R::always, true},
       /* dial_timeout */ {502, "Bad Gateway", "endpoint_failure", "", "dial timeout", true, R::always, true},
-      /* tls_failed */ {502, "Bad Gateway", "endpoint_failure", "", "tls handshake failed", true, R::always, true},
+      /* ssl_handshake_error */
+      {525, "SSL Handshake Failed", "endpoint_failure", "", "tls handshake failed", false, R::always, true},
+      /* ssl_certificate_error */
+      {526, "Invalid SSL Certificate", "endpoint_failure", "", "tls certificate", false, R::always, true},
       /* no_tunnel */ {502, "Bad Gateway", "endpoint_failure", "", "no tunnel session", true, R::always, true},
       /* holder_gone */ {502, "Bad Gateway", "tunnel_not_here", "", "", true, R::always, true},
       /* head_not_sent */ {502, "Bad Gateway", "endpoint_failure", "", "write failed", true, R::always, true},
@@ -57,7 +60,8 @@ std::string_view failure_name(Failure f) {
       "bad_request",        "head_too_large",   "not_implemented",     "version_not_supported",
       "empty_host",         "invalid_app_instance", "unknown_instance", "invalid_process_instance",
       "unknown_process_instance", "unknown_route", "no_endpoints",     "connection_limit",
-      "client_limit",       "dial_failed",      "dial_timeout",        "tls_failed",
+      "client_limit",       "dial_failed",      "dial_timeout",        "ssl_handshake_error",
+      "ssl_certificate_error",
       "no_tunnel",          "holder_gone",      "head_not_sent",       "eof_before_response",
       "upstream_failed",    "malformed_response", "backend_timeout",   "bad_request_body",
       "forwarding_loop",    "tunnel_not_here",  "client_gone",

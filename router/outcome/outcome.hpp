@@ -36,7 +36,12 @@ enum class Failure : uint8_t {
   // endpoint may serve the request, whatever its method.
   dial_failed,      // 502 endpoint_failure (connection refused / reset / unreachable)
   dial_timeout,     // 502 endpoint_failure (dial timeout)
-  tls_failed,       // 502 endpoint_failure (tls: ...)
+  // gorouter's TLS answers: 525 when the handshake failed (a backend that
+  // does not speak TLS, a protocol alert), 526 when the backend's certificate
+  // did not verify or names another instance (gorouter answers 503 to a SAN
+  // mismatch; 526 says what went wrong).
+  ssl_handshake_error,    // 525 endpoint_failure (tls: ...)
+  ssl_certificate_error,  // 526 endpoint_failure (tls: ...)
   no_tunnel,        // 502 endpoint_failure (no tunnel session)
   holder_gone,      // 502 tunnel_not_here: the node forwarded to answered that it holds the tunnel no more
   head_not_sent,    // 502 endpoint_failure: the request head could not be written

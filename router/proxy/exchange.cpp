@@ -36,11 +36,17 @@ void Session::write_upstream_head(const Attempt& at, std::string_view extra_head
   rw.app_id = endpoint.meta().app_id;
   rw.instance_index = endpoint.meta().private_instance_index;
   rw.instance_id = endpoint.instance_id();
-  rw.forwarded_proto = cfg_.force_forwarded_proto_https ? "https" : "http";
+  rw.forwarded_proto = cfg_.force_forwarded_proto_https || client_.stream.tls() ? "https" : "http";
   rw.force_forwarded_proto = cfg_.force_forwarded_proto_https || cfg_.sanitize_forwarded_proto;
   rw.close = cfg_.disable_keep_alives;
   rw.extra_headers = extra_headers;
   rw.append_client_ip = !at.keep_forwarded_for;
+  // forwarded_client_cert; a node that forwarded the request applied it already.
+  const config::ForwardedClientCert xfcc = cfg_.tls.forwarded_client_cert;
+  if (!at.keep_forwarded_for && xfcc != config::ForwardedClientCert::always_forward) {
+    rw.strip_client_cert = xfcc == config::ForwardedClientCert::sanitize_set || client_.client_cert.empty();
+    if (xfcc == config::ForwardedClientCert::sanitize_set) rw.client_cert = client_.client_cert;
+  }
   rw.filter = &cfg_.hop_by_hop_headers_to_filter;
   out_.clear();
   write_upstream_request(req_.head, rw, &out_);
@@ -108,7 +114,7 @@ asio::awaitable<bool> Session::send_continue() {
   req_.expect_continue = false;
   static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
   watch_.set(route::Clock::now() + cfg_.endpoint_timeout, Watchdog::Target::client);
-  auto [ec, n] = co_await asio::async_write(client_.socket, asio::buffer(kContinue), use_tuple);
+  auto [ec, n] = co_await asio::async_write(client_.stream, asio::buffer(kContinue), use_tuple);
   co_return !ec;
 }
 
@@ -134,15 +140,16 @@ asio::awaitable<void> Session::upload_body(Attempt& at, Framing& framing, Upload
   const Patience patience(cfg_.endpoint_timeout, at.deadline, Watchdog::Target::upstream);
   at.uploading = true;
   io::Socket* up_socket = at.up.splice_socket();
-  if (up_socket && framing.kind == Framing::Kind::length && framing.remaining >= kSpliceMin &&
+  io::Socket* client_socket = client_.stream.splice_socket();
+  if (up_socket && client_socket && framing.kind == Framing::Kind::length && framing.remaining >= kSpliceMin &&
       client_.in.size() == 0) {  // a large upload: socket to socket by splice
-    SpliceResult moved = co_await splice_body(client_.socket, *up_socket, worker_.pipes(), framing.remaining, false,
+    SpliceResult moved = co_await splice_body(*client_socket, *up_socket, worker_.pipes(), framing.remaining, false,
                                               watch_, Watchdog::Target::client, Watchdog::Target::upstream, patience);
     upload.body.bytes = moved.bytes;
     upload.body.read_error = moved.read_error;
     upload.body.write_error = moved.write_error;
   } else {
-    upload.body = co_await relay_body(client_.socket, at.up, client_.in, framing, watch_, Watchdog::Target::client,
+    upload.body = co_await relay_body(client_.stream, at.up, client_.in, framing, watch_, Watchdog::Target::client,
                                       Watchdog::Target::upstream, patience);
   }
   upload.done = true;
@@ -160,7 +167,7 @@ asio::awaitable<AttemptResult> Session::response_during_upload(Attempt& at, Uplo
     // wherever it waits, on the backend or on the client.
     upload.cut_short = true;
     at.up.close();
-    client_.socket.cancel();
+    client_.stream.cancel();
   }
   co_return a;
 }

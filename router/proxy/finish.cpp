@@ -38,7 +38,7 @@ void Session::begin_request() {
   if (!client_.nodelay && client_keep_alive()) {
     // Only a connection that stays open needs Nagle off (a later small write
     // must not wait for an ACK); a one-request connection saves the syscall.
-    client_.socket.set_nodelay();
+    client_.stream.set_nodelay();
     client_.nodelay = true;
   }
   if (!ctx_.access_log) return;

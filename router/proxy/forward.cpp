@@ -116,7 +116,8 @@ asio::awaitable<AttemptResult> Session::attempt(const route::EndpointPtr& endpoi
   if (opened.failure) {
     a.failure = *opened.failure;
     a.detail = std::move(opened.detail);
-    if (a.failure == Failure::tls_failed) count_tls_failure(opened.tls_failure);
+    if (a.failure == Failure::ssl_handshake_error || a.failure == Failure::ssl_certificate_error)
+      count_tls_failure(opened.tls_failure);
   } else {
     rec_.dns_time = opened.dns_time;
     rec_.dial_time = opened.dial_time;

@@ -123,6 +123,7 @@ void write_upstream_request(const RequestHead& head, const RequestRewrite& rw, s
       has_proto = true;
     }
     if (f.kind == FieldKind::x_request_start) has_start = true;
+    if (f.kind == FieldKind::x_forwarded_client_cert && rw.strip_client_cert) continue;
     add(out, f.name, f.value);
   }
   if (!xff_joined.empty()) prior_xff = xff_joined;
@@ -139,6 +140,7 @@ void write_upstream_request(const RequestHead& head, const RequestRewrite& rw, s
   if (!rw.app_id.empty()) add(out, "X-CF-ApplicationID", rw.app_id);
   if (!rw.instance_index.empty()) add(out, "X-CF-InstanceIndex", rw.instance_index);
   add(out, "X-CF-InstanceID", rw.instance_id);
+  if (!rw.client_cert.empty()) add(out, "X-Forwarded-Client-Cert", rw.client_cert);
   out->append(rw.extra_headers);
   if (head.body == http::BodyKind::length) add_number(out, "Content-Length", head.content_length);
   if (head.body == http::BodyKind::chunked) add_codings(out, head.codings);

@@ -31,6 +31,10 @@ struct RequestRewrite {
   bool force_forwarded_proto = false;  // overwrite X-Forwarded-Proto (force https / sanitize)
   bool close = false;                  // ask the backend to close (HTTP/1.0 or keep-alive disabled)
   bool append_client_ip = true;        // false: a node forwarded it, X-Forwarded-For already names the client
+  // X-Forwarded-Client-Cert (gorouter's forwarded_client_cert): drop what the
+  // client sent, and add `client_cert` (its TLS certificate) when not empty.
+  bool strip_client_cert = false;
+  std::string_view client_cert;
   std::string_view extra_headers;      // raw "Name: v\r\n" lines from the connector
   const std::vector<std::string>* filter = nullptr;  // hop_by_hop_headers_to_filter (lower-case)
 };

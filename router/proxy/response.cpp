@@ -13,9 +13,9 @@
 namespace sy::proxy {
 namespace {
 
-void half_close(io::Socket& s) { s.shutdown(SHUT_WR); }
+void half_close(ClientStream& s) { s.shutdown(SHUT_WR); }
 void half_close(upstream::ByteStream& s) { s.shutdown_send(); }
-void close(io::Socket& s) { s.close(); }
+void close(ClientStream& s) { s.close(); }
 void close(upstream::ByteStream& s) { s.close(); }
 
 // Copies bytes one way until EOF (then half-closes `to`) or an error (then
@@ -61,7 +61,7 @@ std::string malformed(http::HeadError e) { return "malformed response: " + std::
 asio::awaitable<void> Session::pump_upgraded(Attempt& at) {
   using namespace asio::experimental::awaitable_operators;
   watch_.clear();  // an upgraded connection may idle as long as both ends like
-  co_await (pump(client_.socket, at.up, client_.in) && pump(at.up, client_.socket, up_.in));
+  co_await (pump(client_.stream, at.up, client_.in) && pump(at.up, client_.stream, up_.in));
 }
 
 // One response head into up_.head (nullopt), or why there is none.
@@ -107,10 +107,11 @@ asio::awaitable<std::optional<AttemptResult>> Session::read_response_head(Attemp
 asio::awaitable<RelayResult> Session::relay_response_body(Attempt& at, Framing& framing) {
   using Kind = Framing::Kind;
   io::Socket* up_socket = at.up.splice_socket();
+  io::Socket* client_socket = client_.stream.splice_socket();
   const bool large = framing.kind == Kind::until_eof ||
                      (framing.kind == Kind::length && framing.remaining >= up_.in.size() + kSpliceMin);
-  if (!up_socket || !large) {
-    RelayResult r = co_await relay_body(at.up, client_.socket, up_.in, framing, watch_, Watchdog::Target::upstream,
+  if (!up_socket || !client_socket || !large) {
+    RelayResult r = co_await relay_body(at.up, client_.stream, up_.in, framing, watch_, Watchdog::Target::upstream,
                                         Watchdog::Target::client, cfg_.endpoint_timeout, asio::buffer(out_));
     co_return r;
   }
@@ -118,7 +119,7 @@ asio::awaitable<RelayResult> Session::relay_response_body(Attempt& at, Framing& 
   const size_t n = framing.take(up_.in.data(), ec);
   std::array<asio::const_buffer, 2> first{asio::buffer(out_), asio::buffer(up_.in.data().data(), n)};
   watch_.set(route::Clock::now() + cfg_.endpoint_timeout, Watchdog::Target::client);
-  auto [wec, written] = co_await asio::async_write(client_.socket, first, use_tuple);
+  auto [wec, written] = co_await asio::async_write(client_.stream, first, use_tuple);
   RelayResult r;
   if (wec) {
     r.write_error = wec;
@@ -126,7 +127,7 @@ asio::awaitable<RelayResult> Session::relay_response_body(Attempt& at, Framing& 
   }
   up_.in.consume(n);
   r.bytes = n;
-  SpliceResult s = co_await splice_body(*up_socket, client_.socket, worker_.pipes(), framing.remaining,
+  SpliceResult s = co_await splice_body(*up_socket, *client_socket, worker_.pipes(), framing.remaining,
                                         framing.kind == Kind::until_eof, watch_, Watchdog::Target::upstream,
                                         Watchdog::Target::client, cfg_.endpoint_timeout);
   r.bytes += s.bytes;
@@ -165,7 +166,7 @@ asio::awaitable<AttemptResult> Session::relay_response(Attempt& at) {
     if (up_.head.status >= 200 || up_.head.status == 101) break;
     out_.clear();
     write_client_response(up_.head, ResponseRewrite{req_.id, false, false, {}}, &out_);
-    auto [wec, wn] = co_await asio::async_write(client_.socket, asio::buffer(out_), use_tuple);
+    auto [wec, wn] = co_await asio::async_write(client_.stream, asio::buffer(out_), use_tuple);
     if (wec) co_return answered(false);
     up_.in.consume(head_len);
   }
@@ -205,7 +206,7 @@ asio::awaitable<AttemptResult> Session::relay_upgrade(Attempt& at, size_t head_l
   up_.in.consume(head_len);
   consume_head();
   worker_.stats().websocket_upgrades.add();
-  auto [wec, wn] = co_await asio::async_write(client_.socket, asio::buffer(out_), use_tuple);
+  auto [wec, wn] = co_await asio::async_write(client_.stream, asio::buffer(out_), use_tuple);
   finish_request(101, &at.endpoint, "");
   if (!wec) co_await pump_upgraded(at);
   co_return answered(false);

@@ -8,14 +8,15 @@
 
 namespace sy::proxy {
 
-Session::Session(Worker& worker, int fd, const tcp::endpoint& peer)
+Session::Session(Worker& worker, int fd, const tcp::endpoint& peer, std::shared_ptr<const tls::ServerContexts> tls)
     : worker_(worker),
       ctx_(worker.context()),
       cfg_(worker.context().config),
       client_(worker.poller(), fd, worker.buffers(), cfg_.max_request_header_bytes + 2 * kReadChunk),
-      watch_(client_.socket),
+      watch_(client_.stream.socket()),
       req_(cfg_.max_request_header_bytes),
-      up_(worker.buffers(), kMaxResponseHead + 2 * kReadChunk) {
+      up_(worker.buffers(), kMaxResponseHead + 2 * kReadChunk),
+      tls_(std::move(tls)) {
   format_peer(peer, &client_.ip);
   client_.port = peer.port();
   take_scratch();
@@ -29,6 +30,12 @@ Session::~Session() {
 
 asio::awaitable<void> serve_connection(Worker& worker, int fd, tcp::endpoint peer) {
   Session session(worker, fd, peer);
+  co_await session.run();
+}
+
+asio::awaitable<void> serve_tls_connection(Worker& worker, int fd, tcp::endpoint peer,
+                                           std::shared_ptr<const tls::ServerContexts> tls) {
+  Session session(worker, fd, peer, std::move(tls));
   co_await session.run();
 }
 
@@ -60,12 +67,12 @@ void Session::give_scratch() {
 void Session::abort() {
   watch_.set(route::TimePoint::min(), Watchdog::Target::upstream);
   watch_.check(route::Clock::now());  // closes the upstream, if any
-  client_.socket.close();
+  client_.stream.close();
 }
 
 void Session::drain() {
   draining_ = true;
-  if (client_.idle) client_.socket.close();
+  if (client_.idle) client_.stream.close();
 }
 
 bool Session::client_keep_alive() const {
@@ -83,9 +90,17 @@ asio::awaitable<void> Session::run() {
     const bool ok = co_await read_proxy_header();  // (bound first: GCC 12 and co_await in conditions)
     if (!ok) co_return;
   }
+  if (tls_) {
+    const bool shaken = co_await tls_handshake();
+    if (!shaken) co_return;
+  }
+  bool client_gone = false;
   for (;;) {
     HeadStatus status = co_await read_head();
-    if (status == HeadStatus::closed) break;
+    if (status == HeadStatus::closed) {
+      client_gone = true;
+      break;
+    }
     if (status == HeadStatus::bad) {
       worker_.stats().rejected_requests.add();
       begin_request();
@@ -97,12 +112,43 @@ asio::awaitable<void> Session::run() {
     if (!keep) break;
   }
   if (client_.linger) co_await linger();
+  co_await close_client(client_gone);
+}
+
+// A TLS connection says close_notify first (waiting briefly for the
+// client's, unless it is gone). Then a client that asked for Connection:
+// close and sent nothing more gets a plain close (FIN); otherwise shut down
+// sending first, so unread input cannot turn the close into a reset that
+// destroys the last response.
+asio::awaitable<void> Session::close_client(bool client_gone) {
   watch_.clear();
-  // A client that asked for Connection: close and sent nothing more gets a
-  // plain close (FIN); otherwise shut down sending first, so unread input
-  // cannot turn the close into a reset that destroys the last response.
-  if (req_.facts.keep_alive || client_.in.size() > 0) client_.socket.shutdown(SHUT_WR);
-  client_.socket.close();
+  if (ClientStream::TlsStream* tls = client_.stream.tls_stream(); tls && !client_gone) {
+    watch_.set(route::Clock::now() + kTlsCloseWait, Watchdog::Target::client);
+    co_await tls->async_shutdown(use_tuple);  // its error does not matter: the connection closes anyway
+    watch_.clear();
+  }
+  if (req_.facts.keep_alive || client_.in.size() > 0) client_.stream.shutdown(SHUT_WR);
+  client_.stream.close();
+}
+
+// The TLS handshake, bounded by kTlsHandshakeTimeout. Bytes already read
+// (with a PROXY header) are the start of the client's hello.
+asio::awaitable<bool> Session::tls_handshake() {
+  client_.stream.start_tls(std::move(tls_));
+  watch_.set(route::Clock::now() + kTlsHandshakeTimeout, Watchdog::Target::client);
+  const size_t buffered = client_.in.size();
+  auto [ec, used] = co_await client_.stream.tls_stream()->async_handshake(
+      asio::ssl::stream_base::server, client_.in.data(), use_tuple);
+  client_.in.clear();
+  watch_.clear();
+  if (ec || used != buffered) {
+    log::debug("tls-handshake-failed", log::Fields()("remote", client_.address())("error", ec.message()));
+    client_.stream.close();
+    co_return false;
+  }
+  if (cfg_.tls.forwarded_client_cert != config::ForwardedClientCert::always_forward)
+    client_.client_cert = client_.stream.peer_certificate_header();
+  co_return true;
 }
 
 // The answer went out before the request body was all read (the backend
@@ -111,11 +157,11 @@ asio::awaitable<void> Session::run() {
 // nginx's lingering close, stop sending and drop what the client still sends
 // until it closes or kLinger passes.
 asio::awaitable<void> Session::linger() {
-  client_.socket.shutdown(SHUT_WR);
+  client_.stream.shutdown(SHUT_WR);
   watch_.set(route::Clock::now() + kLinger, Watchdog::Target::client);
   for (;;) {
     client_.in.clear();
-    auto [ec, n] = co_await client_.socket.async_read_some(client_.in.prepare(16 * 1024), use_tuple);
+    auto [ec, n] = co_await client_.stream.async_read_some(client_.in.prepare(16 * 1024), use_tuple);
     if (ec) break;
   }
   client_.in.clear();
@@ -138,7 +184,7 @@ asio::awaitable<bool> Session::read_proxy_header() {
       }
       co_return true;
     }
-    auto [ec, n] = co_await client_.socket.async_read_some(client_.in.prepare(512), use_tuple);
+    auto [ec, n] = co_await client_.stream.async_read_some(client_.in.prepare(512), use_tuple);
     if (ec) co_return false;
     client_.in.commit(n);
   }
@@ -156,11 +202,13 @@ asio::awaitable<Session::HeadStatus> Session::read_head() {
   req_.body_started = false;
   client_.idle = client_.in.size() == 0;
   watch_.set(route::Clock::now() + cfg_.frontend_idle_timeout, Watchdog::Target::client);
-  if (client_.idle && client_.served > 0) {
+  // (A TLS connection reads at once: its SSL stream may hold bytes the
+  // socket no longer shows.)
+  if (client_.idle && client_.served > 0 && !client_.stream.tls()) {
     client_.in.release_if_empty();
     up_.in.release_if_empty();
     give_scratch();
-    auto [wec] = co_await client_.socket.async_wait(io::Socket::wait_read, use_tuple);
+    auto [wec] = co_await client_.stream.socket().async_wait(io::Socket::wait_read, use_tuple);
     client_.idle = false;
     if (wec) co_return HeadStatus::closed;
     take_scratch();
@@ -193,7 +241,7 @@ asio::awaitable<Session::HeadStatus> Session::read_head() {
       req_.error = http::HeadError::too_large;
       co_return HeadStatus::bad;
     }
-    auto [ec, n] = co_await client_.socket.async_read_some(space, use_tuple);
+    auto [ec, n] = co_await client_.stream.async_read_some(space, use_tuple);
     client_.idle = false;
     if (ec) co_return HeadStatus::closed;  // EOF, reset, idle or header timeout: just close
     client_.in.commit(n);
@@ -221,7 +269,7 @@ asio::awaitable<bool> Session::answer(Failure f, std::string_view detail) {
   stats.failures[static_cast<size_t>(f)].add();
   if (info.counts_as_bad_gateway) stats.bad_gateways.add();
   watch_.set(route::Clock::now() + cfg_.endpoint_timeout, Watchdog::Target::client);
-  auto [ec, n] = co_await asio::async_write(client_.socket, asio::buffer(out_), use_tuple);
+  auto [ec, n] = co_await asio::async_write(client_.stream, asio::buffer(out_), use_tuple);
   consume_head();
   finish_request(info.status, nullptr, outcome::router_error_value(f, detail));
   co_return keep && !ec;

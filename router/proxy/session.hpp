@@ -29,6 +29,7 @@
 #include "router/outcome/outcome.hpp"
 #include "router/proxy/access_log.hpp"
 #include "router/proxy/body.hpp"
+#include "router/proxy/client_stream.hpp"
 #include "router/proxy/connection.hpp"
 #include "router/proxy/http_head.hpp"
 #include "router/proxy/io_buffer.hpp"
@@ -50,6 +51,15 @@ void format_peer(const tcp::endpoint& peer, std::string* out);
 // Serves the accepted socket `fd` (non-blocking, from `peer`) until the
 // connection ends; takes ownership of it. Never throws.
 boost::asio::awaitable<void> serve_connection(Worker& worker, int fd, boost::asio::ip::tcp::endpoint peer);
+// The same on the HTTPS listener: a TLS handshake with `tls` first (after the
+// PROXY header when enable_proxy is on).
+boost::asio::awaitable<void> serve_tls_connection(Worker& worker, int fd, boost::asio::ip::tcp::endpoint peer,
+                                                  std::shared_ptr<const tls::ServerContexts> tls);
+
+// How long a client has for its TLS handshake (gorouter's Go server: 10 s).
+inline constexpr std::chrono::seconds kTlsHandshakeTimeout{10};
+// How long a closing TLS connection waits for the client's close_notify.
+inline constexpr std::chrono::seconds kTlsCloseWait{1};
 
 // Bodies with at least this much still to come move by splice (see splice.hpp).
 inline constexpr uint64_t kSpliceMin = 32 * 1024;
@@ -65,8 +75,9 @@ inline constexpr size_t kMaxResponseHead = 1024 * 1024;
 // The client connection, for as long as it is open.
 struct ClientSide {
   ClientSide(io::Poller& poller, int fd, BufferPool& buffers, size_t max_buffer)
-      : socket(poller, fd), in(buffers, max_buffer) {}
-  io::Socket socket;
+      : stream(poller, fd), in(buffers, max_buffer) {}
+  ClientStream stream;  // plain, or TLS on the HTTPS listener
+  std::string client_cert;  // TLS with a client certificate: X-Forwarded-Client-Cert's value
   IoBuffer in;        // bytes from the client
   std::string ip;     // X-Forwarded-For and logs (the PROXY header's source when enabled)
   uint16_t port = 0;
@@ -158,7 +169,8 @@ struct Upload {
 
 class Session final : public Connection {
  public:
-  Session(Worker& worker, int fd, const boost::asio::ip::tcp::endpoint& peer);
+  Session(Worker& worker, int fd, const boost::asio::ip::tcp::endpoint& peer,
+          std::shared_ptr<const tls::ServerContexts> tls = nullptr);
   ~Session() override;
   boost::asio::awaitable<void> run();
 
@@ -171,6 +183,8 @@ class Session final : public Connection {
 
   // session.cpp: the connection loop and its first phase.
   boost::asio::awaitable<bool> read_proxy_header();
+  boost::asio::awaitable<bool> tls_handshake();
+  boost::asio::awaitable<void> close_client(bool client_gone);
   boost::asio::awaitable<HeadStatus> read_head();
   boost::asio::awaitable<bool> serve();
   boost::asio::awaitable<bool> answer(Failure f, std::string_view detail);
@@ -218,6 +232,7 @@ class Session final : public Connection {
   std::string out_;  // the head being written (recycled storage)
   bool has_scratch_ = false;
   bool draining_ = false;
+  std::shared_ptr<const tls::ServerContexts> tls_;  // the HTTPS listener's contexts, until the handshake
 };
 
 }  // namespace sy::proxy

@@ -6,6 +6,7 @@
 #include <rapidjson/error/en.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <tuple>
 
 namespace sy::route {
@@ -146,8 +147,9 @@ std::variant<RouteMessage, ParseError> parse_route_message(std::string_view payl
   // A typical message fits these per-thread buffers, so parsing does not
   // malloc (the default Document allocates a 64 KiB chunk per message);
   // larger ones spill into chunks the allocators free on return.
-  thread_local char value_memory[16 * 1024];
-  thread_local char stack_memory[4 * 1024];
+  // RapidJSON puts its chunk headers at the front of each buffer: align them.
+  alignas(std::max_align_t) thread_local char value_memory[16 * 1024];
+  alignas(std::max_align_t) thread_local char stack_memory[4 * 1024];
   rapidjson::MemoryPoolAllocator<> value_alloc(value_memory, sizeof value_memory);
   rapidjson::MemoryPoolAllocator<> stack_alloc(stack_memory, sizeof stack_memory);
   using Document = rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>,

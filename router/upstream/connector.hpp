@@ -32,7 +32,8 @@ struct OpenRequest {
   bool allow_reuse = true;                  // false: a fresh stream (a pooled one turned out dead)
 };
 
-// Which of gorouter's TLS counters a tls_failed belongs to.
+// Which of gorouter's TLS counters a failed handshake belongs to
+// (handshake: 525 ssl_handshake_error; the others: 526 ssl_certificate_error).
 enum class TlsFailure : uint8_t {
   none,
   hostname_mismatch,  // backend_invalid_id: the certificate names another instance
@@ -42,7 +43,7 @@ enum class TlsFailure : uint8_t {
 
 struct OpenResult {
   // none: `stream` is open. Otherwise why not, as a row of the outcome table
-  // (dial_failed, dial_timeout, tls_failed, no_tunnel: another endpoint may
+  // (dial_failed, dial_timeout, ssl_*_error, no_tunnel: another endpoint may
   // serve the request; forwarding_loop: no endpoint may).
   std::optional<outcome::Failure> failure;
   std::string detail;                   // endpoint_failure (<detail>), for the client and the logs
@@ -51,7 +52,7 @@ struct OpenResult {
   bool to_node = false;                 // leads to another Switchyard node (its 502 tunnel_not_here is retriable)
   bool keep_forwarded_for = false;      // a node forwarded the request (verified): append no hop to X-Forwarded-For
   std::string extra_headers;            // "Name: value\r\n"... to add to the request head
-  TlsFailure tls_failure = TlsFailure::none;  // tls_failed: why
+  TlsFailure tls_failure = TlsFailure::none;  // ssl_*_error: why
   // A stream made now (not pooled): the time spent resolving, connecting and
   // in the TLS handshake (the access log's attempt details; zero if none).
   std::chrono::nanoseconds dns_time{0}, dial_time{0}, tls_time{0};

@@ -23,7 +23,7 @@ OpenResult fail(Failure f, const error_code& ec) {
     r.detail = "dial timeout";
   else if (ec)
     r.detail = ec.message();
-  if (f == Failure::tls_failed) r.detail = "tls: " + (ec ? ec.message() : std::string("handshake failed"));
+  if (f == Failure::ssl_handshake_error || f == Failure::ssl_certificate_error) r.detail = "tls: " + (ec ? ec.message() : std::string("handshake failed"));
   return r;
 }
 }  // namespace
@@ -110,7 +110,7 @@ asio::awaitable<OpenResult> TcpConnector::dial(const route::Endpoint& endpoint, 
     target = tcp::endpoint(address, endpoint.port());
   }
   Stream made = make_stream(endpoint.tls());
-  if (!made.stream) co_return fail(Failure::tls_failed, made.ec);
+  if (!made.stream) co_return fail(Failure::ssl_handshake_error, made.ec);
   std::unique_ptr<ByteStream> stream = std::move(made.stream);
   TlsStream* tls = made.tls;
   io::Socket& socket = *made.socket;
@@ -142,7 +142,7 @@ asio::awaitable<OpenResult> TcpConnector::handshake(TlsStream& tls, const route:
   std::string name = endpoint.meta().server_cert_domain_san;
   if (name.empty()) name = std::string(endpoint.host());
   if (!tls.set_server_name(name, !options_.tls.skip_verify)) {
-    OpenResult bad = fail(Failure::tls_failed, asio::error::invalid_argument);
+    OpenResult bad = fail(Failure::ssl_handshake_error, asio::error::invalid_argument);
     bad.tls_failure = TlsFailure::handshake;
     co_return bad;
   }
@@ -150,8 +150,10 @@ asio::awaitable<OpenResult> TcpConnector::handshake(TlsStream& tls, const route:
   if (shaken.index() == 1) co_return fail(Failure::dial_timeout, asio::error::timed_out);
   auto [ec] = std::get<0>(shaken);
   if (ec) {
-    OpenResult failed = fail(Failure::tls_failed, ec);
-    failed.tls_failure = tls.classify(ec);
+    const TlsFailure why = tls.classify(ec);
+    OpenResult failed =
+        fail(why == TlsFailure::handshake ? Failure::ssl_handshake_error : Failure::ssl_certificate_error, ec);
+    failed.tls_failure = why;
     co_return failed;
   }
   co_return r;

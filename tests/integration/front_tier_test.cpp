@@ -1,13 +1,18 @@
-// The front tier of docs/ARCHITECTURE.md: the real HAProxy with
-// haproxy/haproxy.cfg in front of two switchyard nodes (enable_proxy: true)
-// that share one nats-server. A route registered once is served by both
-// nodes; the client address travels in PROXY protocol v2 to
-// X-Forwarded-For and the access log; a node without a PROXY header is
-// refused; a draining node (SIGUSR1) is taken out by HAProxy's /health
-// checks before it stops, with no failed request.
+// The front tier of docs/OPERATIONS.md: the real HAProxy with
+// haproxy/haproxy.cfg, as shipped, in front of two switchyard nodes
+// (enable_proxy: true) that share one nats-server. HAProxy finds the nodes
+// the way it does in Kubernetes: the A records of one name (here dnsmasq
+// answers nodes.front.test with 127.0.0.2 and 127.0.0.3, where the nodes
+// listen on one port pair). A route registered once is served by both
+// nodes; TLS is terminated with the certificate directory; the client address
+// travels in PROXY protocol v2 to X-Forwarded-For and the access log; a node
+// without a PROXY header is refused; a draining node (SIGUSR1) is taken out
+// by HAProxy's /health checks before it stops, with no failed request. And
+// `haproxy -c` accepts the file with test certificates and a test resolver.
 #include <arpa/inet.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <regex>
@@ -16,6 +21,7 @@
 #include <vector>
 
 #include "tests/integration/integration_fixture.hpp"
+#include "tests/support/dnsmasq.hpp"
 #include "tests/support/haproxy.hpp"
 #include "tests/support/raw_socket.hpp"
 
@@ -31,6 +37,27 @@ using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kHost = "front.example.com";
+constexpr const char* kNodesName = "nodes.front.test";
+constexpr const char* kNode1Ip = "127.0.0.2";
+constexpr const char* kNode2Ip = "127.0.0.3";
+
+// A self-signed certificate for `name` as HAProxy's crt directories want it:
+// certificate and key in one PEM file, <dir>/<name>.pem. False if openssl
+// failed.
+bool make_cert_dir(const TempDir& dir, const std::string& cert_dir, const std::string& name) {
+  ProcessOptions mkdir;
+  mkdir.argv = {"mkdir", "-p", cert_dir};
+  if (run_process(mkdir, std::chrono::seconds(5)) != std::optional<int>(0)) return false;
+  ProcessOptions req;
+  req.argv = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+              "-keyout", dir.file("front-key.pem"), "-out", dir.file("front-cert.pem"), "-days", "2",
+              "-subj", "/CN=" + name, "-addext", "subjectAltName=DNS:" + name + ",DNS:*." + name};
+  req.log_path = dir.file("openssl.log");
+  if (run_process(req, std::chrono::seconds(20)) != std::optional<int>(0)) return false;
+  return !dir.write_file(cert_dir.substr(dir.path().size() + 1) + "/" + name + ".pem",
+                         read_file(dir.file("front-cert.pem")) + read_file(dir.file("front-key.pem")))
+              .empty();
+}
 
 // Access-log lines whose request line contains `needle`.
 std::vector<std::string> lines_with(const std::string& text, const std::string& needle) {
@@ -78,39 +105,72 @@ class FrontTierTest : public RouterTest {
     std::fprintf(stderr, "---- node2 access log ----\n%s\n", tail(node2_access_log(), 3000).c_str());
   }
 
-  static RouterConfig node_config() {
+  // Both nodes on one port pair, each on its own loopback address (as pods
+  // behind a headless Service).
+  RouterConfig node_config() {
+    if (node_port_ == 0) {
+      node_port_ = distinct_port();
+      status_port_ = distinct_port();
+    }
     RouterConfig config;
     config.extra_yaml = "enable_proxy: true\n";
+    config.port = node_port_;
+    config.status_port = status_port_;
     return config;
   }
 
-  // nats-server, node1 (router_), node2 (node2_), then HAProxy.
-  void start_tier(const RouterConfig& config) {
+  // A free loopback port none of the others uses.
+  uint16_t distinct_port() {
+    uint16_t port = free_port();
+    while (port != 0 && std::find(used_.begin(), used_.end(), port) != used_.end()) port = free_port();
+    used_.push_back(port);
+    return port;
+  }
+
+  // nats-server, node1 (router_), node2 (node2_), then dnsmasq and HAProxy.
+  void start_tier(RouterConfig config) {
     ASSERT_NO_FATAL_FAILURE(start_nats());
+    config.listen_host = kNode1Ip;
     ASSERT_NO_FATAL_FAILURE(start_router(config));
+    config.listen_host = kNode2Ip;
     ASSERT_TRUE(node2_.start(config, *nats_)) << node2_.process().error();
     ASSERT_TRUE(node2_.wait_healthy()) << "node2 not healthy; log:\n" << node2_.log();
     ASSERT_NO_FATAL_FAILURE(start_haproxy());
   }
 
-  void start_haproxy() {
-    front_port_ = free_port();
-    while (front_port_ != 0 && (front_port_ == router_.port() || front_port_ == router_.status_port() ||
-                                front_port_ == node2_.port() || front_port_ == node2_.status_port())) {
-      front_port_ = free_port();
-    }
-    ASSERT_NE(front_port_, 0);
-    const std::vector<std::pair<std::string, std::string>> env = {
-        {"FRONT_BIND", "127.0.0.1:" + std::to_string(front_port_)},
-        {"NODE1", "127.0.0.1:" + std::to_string(router_.port())},
-        {"NODE2", "127.0.0.1:" + std::to_string(node2_.port())},
-        {"NODE1_STATUS_HOST", "127.0.0.1"},
-        {"NODE1_STATUS_PORT", std::to_string(router_.status_port())},
-        {"NODE2_STATUS_HOST", "127.0.0.1"},
-        {"NODE2_STATUS_PORT", std::to_string(node2_.status_port())},
+  // HAProxy's environment: the shipped file's variables for this tier.
+  std::vector<std::pair<std::string, std::string>> haproxy_env(const std::string& dns) {
+    return {
+        {"SY_HTTP_BIND", "127.0.0.1:" + std::to_string(front_port_)},
+        {"SY_HTTPS_BIND", "127.0.0.1:" + std::to_string(tls_port_)},
+        {"SY_STATS_BIND", "127.0.0.1:" + std::to_string(stats_port_)},
+        {"SY_CERT_DIR", cert_dir_ + "/"},
+        {"SY_DNS", dns},
+        {"SY_NODES", kNodesName},
+        {"SY_MAX_NODES", "4"},
+        {"SY_NODE_PORT", std::to_string(node_port_)},
+        {"SY_NODE_STATUS_PORT", std::to_string(status_port_)},
+        {"SY_NODE_TUNNEL_PORT", std::to_string(node_port_)},
+        {"SY_TUNNEL_HOST", "tunnel.front.test"},
     };
+  }
+
+  void prepare_haproxy() {
+    front_port_ = distinct_port();
+    tls_port_ = distinct_port();
+    stats_port_ = distinct_port();
+    ASSERT_NE(front_port_, 0);
+    ASSERT_TRUE(make_cert_dir(dir_, cert_dir_, "front.example.com")) << read_file(dir_.file("openssl.log"));
+  }
+
+  void start_haproxy() {
+    ASSERT_NO_FATAL_FAILURE(prepare_haproxy());
+    DnsmasqOptions dns;
+    dns.port = distinct_port();
+    dns.records = {{kNodesName, kNode1Ip}, {kNodesName, kNode2Ip}};
+    ASSERT_TRUE(dnsmasq_.start(dns, dir_.file("dnsmasq.log"))) << dnsmasq_.error();
     ASSERT_TRUE(haproxy_.start(std::string(SY_SOURCE_DIR) + "/haproxy/haproxy.cfg", dir_.file("haproxy.log"),
-                               front_port_, env))
+                               front_port_, haproxy_env(dnsmasq_.address())))
         << haproxy_.error();
   }
 
@@ -143,9 +203,94 @@ class FrontTierTest : public RouterTest {
 
   TempDir dir2_{"sy-test-node2"};
   Router node2_;
+  Dnsmasq dnsmasq_;
   Haproxy haproxy_;
+  std::vector<uint16_t> used_;
+  uint16_t node_port_ = 0;
+  uint16_t status_port_ = 0;
   uint16_t front_port_ = 0;
+  uint16_t tls_port_ = 0;
+  uint16_t stats_port_ = 0;
+  std::string cert_dir_ = dir_.file("certs");
 };
+
+// `haproxy -c` on the file as shipped, with test certificates and a resolver
+// at a test address; and the check means something: without a certificate in
+// the directory the same file is refused.
+TEST_F(FrontTierTest, HaproxyConfigChecks) {
+  ASSERT_NO_FATAL_FAILURE(prepare_haproxy());
+  node_config();
+  ProcessOptions check;
+  check.argv = {haproxy_binary(), "-c", "-f", std::string(SY_SOURCE_DIR) + "/haproxy/haproxy.cfg"};
+  check.env = haproxy_env("127.0.0.1:" + std::to_string(distinct_port()));
+  check.log_path = dir_.file("haproxy-check.log");
+  EXPECT_EQ(run_process(check, seconds(30)), std::optional<int>(0)) << read_file(check.log_path);
+  EXPECT_NE(read_file(check.log_path).find("Configuration file is valid"), std::string::npos)
+      << read_file(check.log_path);
+
+  const std::string empty_dir = dir_.file("no-certs");
+  ProcessOptions mkdir;
+  mkdir.argv = {"mkdir", "-p", empty_dir};
+  ASSERT_EQ(run_process(mkdir, seconds(5)), std::optional<int>(0));
+  for (auto& [name, value] : check.env) {
+    if (name == "SY_CERT_DIR") value = empty_dir + "/";
+  }
+  check.log_path = dir_.file("haproxy-check-nocert.log");
+  EXPECT_NE(run_process(check, seconds(30)), std::optional<int>(0))
+      << "haproxy -c accepted a TLS listener without certificates: " << read_file(check.log_path);
+}
+
+// TLS terminated by HAProxy with the directory's certificate (SNI), the node
+// told so in X-Forwarded-Proto; both DNS-discovered nodes UP on the stats
+// page; HAProxy's Prometheus endpoint answers.
+TEST_F(FrontTierTest, TlsStatsAndDnsDiscovery) {
+  ASSERT_NO_FATAL_FAILURE(start_tier(node_config()));
+  EchoBackend& echo = start_echo("front");
+  ASSERT_NO_FATAL_FAILURE(register_front_route(echo.port()));
+
+  HttpRequest tls;
+  tls.url = std::string("https://") + kHost + ":" + std::to_string(tls_port_) + "/over-tls";
+  tls.resolve = std::string(kHost) + ":" + std::to_string(tls_port_) + ":127.0.0.1";
+  tls.extra_args = {"--cacert", dir_.file("front-cert.pem")};
+  const HttpResponse response = http(tls);
+  ASSERT_EQ(response.status, 200) << response.describe();
+  const EchoSeen seen = parse_echo(response.body);
+  EXPECT_EQ(seen.target, "/over-tls");
+  EXPECT_EQ(seen.header("x-forwarded-proto"), "https") << response.body;
+  EXPECT_EQ(seen.header("x-forwarded-for"), "127.0.0.1") << response.body;
+
+  // A client's own X-Forwarded-Proto does not pass on plain HTTP.
+  HttpRequest spoof;
+  spoof.url = "http://127.0.0.1:" + std::to_string(front_port_) + "/spoof";
+  spoof.host = kHost;
+  spoof.headers = {"X-Forwarded-Proto: https"};
+  const HttpResponse spoofed = http(spoof);
+  ASSERT_EQ(spoofed.status, 200) << spoofed.describe();
+  EXPECT_EQ(parse_echo(spoofed.body).header("x-forwarded-proto"), "http") << spoofed.body;
+
+  // The stats page lists both nodes found through DNS, UP.
+  std::string csv;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        csv = http_get(stats_port_, "stats", "/stats;csv").body;
+        int up = 0;
+        std::istringstream in(csv);
+        std::string line;
+        while (std::getline(in, line)) {
+          if (line.rfind("switchyard,node", 0) == 0 && line.find(",UP,") != std::string::npos) ++up;
+        }
+        return up == 2;
+      },
+      seconds(10), milliseconds(100)))
+      << "stats page does not show two nodes UP:\n"
+      << csv;
+  EXPECT_NE(csv.find(std::string(kNode1Ip) + ":" + std::to_string(node_port_)), std::string::npos) << csv;
+  EXPECT_NE(csv.find(std::string(kNode2Ip) + ":" + std::to_string(node_port_)), std::string::npos) << csv;
+  const HttpResponse prom = http_get(stats_port_, "stats", "/metrics");
+  EXPECT_EQ(prom.status, 200) << prom.describe();
+  EXPECT_NE(prom.body.find("haproxy_backend_active_servers{proxy=\"switchyard\"} 2"), std::string::npos)
+      << prom.body.substr(0, 2000);
+}
 
 TEST_F(FrontTierTest, RouteRegisteredOnceIsServedByBothNodes) {
   ASSERT_NO_FATAL_FAILURE(start_tier(node_config()));
@@ -211,8 +356,8 @@ TEST_F(FrontTierTest, ClientAddressTravelsInProxyV2) {
   // Straight to node1 with a PROXY v2 header naming another source: that
   // address is the client for X-Forwarded-For and the access log.
   RawSocket direct;
-  ASSERT_TRUE(direct.connect(router_.port()));
-  ASSERT_TRUE(direct.send(proxy_v2_header("10.9.8.7", 4242, "127.0.0.1", router_.port()) +
+  ASSERT_TRUE(direct.connect(kNode1Ip, router_.port()));
+  ASSERT_TRUE(direct.send(proxy_v2_header("10.9.8.7", 4242, kNode1Ip, router_.port()) +
                           "GET /xff-direct HTTP/1.1\r\nHost: " + kHost + "\r\nConnection: close\r\n\r\n"));
   const RawResponse direct_response = direct.read_response(seconds(10));
   ASSERT_TRUE(direct_response.complete) << direct.received();
@@ -238,7 +383,7 @@ TEST_F(FrontTierTest, ClientAddressTravelsInProxyV2) {
   EXPECT_NE(refused.exit_code, 0) << refused.describe();
   // The same with a raw socket: closed without a single byte.
   RawSocket raw;
-  ASSERT_TRUE(raw.connect(node2_.port()));
+  ASSERT_TRUE(raw.connect(kNode2Ip, node2_.port()));
   ASSERT_TRUE(raw.send(std::string("GET /no-proxy-header HTTP/1.1\r\nHost: ") + kHost + "\r\n\r\n"));
   EXPECT_TRUE(raw.wait_closed(seconds(5))) << "node kept a connection without a PROXY header open";
   EXPECT_TRUE(raw.received().empty()) << raw.received();

@@ -1,8 +1,10 @@
 // TLS to backends (endpoints registered with tls_port), against a real TLS
 // server (`openssl s_server -www`) with a certificate from a CA made for the
 // test: trusted CA + matching server_cert_domain_san → 200; a name the
-// certificate does not carry, or a CA the router does not trust → 502
-// endpoint_failure (tls: ...), and the router keeps serving.
+// certificate does not carry, or a CA the router does not trust → 526
+// Invalid SSL Certificate; a backend that does not speak TLS → 525 SSL
+// Handshake Failed (gorouter's codes); endpoint_failure (tls: ...) in
+// X-Cf-Routererror each time, and the router keeps serving.
 #include <fstream>
 #include <sstream>
 
@@ -84,9 +86,10 @@ TEST_F(TlsBackendTest, VerifiedBackendIsReachedOverTls) {
   // A certificate that does not name the registered server_cert_domain_san.
   ASSERT_TRUE(unregister_route(client_, tls_port_, {"tls.example.com"}, endpoint_json("backend-1")));
   ASSERT_TRUE(register_route(client_, tls_port_, {"wrong-name.example.com"}, endpoint_json("backend-2")));
-  ASSERT_TRUE(wait_routable(router_, "wrong-name.example.com", 502));
+  ASSERT_TRUE(wait_routable(router_, "wrong-name.example.com", 526));
   const HttpResponse wrong = router_.get("wrong-name.example.com", "/");
-  EXPECT_EQ(wrong.status, 502) << wrong.describe();
+  EXPECT_EQ(wrong.status, 526) << wrong.describe();
+  EXPECT_NE(wrong.body.find("526 Invalid SSL Certificate"), std::string::npos) << wrong.body;
   EXPECT_EQ(wrong.header("X-Cf-Routererror").value_or("").rfind("endpoint_failure (tls: ", 0), 0u) << wrong.describe();
 }
 
@@ -95,9 +98,9 @@ TEST_F(TlsBackendTest, UntrustedCertificateIsRefused) {
   ASSERT_NO_FATAL_FAILURE(start_all());  // no ca_certs: the system's CAs, which do not know the test CA
   ASSERT_TRUE(start_tls_backend()) << s_server_.log();
   ASSERT_TRUE(register_route(client_, tls_port_, {"untrusted.example.com"}, endpoint_json("backend-1")));
-  ASSERT_TRUE(wait_routable(router_, "untrusted.example.com", 502)) << router_.get("untrusted.example.com").describe();
+  ASSERT_TRUE(wait_routable(router_, "untrusted.example.com", 526)) << router_.get("untrusted.example.com").describe();
   const HttpResponse refused = router_.get("untrusted.example.com", "/");
-  EXPECT_EQ(refused.status, 502) << refused.describe();
+  EXPECT_EQ(refused.status, 526) << refused.describe();
   EXPECT_NE(refused.header("X-Cf-Routererror").value_or("").find("tls"), std::string::npos) << refused.describe();
   EXPECT_TRUE(router_.process().running());
 }

@@ -2,6 +2,7 @@
 // Loopback ports for integration tests.
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 namespace sy::test {
 
@@ -15,5 +16,9 @@ bool wait_port_open(uint16_t port, std::chrono::milliseconds timeout);
 
 // One connect attempt to 127.0.0.1:port.
 bool port_open(uint16_t port);
+
+// One connect attempt to ipv4:port (a dotted IPv4 address), bounded by a
+// 1 s timeout.
+bool port_open(const std::string& ipv4, uint16_t port);
 
 }  // namespace sy::test

@@ -72,7 +72,9 @@ void RawSocket::close() {
   fd_ = -1;
 }
 
-bool RawSocket::connect(uint16_t port) {
+bool RawSocket::connect(uint16_t port) { return connect("127.0.0.1", port); }
+
+bool RawSocket::connect(const std::string& ipv4, uint16_t port) {
   close();
   peer_closed_ = false;
   buffer_.clear();
@@ -81,7 +83,10 @@ bool RawSocket::connect(uint16_t port) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::inet_pton(AF_INET, ipv4.c_str(), &addr.sin_addr) != 1) {
+    close();
+    return false;
+  }
   if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     close();
     return false;

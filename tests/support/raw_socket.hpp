@@ -1,7 +1,7 @@
 #pragma once
 // A raw TCP client for integration tests that need byte-level control over
 // what is sent (half a request head, garbage, a PROXY protocol header) or
-// need to see when the peer closes the connection. Always 127.0.0.1; every
+// need to see when the peer closes the connection. 127.0.0.1 unless told; every
 // read is bounded by a timeout. Used from one thread.
 #include <chrono>
 #include <cstdint>
@@ -31,6 +31,8 @@ class RawSocket {
 
   // Connects to 127.0.0.1:port (blocking connect on loopback).
   bool connect(uint16_t port);
+  // Connects to ipv4:port (a dotted IPv4 address).
+  bool connect(const std::string& ipv4, uint16_t port);
   // The local (ephemeral) port of the connection; 0 if not connected.
   uint16_t local_port() const;
   // Writes everything; false on error (e.g. the peer reset the connection).

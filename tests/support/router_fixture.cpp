@@ -54,9 +54,9 @@ std::string json_quote(const std::string& text) {
 std::string router_yaml(const RouterConfig& config, const std::string& dir, uint16_t port, uint16_t status_port,
                         uint16_t nats_port, const std::string& nats_user, const std::string& nats_pass) {
   std::ostringstream out;
-  out << "bind_address: 127.0.0.1\n"
+  out << "bind_address: " << config.listen_host << "\n"
       << "port: " << port << "\n"
-      << "status:\n  host: 127.0.0.1\n  port: " << status_port << "\n"
+      << "status:\n  host: " << config.listen_host << "\n  port: " << status_port << "\n"
       << "  user: " << json_quote(config.status_user) << "\n  pass: " << json_quote(config.status_pass) << "\n";
   if (config.status_routes_port != 0) out << "  routes: {port: " << config.status_routes_port << "}\n";
   write_nats(out, config, nats_port, nats_user, nats_pass);
@@ -82,7 +82,7 @@ bool Router::start(const RouterConfig& config, NatsServer& nats) {
   config_ = config;
   port_ = config.port != 0 ? config.port : free_port();
   status_port_ = config.status_port != 0 ? config.status_port : free_port();
-  while (status_port_ == port_ && port_ != 0 && config.status_port == 0) status_port_ = free_port();
+  while (config.status_port == 0 && status_port_ == port_ && port_ != 0) status_port_ = free_port();
   config_path_ = dir_.write_file("switchyard.yml", router_yaml(config, dir_.path(), port_, status_port_, nats.port(),
                                                                nats.user(), nats.pass()));
   if (config_path_.empty() || port_ == 0 || status_port_ == 0) return false;
@@ -113,15 +113,19 @@ bool Router::start_healthy(const RouterConfig& config, NatsServer& nats) {
 std::optional<int> Router::stop(std::chrono::milliseconds grace) { return process_.stop(grace); }
 
 std::string Router::url(const std::string& path) const {
-  return "http://127.0.0.1:" + std::to_string(port_) + path;
+  return "http://" + config_.listen_host + ":" + std::to_string(port_) + path;
 }
 
 std::string Router::status_url(const std::string& path) const {
-  return "http://127.0.0.1:" + std::to_string(status_port_) + path;
+  return "http://" + config_.listen_host + ":" + std::to_string(status_port_) + path;
 }
 
 HttpResponse Router::get(const std::string& host, const std::string& path, std::chrono::milliseconds timeout) const {
-  return http_get(port_, host, path, timeout);
+  HttpRequest request;
+  request.url = url(path);
+  request.host = host;
+  request.timeout = timeout;
+  return http(request);
 }
 
 HttpResponse Router::status_get(const std::string& path, const std::string& user) const {

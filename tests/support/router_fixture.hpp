@@ -45,8 +45,11 @@ struct RouterConfig {
   std::string extra_yaml;     // appended verbatim (top-level keys)
   std::string logging_yaml;   // appended verbatim under `logging:` (lines indented by two spaces)
   long max_open_files = 0;    // > 0: the process's RLIMIT_NOFILE (soft and hard)
-  uint16_t port = 0;          // the proxy port; 0 = a free one (a node's advertise address needs it first)
-  uint16_t status_port = 0;   // 0 = a free one
+  // The address both listeners bind (bind_address and status.host), e.g.
+  // 127.0.0.2 so that several nodes share one port pair as behind a DNS name.
+  std::string listen_host = "127.0.0.1";
+  uint16_t port = 0;         // the proxy port; 0 = a free one
+  uint16_t status_port = 0;  // the status port; 0 = a free one
 };
 
 // Renders the YAML for a router on `port`/`status_port` fed by `nats`.
@@ -80,10 +83,10 @@ class Router {
   Process& process() { return process_; }
   std::string log() const { return process_.log(); }
 
-  // http://127.0.0.1:<port><path> and http://127.0.0.1:<status_port><path>.
+  // http://<listen_host>:<port><path> and http://<listen_host>:<status_port><path>.
   std::string url(const std::string& path) const;
   std::string status_url(const std::string& path) const;
-  // GET through the proxy port with a Host header.
+  // GET through the proxy port (on listen_host) with a Host header.
   HttpResponse get(const std::string& host, const std::string& path = "/",
                    std::chrono::milliseconds timeout = std::chrono::milliseconds(10000)) const;
   // GET on the status port; `user` is "user:pass" or empty.

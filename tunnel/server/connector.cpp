@@ -2,8 +2,8 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 
 #include "router/proxy/worker.hpp"
@@ -21,15 +21,6 @@ using upstream::OpenResult;
 namespace {
 
 constexpr size_t kMaxIdlePerTunnel = 256;
-
-// PROXY protocol v2 with the LOCAL command: a node's own connection to a
-// node that expects PROXY headers (enable_proxy). The receiver keeps the
-// socket's peer as the source; the client's address travels in
-// X-Forwarded-For under the signed forwarded-node header, which holds for
-// every request of a pooled connection (a PROXY address would name only
-// the first one's client).
-constexpr char kProxyV2Local[16] = {'\r', '\n', '\r', '\n', '\0', '\r', '\n', 'Q', 'U', 'I', 'T', '\n',
-                                    0x20, 0x00, 0x00, 0x00};
 constexpr std::chrono::seconds kIdleTimeout{90};
 
 int64_t unix_seconds() {
@@ -59,12 +50,8 @@ asio::awaitable<Opened> open_on_owner(std::shared_ptr<SessionHandle> handle) {
 
 }  // namespace
 
-TunnelConnector::TunnelConnector(proxy::Worker& worker, TunnelNode& node, upstream::TcpConnectorOptions options,
-                                 bool proxy_header)
-    : worker_(worker),
-      node_(node),
-      tcp_(worker.io(), worker.poller(), std::move(options)),
-      proxy_header_(proxy_header) {}
+TunnelConnector::TunnelConnector(proxy::Worker& worker, TunnelNode& node, upstream::TcpConnectorOptions options)
+    : worker_(worker), node_(node), tcp_(worker.io(), worker.poller(), std::move(options)) {}
 
 asio::awaitable<OpenResult> TunnelConnector::open(const route::Endpoint& endpoint,
                                                   const upstream::OpenRequest& request) {
@@ -130,12 +117,17 @@ asio::awaitable<OpenResult> TunnelConnector::open_remote(const route::Endpoint& 
                                                          const upstream::OpenRequest& request) {
   OpenResult r = co_await tcp_.open(endpoint, request);
   if (r.failure) co_return r;
-  if (proxy_header_ && !r.reused) {
-    auto [ec, n] = co_await asio::async_write(*r.stream, asio::buffer(kProxyV2Local),
+  if (node_.peers_take_proxy() && !r.reused) {
+    // PROXY v2, command LOCAL, no addresses: the other node reads the
+    // connection's own peer (this node); the client's address travels in the
+    // signed forwarded-node header and X-Forwarded-For (SPEC §5.3).
+    static constexpr char kProxyV2Local[16] = {'\r', '\n', '\r', '\n', '\0', '\r', '\n', 'Q',
+                                               'U',  'I',  'T',  '\n', 0x20, 0x00, 0x00, 0x00};
+    auto [ec, n] = co_await asio::async_write(*r.stream, asio::buffer(kProxyV2Local, sizeof kProxyV2Local),
                                               asio::as_tuple(asio::use_awaitable));
     if (ec) {
       r.stream->close();
-      co_return refuse(Failure::dial_failed, "proxy header");
+      co_return refuse(Failure::dial_failed, ec.message());
     }
   }
   r.to_node = true;

@@ -7,10 +7,7 @@
 //                                  pooled like a keep-alive connection (the
 //                                  agent keeps its connection to the target);
 //   a tunnel another node holds  → pooled TCP to that node's advertise address,
-//                                  with a signed Switchyard-Forwarded-Node header
-//                                  (and, when the nodes take PROXY headers
-//                                  — enable_proxy — a PROXY v2 LOCAL header
-//                                  first on each new connection).
+//                                  with a signed Switchyard-Forwarded-Node header.
 // The loop guard: a request that already carries Switchyard-Forwarded-Node is
 // never forwarded again. It is served by a local session, or refused
 // (502 tunnel_not_here, which the forwarding node retries elsewhere); one
@@ -36,8 +33,7 @@ struct SessionHandle;
 
 class TunnelConnector final : public upstream::Connector {
  public:
-  // `proxy_header`: the nodes' proxy listeners expect PROXY headers (enable_proxy).
-  TunnelConnector(proxy::Worker& worker, TunnelNode& node, upstream::TcpConnectorOptions options, bool proxy_header);
+  TunnelConnector(proxy::Worker& worker, TunnelNode& node, upstream::TcpConnectorOptions options);
   boost::asio::awaitable<upstream::OpenResult> open(const route::Endpoint& endpoint,
                                                     const upstream::OpenRequest& request) override;
   void release(const route::Endpoint& endpoint, std::unique_ptr<upstream::ByteStream> stream) override;
@@ -56,7 +52,6 @@ class TunnelConnector final : public upstream::Connector {
   proxy::Worker& worker_;
   TunnelNode& node_;
   upstream::TcpConnector tcp_;
-  bool proxy_header_;
   std::unordered_map<std::string, std::vector<Idle>> idle_;  // local streams by tunnel id
 };
 

@@ -33,6 +33,10 @@ struct NodeIdentity {
   std::string node_id;
   std::string advertise_host;  // what other nodes dial to reach this node's proxy listener
   uint16_t advertise_port = 0;
+  // The nodes' proxy listeners take PROXY protocol (`enable_proxy`, behind
+  // HAProxy's send-proxy-v2): a node-to-node connection then starts with a
+  // PROXY v2 LOCAL header, or the other node would drop it.
+  bool peers_take_proxy = false;
 };
 
 class TunnelNode {
@@ -45,6 +49,7 @@ class TunnelNode {
 
   const config::TunnelConfig& config() const { return config_; }
   const std::string& node_id() const { return identity_.node_id; }
+  bool peers_take_proxy() const { return identity_.peers_take_proxy; }
 
   // A session that passed the handshake joins its tunnel, unless the host
   // is held by another id here or in `routes` (then the reason for a 409).
@@ -59,6 +64,7 @@ class TunnelNode {
   void count_handshake(std::string_view result);
 
   void start();                                // control thread: heartbeats
+  void on_router_start() { heartbeat(); }      // control thread: a router (re)started: announce now
   // Drain (SIGUSR1), when the agents get their GoAway: every held host is
   // withdrawn at once and no heartbeat renews it; the sessions stay until
   // their streams are done.

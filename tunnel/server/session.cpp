@@ -48,15 +48,18 @@ std::string_view result_name(int status) {
 
 }  // namespace
 
-asio::awaitable<void> serve_agent(TunnelNode& node, proxy::Worker& worker, int fd, tcp::endpoint peer) {
-  TunnelSession session(node, worker, fd, peer);
+asio::awaitable<void> serve_agent(TunnelNode& node, proxy::Worker& worker, int fd, tcp::endpoint peer,
+                                  std::shared_ptr<const tls::ServerContexts> tls) {
+  TunnelSession session(node, worker, fd, peer, std::move(tls));
   co_await session.run();
 }
 
-TunnelSession::TunnelSession(TunnelNode& node, proxy::Worker& worker, int fd, const tcp::endpoint& peer)
+TunnelSession::TunnelSession(TunnelNode& node, proxy::Worker& worker, int fd, const tcp::endpoint& peer,
+                             std::shared_ptr<const tls::ServerContexts> tls)
     : node_(node),
       worker_(worker),
       socket_(worker.poller(), fd),
+      tls_(std::move(tls)),
       in_(worker.buffers(), kReadChunk + kMaxHandshake),
       handshake_deadline_(route::Clock::now() + kHandshakeTimeout) {
   proxy::format_peer(peer, &remote_);
@@ -90,8 +93,18 @@ void TunnelSession::drain() {
 
 void TunnelSession::abort() { socket_.close(); }
 
+// wss://: the TLS handshake, within the opening handshake's deadline.
+asio::awaitable<bool> TunnelSession::tls_handshake() {
+  socket_.start_tls(std::move(tls_));
+  auto [ec] = co_await socket_.tls_stream()->async_handshake(asio::ssl::stream_base::server, use_tuple);
+  if (ec) log::debug("tunnel-tls-handshake-failed", log::Fields()("remote", remote_)("error", ec.message()));
+  co_return !ec;
+}
+
 asio::awaitable<void> TunnelSession::run() {
-  const bool admitted = co_await handshake();
+  bool admitted = true;
+  if (tls_) admitted = co_await tls_handshake();
+  if (admitted) admitted = co_await handshake();
   if (admitted) {
     running_ = true;
     log::info("tunnel-session-started", log::Fields()("tunnel_id", handle_->tunnel_id)("remote", remote_)(
@@ -195,9 +208,9 @@ asio::awaitable<void> TunnelSession::read_loop() {
     const bool going = co_await take_input();
     core_->dispatch();
     if (!going) break;
-    if (in_.size() == 0) {  // idle: hold no buffer while waiting
+    if (in_.size() == 0 && !socket_.tls()) {  // idle: hold no buffer while waiting (TLS may hold bytes: read)
       in_.release_if_empty();
-      auto [wec] = co_await socket_.async_wait(io::Socket::wait_read, use_tuple);
+      auto [wec] = co_await socket_.socket().async_wait(io::Socket::wait_read, use_tuple);
       if ((ec = wec)) break;
     }
     auto [rec, n] = co_await socket_.async_read_some(in_.prepare(kReadChunk), use_tuple);

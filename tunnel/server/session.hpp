@@ -19,6 +19,7 @@
 #include <memory>
 
 #include "router/io/socket.hpp"
+#include "router/proxy/client_stream.hpp"
 #include "router/proxy/connection.hpp"
 #include "router/proxy/io_buffer.hpp"
 #include "tunnel/server/core.hpp"
@@ -31,9 +32,11 @@ namespace sy::tunnel {
 
 class TunnelNode;
 
-// What the tunnel listener does with an accepted socket (a ServeFn).
+// What the tunnel listener does with an accepted socket (a ServeFn); with
+// `tls` (tunnel.tls) the agent speaks wss:// and the TLS handshake comes first.
 boost::asio::awaitable<void> serve_agent(TunnelNode& node, proxy::Worker& worker, int fd,
-                                         boost::asio::ip::tcp::endpoint peer);
+                                         boost::asio::ip::tcp::endpoint peer,
+                                         std::shared_ptr<const tls::ServerContexts> tls = nullptr);
 
 class TunnelSession final : public proxy::Connection {
  public:
@@ -41,7 +44,8 @@ class TunnelSession final : public proxy::Connection {
   static constexpr std::chrono::seconds kHandshakeTimeout{10};
   static constexpr std::chrono::seconds kCloseGrace{5};
 
-  TunnelSession(TunnelNode& node, proxy::Worker& worker, int fd, const boost::asio::ip::tcp::endpoint& peer);
+  TunnelSession(TunnelNode& node, proxy::Worker& worker, int fd, const boost::asio::ip::tcp::endpoint& peer,
+                std::shared_ptr<const tls::ServerContexts> tls);
   ~TunnelSession() override;
   boost::asio::awaitable<void> run();
 
@@ -50,6 +54,7 @@ class TunnelSession final : public proxy::Connection {
   void abort() override;
 
  private:
+  boost::asio::awaitable<bool> tls_handshake();
   boost::asio::awaitable<bool> handshake();
   boost::asio::awaitable<bool> answer(const std::string& response);
   boost::asio::awaitable<void> read_loop();
@@ -59,7 +64,8 @@ class TunnelSession final : public proxy::Connection {
 
   TunnelNode& node_;
   proxy::Worker& worker_;
-  io::Socket socket_;
+  proxy::ClientStream socket_;  // plain, or TLS (wss://)
+  std::shared_ptr<const tls::ServerContexts> tls_;  // until the TLS handshake
   proxy::IoBuffer in_;
   std::string remote_;
   std::shared_ptr<SessionHandle> handle_;

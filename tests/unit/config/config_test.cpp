@@ -459,8 +459,8 @@ TEST(ConfigTls, BadPemNamesTheKeyWithoutEchoingIt) {
 
 TEST(ConfigIgnored, IgnoredValuesAreNotValidated) {
   // Whatever an unimplemented key holds, it neither fails nor changes anything.
-  Config c = parse_ok("enable_ssl: not-a-bool\nssl_port: [x]\nmax_idle_conns: -1\n");
-  EXPECT_EQ(c.ignored_keys, (Strings{"enable_ssl", "ssl_port", "max_idle_conns"}));
+  Config c = parse_ok("enable_http2: not-a-bool\nroute_services_secret: [x]\nmax_idle_conns: -1\n");
+  EXPECT_EQ(c.ignored_keys, (Strings{"enable_http2", "route_services_secret", "max_idle_conns"}));
 }
 
 }  // namespace

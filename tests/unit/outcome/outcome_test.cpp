@@ -165,7 +165,8 @@ TEST(ErrorsResponse, BadGatewayCounting) {
 
 // One row decides retry and close, for the proxy and for the head it renders.
 TEST(OutcomeTable, RetryRules) {
-  for (Failure f : {Failure::dial_failed, Failure::dial_timeout, Failure::tls_failed, Failure::no_tunnel,
+  for (Failure f : {Failure::dial_failed, Failure::dial_timeout, Failure::ssl_handshake_error,
+                    Failure::ssl_certificate_error, Failure::no_tunnel,
                     Failure::holder_gone, Failure::head_not_sent})
     EXPECT_EQ(error_info(f).retry, Retry::always) << router_error_value(f, "");
   EXPECT_EQ(error_info(Failure::eof_before_response).retry, Retry::if_replayable);

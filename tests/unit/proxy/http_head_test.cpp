@@ -132,6 +132,19 @@ TEST(HttpHeadRequest, ForceForwardedProtoOverwritesClientValue) {
   EXPECT_EQ(request_values(out, "x-forwarded-proto"), Values{"https"});
 }
 
+// forwarded_client_cert: always_forward leaves the client's header; forward
+// and sanitize_set strip it (the session decides when); sanitize_set with a
+// certificate adds the router's own value.
+TEST(HttpHeadRequest, ForwardedClientCertKeptStrippedOrSet) {
+  const std::string forged = "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-Client-Cert: forged\r\n\r\n";
+  RequestRewrite rw = default_rewrite();
+  EXPECT_EQ(request_values(upstream(forged, rw), "x-forwarded-client-cert"), Values{"forged"});
+  rw.strip_client_cert = true;
+  EXPECT_EQ(request_values(upstream(forged, rw), "x-forwarded-client-cert"), Values{});
+  rw.client_cert = "MIIBcert";
+  EXPECT_EQ(request_values(upstream(forged, rw), "x-forwarded-client-cert"), Values{"MIIBcert"});
+}
+
 TEST(HttpHeadRequest, RequestStartSetOnlyWhenAbsent) {
   EXPECT_EQ(request_values(upstream("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), "x-request-start"), Values{"1700000000123"});
   EXPECT_EQ(request_values(upstream("GET / HTTP/1.1\r\nHost: a\r\nX-Request-Start: 42\r\n\r\n"), "x-request-start"),

@@ -107,6 +107,17 @@ TEST(RegistrarConfig, NatsStyles) {
   EXPECT_EQ(bus.nats.servers[2].host, "::1");
   EXPECT_EQ(bus.nats.servers[2].port, 4225);
 
+  // A host:port longer than std::string's inline buffer (the host was once a
+  // view into a freed temporary: garbage, and the registrar never connected).
+  RegistrarConfig long_host = parse_ok(one_route(
+      "", "host: h1\nmessage_bus_servers:\n  - host: nats-0.nats.switchyard.svc.cluster.local:50885\n"
+          "  - host: 10.213.127.1:60075\n"));
+  ASSERT_EQ(long_host.nats.servers.size(), 2u);
+  EXPECT_EQ(long_host.nats.servers[0].host, "nats-0.nats.switchyard.svc.cluster.local");
+  EXPECT_EQ(long_host.nats.servers[0].port, 50885);
+  EXPECT_EQ(long_host.nats.servers[1].host, "10.213.127.1");
+  EXPECT_EQ(long_host.nats.servers[1].port, 60075);
+
   RegistrarConfig classic = parse_ok(one_route("", "host: h1\nnats:\n  - {host: 10.0.0.6, port: 4000, user: a, pass: b}\n"));
   EXPECT_EQ(classic.nats.servers.at(0).port, 4000);
   EXPECT_EQ(classic.nats.servers.at(0).pass, "b");
