@@ -49,6 +49,9 @@ class Drainer {
           proxy::ProxyContext& ctx, std::vector<std::unique_ptr<proxy::Worker>>& workers)
       : timer_(io), cfg_(cfg), health_(health), ctx_(ctx), workers_(workers) {}
 
+  // Called when the workers start draining (after drain_wait).
+  void on_drain(std::function<void()> f) { on_drain_ = std::move(f); }
+
   void begin(std::function<void()> done) {
     if (started_) return;
     started_ = true;
@@ -61,6 +64,7 @@ class Drainer {
       ctx_.draining = true;
       for (auto& w : workers_) w->stop_accepting();
       for (auto& w : workers_) w->drain();
+      if (on_drain_) on_drain_();
       deadline_ = std::chrono::steady_clock::now() + cfg_.effective_drain_timeout();
       poll();
     });
@@ -87,6 +91,7 @@ class Drainer {
   proxy::ProxyContext& ctx_;
   std::vector<std::unique_ptr<proxy::Worker>>& workers_;
   std::function<void()> done_;
+  std::function<void()> on_drain_;
   std::chrono::steady_clock::time_point deadline_;
   bool started_ = false;
 };
@@ -314,6 +319,7 @@ int run(const config::Config& cfg, const std::string& config_path) {
                                       "bind", cfg.bind_address)("ssl_port", cfg.tls.enabled ? cfg.tls.port : 0));
 
   Drainer drainer(control.io(), cfg, health, ctx, workers);
+  if (tunnels) drainer.on_drain([&tunnels] { tunnels->drain(); });
   asio::signal_set signals(control.io(), SIGTERM, SIGINT, SIGUSR1);
   signals.add(SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_signal;

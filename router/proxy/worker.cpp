@@ -137,7 +137,9 @@ void Worker::schedule_tick() {
 }
 
 // One timer for all connections: enforce deadlines, keep draining, and now
-// and then drop expired pooled upstream connections.
+// and then (every tick while draining, so a pooled stream that keeps a
+// connection open goes as soon as it cannot be reused) drop pooled upstream
+// connections that expired or cannot be reused.
 void Worker::check_deadlines(route::TimePoint now) {
   // Closing a socket never completes anything inline, so no connection
   // leaves the set while it is walked.
@@ -145,7 +147,7 @@ void Worker::check_deadlines(route::TimePoint now) {
     c->check_deadline(now);
     if (draining_) c->drain();
   }
-  if (now >= next_sweep_) {
+  if (now >= next_sweep_ || draining_) {
     connector_->sweep(now);
     next_sweep_ = now + std::chrono::seconds(5);
   }

@@ -108,6 +108,7 @@ void TcpTarget::serve(int fd) {
     const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
     if (n < 0 && errno == EINTR) continue;
     if (n == 0) eof = true;
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) ++ended_;
     if (n <= 0) break;
     total += static_cast<uint64_t>(n);
     if (mode_ != Mode::count_at_eof && !write_all(fd, buf.data(), static_cast<size_t>(n))) break;

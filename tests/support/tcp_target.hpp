@@ -27,6 +27,7 @@ class TcpTarget {
   uint16_t port() const { return port_; }
   int accepted() const { return accepted_.load(); }
   int eofs_seen() const { return eofs_.load(); }  // connections whose client side ended with EOF
+  int ended() const { return ended_.load(); }     // connections the client side ended (EOF or reset)
 
  private:
   void accept_loop();
@@ -38,6 +39,7 @@ class TcpTarget {
   std::atomic<bool> stopping_{false};
   std::atomic<int> accepted_{0};
   std::atomic<int> eofs_{0};
+  std::atomic<int> ended_{0};
   std::atomic<bool> stalled_{false};
   std::thread acceptor_;
   std::mutex mu_;

@@ -72,9 +72,14 @@ asio::awaitable<OpenResult> TunnelConnector::open(const route::Endpoint& endpoin
     OpenResult r = co_await tcp_.open(endpoint, request);
     co_return r;
   }
-  if (endpoint.meta().tag("node") == node_.node_id()) {
-    OpenResult r = co_await open_local(endpoint.meta().tag("tunnel_id"), request.allow_reuse);
-    co_return r;
+  // A tunnel this node holds is served here, whichever holder the pool
+  // picked (SPEC §5.3); another node's endpoint is the way out only when no
+  // local session can take the stream.
+  const std::string_view tunnel_id = endpoint.meta().tag("tunnel_id");
+  const bool ours = endpoint.meta().tag("node") == node_.node_id();
+  if (ours || node_.holds(tunnel_id)) {
+    OpenResult r = co_await open_local(tunnel_id, request.allow_reuse);
+    if (ours || !r.failure) co_return r;
   }
   OpenResult r = co_await open_remote(endpoint, request);
   co_return r;

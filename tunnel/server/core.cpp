@@ -189,6 +189,9 @@ void SessionCore::go_away() {
   if (!alive_ || closing_) return;
   mux_.go_away();
   handle_->usable.store(false, std::memory_order_relaxed);
+  // Pooled streams used from other workers look at their own flag: none is
+  // reused, so the agent can close this session once the streams in flight end.
+  for (auto& [id, slot] : slots_) slot.usable->store(false, std::memory_order_release);
   writer_wake_.notify();
 }
 

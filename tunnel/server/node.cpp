@@ -55,13 +55,20 @@ TunnelNode::~TunnelNode() { heartbeat_timer_.cancel(); }
 
 void TunnelNode::count_handshake(std::string_view result) { handshakes_->add({{"result", std::string(result)}}).inc(); }
 
+// The id's claim is its earliest registration anywhere (a session on a new
+// node joins the claim the id already has), else now. Another id's claim in
+// the route table refuses it only when that claim is the earlier one: a
+// lingering losing claim (its node died before unregistering) must not lock
+// the winner out.
 std::optional<std::string> TunnelNode::admit(const std::shared_ptr<SessionHandle>& s, const route::RouteTable& routes) {
   std::lock_guard lock(mutex_);
   for (const auto& [id, t] : tunnels_)
     if (t.host == s->host && id != s->tunnel_id) return "host " + s->host + " is held by another tunnel id";
-  int64_t claimed = 0;
+  const int64_t ours = std::min(own_claim(routes, s->host, s->tunnel_id), unix_ns());
+  int64_t theirs = 0;
   std::string other;
-  if (other_holder(routes, s->host, s->tunnel_id, "", &claimed, &other))
+  if (other_holder(routes, s->host, s->tunnel_id, "", &theirs, &other) &&
+      (theirs < ours || (theirs == ours && other < s->tunnel_id)))
     return "host " + s->host + " is held by another tunnel id";
   auto [it, fresh] = tunnels_.try_emplace(s->tunnel_id);
   Tunnel& t = it->second;
@@ -69,7 +76,7 @@ std::optional<std::string> TunnelNode::admit(const std::shared_ptr<SessionHandle
   t.sessions.push_back(s);
   if (fresh) {
     t.host = s->host;
-    t.claimed_at_ns = unix_ns();
+    t.claimed_at_ns = ours;
     publish_later("router.register", registration(it->first, t));
     log::info("tunnel-held", log::Fields()("tunnel_id", it->first)("host", t.host));
   }
@@ -155,6 +162,13 @@ void TunnelNode::publish_later(std::string subject, std::string payload) {
 
 void TunnelNode::start() { schedule_heartbeat(); }
 
+void TunnelNode::drain() {
+  std::lock_guard lock(mutex_);
+  draining_ = true;
+  for (const auto& [id, t] : tunnels_)
+    if (!t.lost) publish_later("router.unregister", registration(id, t));
+}
+
 void TunnelNode::schedule_heartbeat() {
   heartbeat_timer_.expires_after(config_.register_interval);
   heartbeat_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -168,6 +182,7 @@ void TunnelNode::heartbeat() {
   std::vector<std::string> messages;
   {
     std::lock_guard lock(mutex_);
+    if (draining_) return;
     for (const auto& [id, t] : tunnels_)
       if (!t.lost && !t.sessions.empty()) messages.push_back(registration(id, t));
   }
@@ -193,6 +208,16 @@ bool TunnelNode::other_holder(const route::RouteTable& routes, const std::string
     }
   }
   return found;
+}
+
+int64_t TunnelNode::own_claim(const route::RouteTable& routes, const std::string& host, const std::string& id) {
+  const route::Pool* pool = routes.find(host, "/");
+  int64_t earliest = INT64_MAX;
+  if (!pool) return earliest;
+  for (const route::EndpointPtr& e : pool->endpoints())
+    if (e->kind() == route::EndpointKind::tunnel && e->meta().tag("tunnel_id") == id)
+      earliest = std::min(earliest, to_int(e->meta().tag("claimed_at")));
+  return earliest;
 }
 
 void TunnelNode::on_routes(const route::RouteTable& routes) {

@@ -65,6 +65,10 @@ class TunnelNode {
 
   void start();                                // control thread: heartbeats
   void on_router_start() { heartbeat(); }      // control thread: a router (re)started: announce now
+  // Drain (SIGUSR1), when the agents get their GoAway: every held host is
+  // withdrawn at once and no heartbeat renews it; the sessions stay until
+  // their streams are done.
+  void drain();
   void on_routes(const route::RouteTable& t);  // control thread: ownership races
   std::string describe_json() const;           // /tunnels
   void refresh_metrics();                      // before /metrics is written
@@ -83,6 +87,8 @@ class TunnelNode {
   void evict(const std::string& id, Tunnel& t);
   static bool other_holder(const route::RouteTable& routes, const std::string& host, const std::string& id,
                            std::string_view node, int64_t* claimed_at, std::string* other_id);
+  // The earliest claim of `host` by `id` in the route table (INT64_MAX: none).
+  static int64_t own_claim(const route::RouteTable& routes, const std::string& host, const std::string& id);
 
   config::TunnelConfig config_;
   NodeIdentity identity_;
@@ -90,6 +96,7 @@ class TunnelNode {
   Publish publish_;
   boost::asio::steady_timer heartbeat_timer_;
   mutable std::mutex mutex_;
+  bool draining_ = false;
   std::map<std::string, Tunnel, std::less<>> tunnels_;  // by tunnel id
   uint64_t ended_bytes_in_ = 0, ended_bytes_out_ = 0;    // of sessions that are gone
   metrics::Gauge* ids_;

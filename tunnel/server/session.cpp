@@ -221,9 +221,13 @@ asio::awaitable<void> TunnelSession::read_loop() {
 }
 
 // yamux output and control frames to the agent, gathered into one write.
+// The write may suspend while streams queue more output and the reader
+// queues pongs: the control frames go from the writer's own string and the
+// yamux output stays pinned until the write is done.
 asio::awaitable<void> TunnelSession::write_loop() {
   uint8_t header[ws::kMaxHeaderSize];
   std::string& control = core_->control();
+  std::string sending;
   yamux::Session& mux = core_->mux();
   for (;;) {
     const bool closing = core_->closing() || !core_->alive();
@@ -234,16 +238,19 @@ asio::awaitable<void> TunnelSession::write_loop() {
       if (ec && control.empty()) break;
       continue;
     }
+    sending.clear();
+    sending.swap(control);
     std::span<uint8_t> out = mux.output();
     const size_t header_len = n ? core_->encoder().binary_header(header, n, nullptr) : 0;
-    std::array<asio::const_buffer, 3> bufs{asio::buffer(control), asio::buffer(header, header_len),
+    std::array<asio::const_buffer, 3> bufs{asio::buffer(sending), asio::buffer(header, header_len),
                                            asio::buffer(out.data(), n)};
+    mux.pin_output();
     auto [ec, written] = co_await asio::async_write(socket_, bufs, use_tuple);
+    mux.unpin_output();
     if (ec) {
       socket_.close();  // the reader ends too
       break;
     }
-    control.clear();
     if (n) mux.consumed(n);
     core_->room_wake().notify();
     core_->dispatch();  // output drained: writable streams may go on

@@ -6,6 +6,11 @@
 // The front gap is closed (a memmove of the unread bytes) only when an
 // append needs the room. Storage is allocated on first use, never
 // zero-filled, grows by doubling up to `limit`, and is freed by release().
+//
+// pin() / unpin(): a write that reads front() is in flight across a
+// suspension (the node's writer sends the output queue without copying it).
+// Meanwhile an append never moves those bytes: when it needs room it copies
+// the queue to new storage and keeps the old one, untouched, until unpin().
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -38,15 +43,22 @@ class ByteQueue {
     commit(n);
   }
   void consume(size_t n);
+  void pin() { pinned_ = true; }
+  void unpin() {
+    pinned_ = false;
+    retired_.reset();
+  }
   // Frees the storage if the queue is empty.
   void release() {
-    if (!empty()) return;
+    if (!empty() || pinned_) return;
     data_.reset();
     cap_ = begin_ = end_ = 0;
   }
 
  private:
   std::unique_ptr<uint8_t[]> data_;
+  std::unique_ptr<uint8_t[]> retired_;  // what front() was when pinned, until unpin()
+  bool pinned_ = false;
   size_t cap_ = 0;
   size_t begin_ = 0;
   size_t end_ = 0;

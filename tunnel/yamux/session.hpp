@@ -127,6 +127,10 @@ class Session {
   std::span<uint8_t> output() { return out_.front(); }
   void consumed(size_t n);
   size_t output_size() const { return out_.size(); }
+  // Around a write of output() that may suspend: what output() showed stays
+  // where it is, whatever is queued meanwhile (see ByteQueue::pin).
+  void pin_output() { out_.pin(); }
+  void unpin_output() { out_.unpin(); }
 
   // Next event, if any. readable/writable are reported once until polled.
   bool poll(Event& event);
