@@ -4,13 +4,15 @@
 # and tunnel-go: per scenario, each tunnel path's req/s and CPU per request
 # against the plain proxy (switchyard) and the Go reference (tunnel-go), as
 # medians of per-round ratios (a round runs every target seconds apart), and
-# the requests that never completed (summed over rounds; NA if the load tool
-# could not count them). Targets of the tunnel issue, reported, never asserted:
+# the errors (non-2xx/3xx answers, failed connections: their responses count
+# in req/s, as with wrk, so a path that fails fast looks fast: read this
+# column) and the requests that never completed (both summed over rounds; NA
+# if the load tool could not count them). Targets of the tunnel issue, reported, never asserted:
 #   local small keep-alive req/s >= 0.6x the plain proxy's
 #   local small keep-alive req/s >= 2x the Go reference's, at <= 0.5x its CPU per request
 # Output: a table on stdout and
 #   RESULT tunnel_compare scenario=S target=T rps=... cpu_us_per_req=... x_plain=... x_go=...
-#          cpu_x_go=... never_completed=... rounds=...
+#          cpu_x_go=... errors=... never_completed=... rounds=...
 set -euo pipefail
 dir=${1:?usage: tunnel_report.sh DIR (proxy-compare.sh --out DIR)}
 [[ -s $dir/runs.tsv ]] || { echo "tunnel_report.sh: no $dir/runs.tsv" >&2; exit 1; }
@@ -36,21 +38,22 @@ function stat(sc, t, col,    r, n, a) {
     if (!(($1) in S)) { S[$1] = 1; SO[++ns] = $1 }
     if (!(($2) in T)) { T[$2] = 1; TO[++nt] = $2 }
     N[$1, $2]++
+    E[$1, $2] += $7
     if (NF < 20 || $20 < 0) NC[$1, $2] = "NA"; else if (NC[$1, $2] != "NA") NC[$1, $2] += $20
 }
 END {
     for (i = 1; i <= ns; i++) {
         sc = SO[i]
         printf "\n== tunnels, %s keep-alive (medians of per-round ratios)\n", sc
-        printf "%-15s %8s %8s %8s %8s %9s %6s\n", "target", "req/s", "us/req", "x plain", "x go", "cpu x go", "never"
+        printf "%-15s %8s %8s %8s %8s %9s %7s %6s\n", "target", "req/s", "us/req", "x plain", "x go", "cpu x go", "errors", "never"
         for (j = 1; j <= nt; j++) {
             t = TO[j]; if (!N[sc, t]) continue
             nc = ((sc, t) in NC) ? NC[sc, t] : "NA"
             rps = stat(sc, t, 4); us = stat(sc, t, 12)
             xp = ratio(sc, t, "switchyard", 4); xg = ratio(sc, t, "tunnel-go", 4); cg = ratio(sc, t, "tunnel-go", 12)
-            printf "%-15s %8.0f %8.2f %8s %8s %9s %6s\n", t, rps, us, xp, xg, cg, nc
-            L[++nl] = sprintf("RESULT tunnel_compare scenario=%s target=%s rps=%.0f cpu_us_per_req=%.2f x_plain=%s x_go=%s cpu_x_go=%s never_completed=%s rounds=%d",
-                sc, t, rps, us, xp, xg, cg, nc, N[sc, t])
+            printf "%-15s %8.0f %8.2f %8s %8s %9s %7d %6s\n", t, rps, us, xp, xg, cg, E[sc, t], nc
+            L[++nl] = sprintf("RESULT tunnel_compare scenario=%s target=%s rps=%.0f cpu_us_per_req=%.2f x_plain=%s x_go=%s cpu_x_go=%s errors=%d never_completed=%s rounds=%d",
+                sc, t, rps, us, xp, xg, cg, E[sc, t], nc, N[sc, t])
         }
         if (N[sc, "tunnel-local"]) {
             xp = ratio(sc, "tunnel-local", "switchyard", 4); xg = ratio(sc, "tunnel-local", "tunnel-go", 4)
