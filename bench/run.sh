@@ -70,7 +70,7 @@ tunnel_benchmarks() {
   if [ $smoke = 1 ]; then
     tc=(--rounds 1 --duration 1 --warmup 0 --pause 0 --quiet-wait 0 --redo 0 --scenarios small,large)
   else
-    tc=(--rounds "${TUNNEL_ROUNDS:-3}" --duration 5 --quiet-wait 5 --scenarios small,large)
+    tc=(--rounds "${TUNNEL_ROUNDS:-3}" --duration 5 --quiet-wait 5 --redo "${TUNNEL_REDO:-0}" --scenarios small,large)
   fi
   bash bench/proxy-compare.sh "${tc[@]}" --targets direct,haproxy --load-tool "$b/bench/hload_tool" \
     --out "$out/tunnels" "${cands[@]}" | tee "$out/tunnels.txt"
@@ -87,6 +87,9 @@ tunnel_benchmarks() {
   # benchmarks run, the tunnel tests check the tunnels.
   if grep -h '^RESULT tunnel_compare' "$out/tunnel_report.txt" | grep -v 'errors=0 never_completed=0 \|errors=0 never_completed=NA ' >&2; then
     echo "bench: WARNING: errors or requests that never completed (above)" >&2
+  fi
+  if grep -h '^RESULT tunnel_bulk' "$out/tunnel_bulk_idle.txt" | grep -v 'failed_rounds=0$' >&2; then
+    echo "bench: WARNING: bulk transfers that failed or came short (above)" >&2
   fi
 }
 if [ $tunnels_only = 1 ]; then

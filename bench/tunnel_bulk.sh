@@ -22,7 +22,8 @@
 #             on a shared box the slower one met other tenants)
 # Env: SWITCHYARD_BUILD (default build/ next to bench/)
 # Output: RESULT tunnel_bulk path=P dir=down|up bytes=N seconds=S MB_per_s=X
-#         cpu_s=C cpu_s_per_GiB=Y backend_cpu_s=B ok=1
+#         cpu_s=C cpu_s_per_GiB=Y backend_cpu_s=B ok=1 failed_rounds=F
+#         (the best round that got through; ok=0 and MB_per_s=NA when none did)
 set -euo pipefail
 export LC_ALL=C
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -123,16 +124,19 @@ done
 awk -v b="$BYTES" '{
         k = $1 " " $2
         if (!(k in best)) order[++n] = k
-        if (!(k in best) || $5 > mbps[k]) { best[k] = $0; mbps[k] = $5 }
+        if (!$9) bad[k]++
+        score = $9 ? $5 : -1  # a failed transfer only when no round got through
+        if (!(k in best) || score > mbps[k]) { best[k] = $0; mbps[k] = score }
     }
     END {
         for (i = 1; i <= n; i++) {
             split(best[order[i]], f, " ")
-            printf "RESULT tunnel_bulk path=%s dir=%s bytes=%d seconds=%.2f MB_per_s=%.1f cpu_s=%.2f cpu_s_per_GiB=%.2f backend_cpu_s=%.2f ok=%d\n",
-                f[1], f[2], b, f[4], f[5], f[6], f[7], f[8], f[9]
+            printf "RESULT tunnel_bulk path=%s dir=%s bytes=%d seconds=%.2f MB_per_s=%s cpu_s=%.2f cpu_s_per_GiB=%.2f backend_cpu_s=%.2f ok=%d failed_rounds=%d\n",
+                f[1], f[2], b, f[4], f[9] ? sprintf("%.1f", f[5]) : "NA", f[6], f[7], f[8], f[9], bad[order[i]]
         }
     }' "$tmp/rows"
+# A failed transfer is a finding, not a benchmark that cannot run: reported
+# (ok=0, failed_rounds), not an exit status.
 if awk '$9 != 1 { bad = 1 } END { exit !bad }' "$tmp/rows"; then
-    log "some transfers failed (ok=0)"
-    exit 1
+    log "WARNING: some transfers failed or came short (failed_rounds > 0 above)"
 fi
