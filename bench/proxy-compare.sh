@@ -754,6 +754,7 @@ WRK_CAP=$((THREADS < NCLI ? THREADS : NCLI))  # cpus wrk can use: its ceiling is
     echo "# proxy-compare $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -n), kernel $(uname -r), $NCPU cpus ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo))"
     echo "# $(ver haproxy -v) | $(ver nginx -v) | $(ver wrk -v)"
     echo "# rounds=$ROUNDS duration=${DURATION}s connections=$CONNECTIONS wrk_threads=$THREADS warmup=${WARMUP}s host=$ROUTE_HOST large=${LARGE_BYTES}B"
+    [[ -n $LOAD_TOOL ]] && echo "# load generator: $LOAD_TOOL (in wrk's place: the wrk columns are its figures)"
     if ((PIN)); then
         echo "# pinning: wrk cpus=$CLIENT_CPUS, proxies cpus=$PROXY_CPUS, backend cpus=$BACKEND_CPUS"
     else

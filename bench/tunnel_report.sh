@@ -21,11 +21,21 @@ function med(a, n,    i, j, x) {
     for (i = 2; i <= n; i++) { x = a[i]; j = i - 1; while (j >= 1 && a[j] > x) { a[j + 1] = a[j]; j-- } a[j + 1] = x }
     return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
-function ratio(sc, t, ref, col,    r, n, a) {  # median over rounds of V[t]/V[ref]
+function ratio(sc, t, ref, col, what,    r, n, a, mn, mx) {  # median (or min/max) over rounds of V[t]/V[ref]
     n = 0
-    for (r = 1; r <= R; r++) if (((sc, t, r) in V) && ((sc, ref, r) in V) && V[sc, ref, r, col] > 0)
+    for (r = 1; r <= R; r++) if (((sc, t, r) in V) && ((sc, ref, r) in V) && V[sc, ref, r, col] > 0) {
         a[++n] = V[sc, t, r, col] / V[sc, ref, r, col]
-    return n ? sprintf("%.3f", med(a, n)) : "NA"
+        if (n == 1 || a[n] < mn) mn = a[n]
+        if (n == 1 || a[n] > mx) mx = a[n]
+    }
+    if (!n) return "NA"
+    if (what == "min") return sprintf("%.2f", mn)
+    if (what == "max") return sprintf("%.2f", mx)
+    return sprintf("%.3f", med(a, n))
+}
+function rng(sc, t, ref, col,    m) {
+    m = ratio(sc, t, ref, col)
+    return (m == "NA") ? m : m "[" ratio(sc, t, ref, col, "min") "-" ratio(sc, t, ref, col, "max") "]"
 }
 function stat(sc, t, col,    r, n, a) {
     n = 0
@@ -45,15 +55,18 @@ END {
     for (i = 1; i <= ns; i++) {
         sc = SO[i]
         printf "\n== tunnels, %s keep-alive (medians of per-round ratios)\n", sc
-        printf "%-15s %8s %8s %8s %8s %9s %7s %6s\n", "target", "req/s", "us/req", "x plain", "x go", "cpu x go", "errors", "never"
+        printf "%-15s %8s %8s %17s %17s %17s %7s %6s\n", "target", "req/s", "us/req", "x plain[min-max]", "x go[min-max]", "cpu x go[min-max]", "errors", "never"
         for (j = 1; j <= nt; j++) {
             t = TO[j]; if (!N[sc, t]) continue
             nc = ((sc, t) in NC) ? NC[sc, t] : "NA"
             rps = stat(sc, t, 4); us = stat(sc, t, 12)
             xp = ratio(sc, t, "switchyard", 4); xg = ratio(sc, t, "tunnel-go", 4); cg = ratio(sc, t, "tunnel-go", 12)
-            printf "%-15s %8.0f %8.2f %8s %8s %9s %7d %6s\n", t, rps, us, xp, xg, cg, E[sc, t], nc
-            L[++nl] = sprintf("RESULT tunnel_compare scenario=%s target=%s rps=%.0f cpu_us_per_req=%.2f x_plain=%s x_go=%s cpu_x_go=%s errors=%d never_completed=%s rounds=%d",
-                sc, t, rps, us, xp, xg, cg, E[sc, t], nc, N[sc, t])
+            printf "%-15s %8.0f %8.2f %17s %17s %17s %7d %6s\n", t, rps, us, rng(sc, t, "switchyard", 4), rng(sc, t, "tunnel-go", 4), rng(sc, t, "tunnel-go", 12), E[sc, t], nc
+            L[++nl] = sprintf("RESULT tunnel_compare scenario=%s target=%s rps=%.0f cpu_us_per_req=%.2f x_plain=%s x_go=%s cpu_x_go=%s errors=%d never_completed=%s rounds=%d" \
+                " x_plain_min=%s x_plain_max=%s x_go_min=%s x_go_max=%s cpu_x_go_min=%s cpu_x_go_max=%s",
+                sc, t, rps, us, xp, xg, cg, E[sc, t], nc, N[sc, t],
+                ratio(sc, t, "switchyard", 4, "min"), ratio(sc, t, "switchyard", 4, "max"), ratio(sc, t, "tunnel-go", 4, "min"),
+                ratio(sc, t, "tunnel-go", 4, "max"), ratio(sc, t, "tunnel-go", 12, "min"), ratio(sc, t, "tunnel-go", 12, "max"))
         }
         if (N[sc, "tunnel-local"]) {
             xp = ratio(sc, "tunnel-local", "switchyard", 4); xg = ratio(sc, "tunnel-local", "tunnel-go", 4)
