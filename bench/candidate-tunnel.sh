@@ -87,15 +87,17 @@ else
   exit 2
 fi
 holder_tunnel=$(free_port $((holder_port + 3000)))
-node_config node-b "$holder_port" "$(free_port $((holder_port + 1000)))" "$holder_tunnel"
-"$build/switchyard" -c "$dir/node-b.yml" >"$dir/node-b.log" 2>&1 & pids+=($!)
+holder=node  # its config's name is how proxy-compare.sh's procs.tsv names the process
+[[ $mode == forward ]] && holder=node-b
+node_config "$holder" "$holder_port" "$(free_port $((holder_port + 1000)))" "$holder_tunnel"
+"$build/switchyard" -c "$dir/$holder.yml" >"$dir/$holder.log" 2>&1 & pids+=($!)
 if [[ $mode == forward ]]; then
   a_tunnel=$(free_port $((holder_tunnel + 1)))
   node_config node-a "$PROXY_PORT" "$(free_port $((PROXY_PORT + 1000)))" "$a_tunnel"
   "$build/switchyard" -c "$dir/node-a.yml" >"$dir/node-a.log" 2>&1 & pids+=($!)
 fi
-wait_port "$holder_tunnel" || { echo "node-b's tunnel listener did not open" >&2; cat "$dir/node-b.log" >&2; exit 1; }
-token=$("$build/switchyard" -c "$dir/node-b.yml" token bench-agent --label "$label" --ttl 1d)
+wait_port "$holder_tunnel" || { echo "$holder's tunnel listener did not open" >&2; cat "$dir/$holder.log" >&2; exit 1; }
+token=$("$build/switchyard" -c "$dir/$holder.yml" token bench-agent --label "$label" --ttl 1d)
 if [[ ${TUNNEL_AGENT:-switchyard} == go ]]; then  # the Go reference agent against our node (a cross-check)
   "$build/tunnel-agent" --server "ws://127.0.0.1:$holder_tunnel" --id bench-agent --label "$label" \
     --token "$token" --to "$BACKEND_ADDR" >"$dir/agent.out" 2>"$dir/agent.err" & pids+=($!)

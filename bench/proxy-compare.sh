@@ -52,6 +52,8 @@
 #                          period after the run; wrk cannot count those)
 #   --out DIR              also keep configs, raw wrk output and the summary in DIR
 #   --keep-tmp             do not delete the private temp directory
+#                          (--out DIR also gets procs.tsv: each measured run's target
+#                          CPU per request split by process, e.g. node and agent)
 #   -h, --help
 #
 # Scenarios (all send "Host: bench.local"):
@@ -337,6 +339,7 @@ wait_port() {  # port pgid timeout_s -> 0 when something accepts on the port
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/proxy-compare.XXXXXX") || die "mktemp failed"
 mkdir -p "$TMP/wrk" "$TMP/backend/www" "$TMP/nginx-proxy" "$TMP/haproxy"
 : >"$TMP/runs.tsv"
+: >"$TMP/procs.tsv"
 : >"$TMP/discarded.tsv"
 
 NEED_PORTS=1  # backend
@@ -583,6 +586,24 @@ group_ticks() {  # pgid -> utime+stime (clock ticks) summed over the group's liv
     done
     echo "$sum"
 }
+proc_ticks() {  # pgid -> "name pid ticks" per live process of the group; name = the
+    # basename of a "-c FILE" argument without its extension when there is one
+    # (two switchyard nodes in one candidate), else the command name
+    local pid line rest name prev a
+    local -a f args
+    for pid in $(ps -e -o pid=,pgid= | awk -v g="$1" '$2 == g { print $1 }'); do
+        read -r line <"/proc/$pid/stat" 2>/dev/null || continue
+        name=${line#*(} name=${name%%)*} rest=${line##*) }
+        read -ra f <<<"$rest"
+        mapfile -d '' -t args <"/proc/$pid/cmdline" 2>/dev/null || args=()
+        prev=
+        for a in "${args[@]}"; do
+            [[ $prev == -c ]] && { name=${a##*/} name=${name%.*}; break; }
+            prev=$a
+        done
+        echo "$name $pid $((f[11] + f[12]))"
+    done
+}
 child_ticks() {  # CT = cutime+cstime of this shell: CPU of every child reaped so far.
     # No forks in here, so the delta around one `wait` is exactly the wrk run's
     # CPU time (wrk is reaped by timeout, timeout by us).
@@ -645,6 +666,7 @@ run_one() {  # scenario target round seconds   (round 0 = warm-up, discarded)
     local t0 t0b t1 t1b rc ct0 ct1 o
     declare -gA OT0=() OT1=()
     for o in "${!PGID[@]}"; do OT0[$o]=$(group_ticks "${PGID[$o]}"); done
+    proc_ticks "$g" >"$TMP/procs.before"
     t0=$(group_ticks "$g") t0b=$(group_ticks "$gb")
     grep '^cpu' /proc/stat >"$TMP/cpu.before"
     child_ticks
@@ -660,6 +682,7 @@ run_one() {  # scenario target round seconds   (round 0 = warm-up, discarded)
     ct1=$CT
     grep '^cpu' /proc/stat >"$TMP/cpu.after"
     t1=$(group_ticks "$g") t1b=$(group_ticks "$gb")
+    proc_ticks "$g" >"$TMP/procs.after"
     for o in "${!PGID[@]}"; do OT1[$o]=$(group_ticks "${PGID[$o]}"); done
     ((rc == 0)) || die "wrk failed (rc=$rc) for $sc/$t: $(tail -n 5 "$outf")"
     proc_alive "$g" || group_alive "$g" || die "$t died during the $sc run (see $TMP/$t.out)"
@@ -711,6 +734,15 @@ run_one() {  # scenario target round seconds   (round 0 = warm-up, discarded)
                 100 * tkw / hz / secs, 100 * tk / hz / secs, 100 * tkb / hz / secs, bg, other, never
         }' >"$TMP/last.row"
     LAST_OTHER=$(cut -f19 "$TMP/last.row")
+    # the target's CPU per request by process (node, agent, ...): scenario target round name=us ...
+    awk -v sc="$sc" -v t="$t" -v r="$r" -v req="$requests" -v hz="$CLK_TCK" '
+        NR == FNR { b[$2] = $3; next }
+        { d = $3 - (($2 in b) ? b[$2] : 0); if (d > 0) { if (!($1 in u)) o[++n] = $1; u[$1] += d } }
+        END {
+            printf "%s\t%s\t%d\t", sc, t, r
+            for (i = 1; i <= n; i++) printf "%s%s=%.2f", (i > 1 ? " " : ""), o[i], (req > 0 ? u[o[i]] * 1e6 / hz / req : 0)
+            printf "\n"
+        }' "$TMP/procs.before" "$TMP/procs.after" >"$TMP/last.procs"
     awk -F'\t' '{
         printf "RUN scenario=%s target=%s round=%s rps=%.0f p50_ms=%.3f p99_ms=%.3f errors=%s never_completed=%s wrk_cpu=%s%% target_cpu=%s%% client_cpus_busy=%s%% server_cpus_busy=%s%% bg_before=%s%% other_during=%s%% waited=%ss\n",
             $1, $2, $3, $4, $5 / 1000, $6 / 1000, $7, ($20 < 0) ? "NA" : $20, $15, $16, $8, $10, $18, $19, w }' w="$WAITED" "$TMP/last.row" >&2
@@ -740,6 +772,7 @@ for sc in "${SCEN[@]}"; do
                     continue
                 fi
                 cat "$TMP/last.row" >>"$TMP/runs.tsv"
+                cat "$TMP/last.procs" >>"$TMP/procs.tsv"
                 break
             done
         done
@@ -880,7 +913,7 @@ cat "$TMP/summary.txt"
 
 if [[ -n $OUT_DIR ]]; then
     mkdir -p "$OUT_DIR" || die "cannot create $OUT_DIR"
-    cp "$TMP/summary.txt" "$TMP/runs.tsv" "$TMP/discarded.tsv" "$OUT_DIR/"
+    cp "$TMP/summary.txt" "$TMP/runs.tsv" "$TMP/procs.tsv" "$TMP/discarded.tsv" "$OUT_DIR/"
     cp -r "$TMP/wrk" "$OUT_DIR/wrk"
     mkdir -p "$OUT_DIR/conf"
     cp "$TMP/backend/nginx.conf" "$OUT_DIR/conf/backend-nginx.conf"

@@ -79,3 +79,38 @@ END {
     print ""
     for (i = 1; i <= nl; i++) print L[i]
 }' "$dir/runs.tsv"
+# CPU per request by process (proxy-compare.sh's procs.tsv): node(s), agent, nats-server.
+if [[ -s $dir/procs.tsv ]]; then
+    echo
+    echo "CPU us/req by process (median over the rounds in which it used CPU):"
+    awk -F'\t' '
+    function med(a, n,    i, j, x) {
+        for (i = 2; i <= n; i++) { x = a[i]; j = i - 1; while (j >= 1 && a[j] > x) { a[j + 1] = a[j]; j-- } a[j + 1] = x }
+        return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    {
+        k = $1 SUBSEP $2; if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+        m = split($4, kv, " ")
+        for (i = 1; i <= m; i++) {
+            split(kv[i], p, "="); if (p[1] == "switchyard-tunn") p[1] = "switchyard-tunnel"  # comm: 15 chars
+            kn = k SUBSEP p[1]
+            if (!(kn in cnt)) names[k] = names[k] " " p[1]
+            v[kn, ++cnt[kn]] = p[2]
+        }
+    }
+    END {
+        for (i = 1; i <= n; i++) {
+            k = order[i]; split(k, st, SUBSEP); line = ""
+            c = split(names[k], nm, " ")
+            for (j = 1; j <= c; j++) {
+                kn = k SUBSEP nm[j]; delete a
+                for (r = 1; r <= cnt[kn]; r++) a[r] = v[kn, r]
+                line = line sprintf(" %s=%.2f", nm[j], med(a, cnt[kn]))
+            }
+            printf "  %-6s %-15s%s\n", st[1], st[2], line
+            L[i] = sprintf("RESULT tunnel_cpu_split scenario=%s target=%s%s", st[1], st[2], line)
+        }
+        print ""
+        for (i = 1; i <= n; i++) print L[i]
+    }' "$dir/procs.tsv"
+fi
