@@ -17,7 +17,7 @@
 # Results go to $OUT (default out/bench-<date>); bench/plot.sh turns them into
 # the PNGs of docs/BENCHMARKS.md.
 #
-#   bench/run.sh                 # full run (~15 minutes)
+#   bench/run.sh                 # full run (~30 minutes, the tunnel benchmarks included)
 #   bench/run.sh --smoke         # seconds: checks that every benchmark works (CI)
 #   bench/run.sh --tunnels       # only the tunnel benchmarks (7.), ~12 minutes; with --smoke: seconds
 #   bench/run.sh --candidate-name gorouter --candidate 'CMD'   # one more router, as proxy-compare.sh takes it
