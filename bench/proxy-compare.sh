@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 #
-# (Vendored unchanged apart from this note from the project's shared bench
-# harness, so the project's benchmarks stand on their own; bench/run.sh
-# drives it with Switchyard as a candidate.)
+# (Vendored from the project's shared bench harness, so the project's
+# benchmarks stand on their own; bench/run.sh drives it with Switchyard as a
+# candidate. Changed here: --load-tool, the never-completed count, and a
+# candidate's first request retried while it finishes starting.)
 #
 # proxy-compare.sh -- side-by-side HTTP reverse-proxy benchmark on ONE machine.
 #
@@ -26,7 +27,8 @@
 #   --targets LIST         built-ins from direct,haproxy,nginx-proxy  (default all three)
 #   --candidate CMD        one more proxy to measure (repeatable), see "Candidates"
 #   --candidate-name NAME  column name of the matching --candidate    (default candidate, candidate2, ...)
-#   --candidate-timeout S  how long to wait for a candidate's port    (default 30)
+#   --candidate-timeout S  how long to wait for a candidate's port, and then
+#                          for its first 200 for Host $ROUTE_HOST     (default 30)
 #   --warmup S             discarded warm-up run per target/scenario  (default 1; 0 = none)
 #   --pause S              idle gap before each run; the box's CPU use
 #                          is sampled meanwhile ("bg%")               (default 1)
@@ -43,8 +45,15 @@
 #   --backend-cpus LIST    cpus for the backend nginx                 (default 0)
 #   --no-pin               do not use taskset at all
 #   --large-bytes N        body size of the "large" scenario          (default 65536)
+#   --load-tool CMD        run CMD instead of wrk, with wrk's arguments; it
+#                          prints the WRKSTATS line itself, plus sent=N and
+#                          never_completed=N (bench/hload_tool does: requests
+#                          that got no whole response by the end of a grace
+#                          period after the run; wrk cannot count those)
 #   --out DIR              also keep configs, raw wrk output and the summary in DIR
 #   --keep-tmp             do not delete the private temp directory
+#                          (--out DIR also gets procs.tsv: each measured run's target
+#                          CPU per request split by process, e.g. node and agent)
 #   -h, --help
 #
 # Scenarios (all send "Host: bench.local"):
@@ -78,7 +87,7 @@ ROUNDS=3 DURATION=5 CONNECTIONS=64 THREADS=1
 SCENARIOS=small,large,close
 TARGETS=direct,haproxy,nginx-proxy
 WARMUP=1 PAUSE=1 BASE_PORT='' CAND_TIMEOUT=30 QUIET_BELOW=15 QUIET_WAIT=20 REDO=1 REDO_ABOVE=50
-LARGE_BYTES=65536 OUT_DIR='' KEEP_TMP=0
+LARGE_BYTES=65536 OUT_DIR='' KEEP_TMP=0 LOAD_TOOL=''
 ROUTE_HOST=bench.local
 SMALL_BODY='hello from the bench backend'
 
@@ -143,6 +152,7 @@ while [[ $# -gt 0 ]]; do
         --backend-cpus)      BACKEND_CPUS=$val ;;
         --no-pin)            PIN=0 ;;
         --large-bytes)       LARGE_BYTES=$val ;;
+        --load-tool)         LOAD_TOOL=$val ;;
         --out)               OUT_DIR=$val ;;
         --keep-tmp)          KEEP_TMP=1 ;;
         *) die "unknown option: $opt (see --help)" ;;
@@ -191,10 +201,14 @@ done
 ALL_TARGETS=("${BUILTIN[@]}" "${CAND_NAMES[@]}")
 ((${#ALL_TARGETS[@]})) || die "nothing to measure"
 
-need=(wrk nginx curl setsid timeout awk ps sort)
+need=(nginx curl setsid timeout awk ps sort)
 [[ " ${BUILTIN[*]} " == *" haproxy "* ]] && need+=(haproxy)
 ((PIN)) && need+=(taskset)
+[[ -n $LOAD_TOOL ]] || need+=(wrk)
 for b in "${need[@]}"; do command -v "$b" >/dev/null 2>&1 || die "missing tool: $b"; done
+LOADGEN=(wrk)
+[[ -n $LOAD_TOOL ]] && read -ra LOADGEN <<<"$LOAD_TOOL"
+command -v "${LOADGEN[0]}" >/dev/null 2>&1 || die "--load-tool: cannot run '${LOADGEN[0]}'"
 
 expand_cpus() {  # "0-2,5" -> "0,1,2,5"
     local parts p a b i out=()
@@ -325,6 +339,7 @@ wait_port() {  # port pgid timeout_s -> 0 when something accepts on the port
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/proxy-compare.XXXXXX") || die "mktemp failed"
 mkdir -p "$TMP/wrk" "$TMP/backend/www" "$TMP/nginx-proxy" "$TMP/haproxy"
 : >"$TMP/runs.tsv"
+: >"$TMP/procs.tsv"
 : >"$TMP/discarded.tsv"
 
 NEED_PORTS=1  # backend
@@ -500,9 +515,14 @@ http_probe() {  # port host path [extra curl args] -> "code bytes"
         -H "Host: $host" "$@" "http://127.0.0.1:$port$path" 2>/dev/null || true
 }
 verify_target() {  # name port is_proxy strict_routing
-    local name=$1 port=$2 is_proxy=$3 strict=$4 r code size
+    local name=$1 port=$2 is_proxy=$3 strict=$4 r code size deadline=$((SECONDS + ${5:-0}))
     r=$(http_probe "$port" "$ROUTE_HOST" /)
     code=${r% *}
+    while [[ $code != 200 ]] && ((SECONDS < deadline)); do  # a candidate still connecting its pieces
+        sleep 0.1
+        r=$(http_probe "$port" "$ROUTE_HOST" /)
+        code=${r% *}
+    done
     [[ $code == 200 ]] || die "$name: GET / with Host $ROUTE_HOST returned HTTP $code"
     [[ $(cat "$TMP/probe.body") == "$SMALL_BODY" ]] || die "$name: GET / returned an unexpected body (not the backend's)"
     r=$(http_probe "$port" "$ROUTE_HOST" /large)
@@ -549,7 +569,7 @@ for ((i = 0; i < ${#CAND_CMDS[@]}; i++)); do
         ROUTE_HOST="$ROUTE_HOST" BENCH_TMPDIR="$TMP/$n" BENCH_DIR="$SCRIPT_DIR" \
         PROXY_CPUS="$PROXY_CPUS" BENCH_CONNECTIONS="$CONNECTIONS" \
         bash -c "${CAND_CMDS[i]}"
-    verify_target "$n" "$p" 1 0
+    verify_target "$n" "$p" 1 0 "$CAND_TIMEOUT"
 done
 
 # ----------------------------------------------------------- measurement ---
@@ -565,6 +585,24 @@ group_ticks() {  # pgid -> utime+stime (clock ticks) summed over the group's liv
         sum=$((sum + f[11] + f[12]))
     done
     echo "$sum"
+}
+proc_ticks() {  # pgid -> "name pid ticks" per live process of the group; name = the
+    # basename of a "-c FILE" argument without its extension when there is one
+    # (two switchyard nodes in one candidate), else the command name
+    local pid line rest name prev a
+    local -a f args
+    for pid in $(ps -e -o pid=,pgid= | awk -v g="$1" '$2 == g { print $1 }'); do
+        read -r line <"/proc/$pid/stat" 2>/dev/null || continue
+        name=${line#*(} name=${name%%)*} rest=${line##*) }
+        read -ra f <<<"$rest"
+        mapfile -d '' -t args <"/proc/$pid/cmdline" 2>/dev/null || args=()
+        prev=
+        for a in "${args[@]}"; do
+            [[ $prev == -c ]] && { name=${a##*/} name=${name%.*}; break; }
+            prev=$a
+        done
+        echo "$name $pid $((f[11] + f[12]))"
+    done
 }
 child_ticks() {  # CT = cutime+cstime of this shell: CPU of every child reaped so far.
     # No forks in here, so the delta around one `wait` is exactly the wrk run's
@@ -628,11 +666,12 @@ run_one() {  # scenario target round seconds   (round 0 = warm-up, discarded)
     local t0 t0b t1 t1b rc ct0 ct1 o
     declare -gA OT0=() OT1=()
     for o in "${!PGID[@]}"; do OT0[$o]=$(group_ticks "${PGID[$o]}"); done
+    proc_ticks "$g" >"$TMP/procs.before"
     t0=$(group_ticks "$g") t0b=$(group_ticks "$gb")
     grep '^cpu' /proc/stat >"$TMP/cpu.before"
     child_ticks
     ct0=$CT
-    timeout -k 5 $((d + 30)) "${pin[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${d}s" --latency \
+    timeout -k 5 $((d + 30)) "${pin[@]}" "${LOADGEN[@]}" -t"$THREADS" -c"$CONNECTIONS" -d"${d}s" --latency \
         -H "Host: $ROUTE_HOST" "${extra[@]}" -s "$TMP/stats.lua" \
         "http://127.0.0.1:$port$path" >"$outf" 2>&1 &
     WRK_PID=$!
@@ -643,13 +682,14 @@ run_one() {  # scenario target round seconds   (round 0 = warm-up, discarded)
     ct1=$CT
     grep '^cpu' /proc/stat >"$TMP/cpu.after"
     t1=$(group_ticks "$g") t1b=$(group_ticks "$gb")
+    proc_ticks "$g" >"$TMP/procs.after"
     for o in "${!PGID[@]}"; do OT1[$o]=$(group_ticks "${PGID[$o]}"); done
     ((rc == 0)) || die "wrk failed (rc=$rc) for $sc/$t: $(tail -n 5 "$outf")"
     proc_alive "$g" || group_alive "$g" || die "$t died during the $sc run (see $TMP/$t.out)"
     proc_alive "$gb" || die "the backend died during the $sc run"
     ((r == 0)) && return 0
 
-    local line kv requests=0 dur_us=1 p50=0 p99=0 errs=0
+    local line kv requests=0 dur_us=1 p50=0 p99=0 errs=0 never=-1
     line=$(grep '^WRKSTATS ' "$outf") || die "no WRKSTATS line from wrk for $sc/$t"
     for kv in ${line#WRKSTATS }; do
         case ${kv%%=*} in
@@ -658,6 +698,7 @@ run_one() {  # scenario target round seconds   (round 0 = warm-up, discarded)
             p50_us)      p50=${kv#*=} ;;
             p99_us)      p99=${kv#*=} ;;
             err_*)       errs=$((errs + ${kv#*=})) ;;
+            never_completed) never=${kv#*=} ;;
         esac
     done
     local cli srv all
@@ -673,7 +714,7 @@ run_one() {  # scenario target round seconds   (round 0 = warm-up, discarded)
     awk -v sc="$sc" -v t="$t" -v r="$r" -v req="$requests" -v dus="$dur_us" \
         -v p50="$p50" -v p99="$p99" -v errs="$errs" -v cli="$cli" -v srv="$srv" \
         -v tk="$((t1 - t0))" -v tkb="$((t1b - t0b))" -v tkw="$((ct1 - ct0))" -v hz="$CLK_TCK" -v bg="$BG_LAST" \
-        -v all="$all" -v ncpu="$NCPU" -v tki="$idle_tk" -v same="$([[ $g == "$gb" ]] && echo 1 || echo 0)" 'BEGIN {
+        -v all="$all" -v ncpu="$NCPU" -v tki="$idle_tk" -v never="$never" -v same="$([[ $g == "$gb" ]] && echo 1 || echo 0)" 'BEGIN {
             split(cli, c, " "); split(srv, s, " "); split(all, a, " ")
             us = (req > 0) ? tk * 1e6 / hz / req : 0
             usb = (req > 0) ? tkb * 1e6 / hz / req : 0
@@ -684,18 +725,29 @@ run_one() {  # scenario target round seconds   (round 0 = warm-up, discarded)
             # 18 background busy% of the whole box just before the run (-1 = not measured)
             # 19 other%: busy time of all cpus not accounted to wrk/target/backend
             #    (% of one cpu): other tenants, kernel threads ... ~0-10 when quiet
+            # 20 never completed (-1 = not counted: wrk)
             ours = tkw + tk + (same ? 0 : tkb) + tki
             other = a[1] * ncpu - 100 * ours / hz / secs
             if (other < 0) other = 0
-            printf "%s\t%s\t%d\t%.1f\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\n",
+            printf "%s\t%s\t%d\t%.1f\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%d\n",
                 sc, t, r, req / secs, p50, p99, errs, c[1], c[2], s[1], s[2], us, usb, req,
-                100 * tkw / hz / secs, 100 * tk / hz / secs, 100 * tkb / hz / secs, bg, other
+                100 * tkw / hz / secs, 100 * tk / hz / secs, 100 * tkb / hz / secs, bg, other, never
         }' >"$TMP/last.row"
     LAST_OTHER=$(cut -f19 "$TMP/last.row")
+    # the target's CPU per request by process (node, agent, ...): scenario target round name=us ...
+    awk -v sc="$sc" -v t="$t" -v r="$r" -v req="$requests" -v hz="$CLK_TCK" '
+        NR == FNR { b[$2] = $3; next }
+        { d = $3 - (($2 in b) ? b[$2] : 0); if (d > 0) { if (!($1 in u)) o[++n] = $1; u[$1] += d } }
+        END {
+            printf "%s\t%s\t%d\t", sc, t, r
+            for (i = 1; i <= n; i++) printf "%s%s=%.2f", (i > 1 ? " " : ""), o[i], (req > 0 ? u[o[i]] * 1e6 / hz / req : 0)
+            printf "\n"
+        }' "$TMP/procs.before" "$TMP/procs.after" >"$TMP/last.procs"
     awk -F'\t' '{
-        printf "RUN scenario=%s target=%s round=%s rps=%.0f p50_ms=%.3f p99_ms=%.3f errors=%s wrk_cpu=%s%% target_cpu=%s%% client_cpus_busy=%s%% server_cpus_busy=%s%% bg_before=%s%% other_during=%s%% waited=%ss\n",
-            $1, $2, $3, $4, $5 / 1000, $6 / 1000, $7, $15, $16, $8, $10, $18, $19, w }' w="$WAITED" "$TMP/last.row" >&2
+        printf "RUN scenario=%s target=%s round=%s rps=%.0f p50_ms=%.3f p99_ms=%.3f errors=%s never_completed=%s wrk_cpu=%s%% target_cpu=%s%% client_cpus_busy=%s%% server_cpus_busy=%s%% bg_before=%s%% other_during=%s%% waited=%ss\n",
+            $1, $2, $3, $4, $5 / 1000, $6 / 1000, $7, ($20 < 0) ? "NA" : $20, $15, $16, $8, $10, $18, $19, w }' w="$WAITED" "$TMP/last.row" >&2
     [[ $errs == 0 ]] || warn "$sc/$t round $r: wrk counted $errs errors (see $outf)"
+    ((never <= 0)) || warn "$sc/$t round $r: $never request(s) never completed (see $outf)"
 }
 
 TOTAL_RUNS=$((${#SCEN[@]} * ${#ALL_TARGETS[@]} * ROUNDS))
@@ -720,6 +772,7 @@ for sc in "${SCEN[@]}"; do
                     continue
                 fi
                 cat "$TMP/last.row" >>"$TMP/runs.tsv"
+                cat "$TMP/last.procs" >>"$TMP/procs.tsv"
                 break
             done
         done
@@ -734,6 +787,7 @@ WRK_CAP=$((THREADS < NCLI ? THREADS : NCLI))  # cpus wrk can use: its ceiling is
     echo "# proxy-compare $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -n), kernel $(uname -r), $NCPU cpus ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo))"
     echo "# $(ver haproxy -v) | $(ver nginx -v) | $(ver wrk -v)"
     echo "# rounds=$ROUNDS duration=${DURATION}s connections=$CONNECTIONS wrk_threads=$THREADS warmup=${WARMUP}s host=$ROUTE_HOST large=${LARGE_BYTES}B"
+    [[ -n $LOAD_TOOL ]] && echo "# load generator: $LOAD_TOOL (in wrk's place: the wrk columns are its figures)"
     if ((PIN)); then
         echo "# pinning: wrk cpus=$CLIENT_CPUS, proxies cpus=$PROXY_CPUS, backend cpus=$BACKEND_CPUS"
     else
@@ -758,6 +812,8 @@ WRK_CAP=$((THREADS < NCLI ? THREADS : NCLI))  # cpus wrk can use: its ceiling is
 #   per-request CPU relative to haproxy (median of per-round ratios).  When a
 #   row says LOAD-GENERATOR-BOUND its req/s is wrk's limit, not the target's:
 #   compare "cpu xha" there instead of req/s.
+# never = requests that never completed, summed over the rounds (NA with wrk,
+#   which cannot count them; see --load-tool).
 # p50/p99: wrk 4.1 adds coordinated-omission samples for stalls, so p99 mostly
 #   shows stalls; in a closed loop p50 ~ connections / req/s.
 EOT
@@ -807,6 +863,7 @@ EOT
         V[$1, $2, $3] = 1
         for (i = 4; i <= NF; i++) V[$1, $2, $3, i] = $i
         E[$1, $2] += $7
+        if ($20 < 0) NC[$1, $2] = "NA"; else if (NC[$1, $2] != "NA") NC[$1, $2] += $20
     }
     END {
         ns = split(scen, S, ","); nt = split(targ, T, ",")
@@ -816,8 +873,8 @@ EOT
         for (i = 1; i <= ns; i++) {
             sc = S[i]
             printf "\n== %s: %s\n", sc, desc[sc]
-            printf "%-13s %8s %6s %7s %7s %21s %21s %4s %4s %6s %7s %4s %4s %4s %4s  %s\n", "target", "req/s", "spread", "p50ms", "p99ms",
-                "x direct [min-max]", "x haproxy [min-max]", "wrk%", "tgt%", "us/req", "cpu xha", "srv%", "bg%", "oth%", "err", "notes"
+            printf "%-13s %8s %6s %7s %7s %21s %21s %4s %4s %6s %7s %4s %4s %4s %4s %5s  %s\n", "target", "req/s", "spread", "p50ms", "p99ms",
+                "x direct [min-max]", "x haproxy [min-max]", "wrk%", "tgt%", "us/req", "cpu xha", "srv%", "bg%", "oth%", "err", "never", "notes"
             for (j = 1; j <= nt; j++) {
                 t = T[j]; n = stat(sc, t, 4, "n"); if (n == 0) continue
                 rps = stat(sc, t, 4, "med"); spread = (rps > 0) ? 100 * (stat(sc, t, 4, "max") - stat(sc, t, 4, "min")) / rps : 0
@@ -832,17 +889,19 @@ EOT
                 if (stl >= 2) note = note "steal=" sprintf("%.0f%%", stl) " "
                 if (spread >= 10) note = note "noisy "
                 if (E[sc, t] > 0) note = note "ERRORS "
-                printf "%-13s %8.0f %5.1f%% %7.3f %7.3f %21s %21s %4.0f %4.0f %6.2f %7s %4.0f %4s %4.0f %4d  %s\n",
+                nc = ((sc, t) in NC) ? NC[sc, t] : "NA"
+                if (nc != "NA" && nc > 0) note = note "NEVER-COMPLETED "
+                printf "%-13s %8.0f %5.1f%% %7.3f %7.3f %21s %21s %4.0f %4.0f %6.2f %7s %4.0f %4s %4.0f %4d %5s  %s\n",
                     t, rps, spread, p50, p99, rng(sc, t, "direct"), rng(sc, t, "haproxy"), wrk, tgt, us, cratio(sc, t, "haproxy"), srv,
-                    (bg < 0) ? "NA" : sprintf("%.0f", bg), oth, E[sc, t], note
+                    (bg < 0) ? "NA" : sprintf("%.0f", bg), oth, E[sc, t], nc, note
                 R[++nres] = sprintf("RESULT scenario=%s target=%s rps=%.0f p50_ms=%.3f p99_ms=%.3f ratio_direct=%s ratio_haproxy=%s" \
                     " rps_spread_pct=%.1f ratio_direct_min=%s ratio_direct_max=%s ratio_haproxy_min=%s ratio_haproxy_max=%s" \
                     " wrk_cpu_pct=%.0f target_cpu_pct=%.0f client_cpus_busy_pct=%.0f server_cpus_busy_pct=%.0f steal_pct=%.1f" \
-                    " target_cpu_us_per_req=%.2f cpu_per_req_ratio_haproxy=%s bg_busy_pct=%.0f other_cpu_pct=%.0f errors=%d rounds=%d",
+                    " target_cpu_us_per_req=%.2f cpu_per_req_ratio_haproxy=%s bg_busy_pct=%.0f other_cpu_pct=%.0f errors=%d never_completed=%s rounds=%d",
                     sc, t, rps, p50, p99, ratio(sc, t, "direct", "med"), ratio(sc, t, "haproxy", "med"),
                     spread, ratio(sc, t, "direct", "min"), ratio(sc, t, "direct", "max"),
                     ratio(sc, t, "haproxy", "min"), ratio(sc, t, "haproxy", "max"),
-                    wrk, tgt, cli, srv, stl, us, cratio(sc, t, "haproxy"), bg, oth, E[sc, t], n)
+                    wrk, tgt, cli, srv, stl, us, cratio(sc, t, "haproxy"), bg, oth, E[sc, t], nc, n)
             }
         }
         print ""
@@ -854,7 +913,7 @@ cat "$TMP/summary.txt"
 
 if [[ -n $OUT_DIR ]]; then
     mkdir -p "$OUT_DIR" || die "cannot create $OUT_DIR"
-    cp "$TMP/summary.txt" "$TMP/runs.tsv" "$TMP/discarded.tsv" "$OUT_DIR/"
+    cp "$TMP/summary.txt" "$TMP/runs.tsv" "$TMP/procs.tsv" "$TMP/discarded.tsv" "$OUT_DIR/"
     cp -r "$TMP/wrk" "$OUT_DIR/wrk"
     mkdir -p "$OUT_DIR/conf"
     cp "$TMP/backend/nginx.conf" "$OUT_DIR/conf/backend-nginx.conf"

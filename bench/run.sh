@@ -11,11 +11,17 @@
 #   6. tunnel_agent.sh: switchyard-tunnel vs the Go reference agent, bulk and small requests;
 #   7. https_compare.sh: HTTPS keep-alive and new-connection-per-request, Switchyard vs
 #      HAProxy terminating TLS with the same certificate and ciphers, and the handshake cost.
+#   8. the tunnel benchmarks (alone with --tunnels): proxy-compare.sh with the
+#      tunnel candidates (plain proxy, local tunnel, node A -> node B, Go
+#      reference) and bench/hload_tool as the load generator, which counts the
+#      requests that never complete; tunnel_report.sh (ratios), tunnel_bulk.sh
+#      (1 GiB each way through each path) and tunnel_idle.sh (RSS per idle agent).
 # Results go to $OUT (default out/bench-<date>); bench/plot.sh turns them into
 # the PNGs of docs/BENCHMARKS.md.
 #
-#   bench/run.sh                 # full run (~15 minutes)
+#   bench/run.sh                 # full run (~30 minutes, the tunnel benchmarks included)
 #   bench/run.sh --smoke         # seconds: checks that every benchmark works (CI)
+#   bench/run.sh --tunnels       # only the tunnel benchmarks (7.), ~12 minutes; with --smoke: seconds
 #   bench/run.sh --candidate-name gorouter --candidate 'CMD'   # one more router, as proxy-compare.sh takes it
 # Numbers are never asserted: a benchmark only fails when it cannot run.
 set -euo pipefail
@@ -23,13 +29,15 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 smoke=0
 build=1
+tunnels_only=0
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) smoke=1 ;;
+    --tunnels) tunnels_only=1 ;;
     --no-build) build=0 ;;  # (ctest's bench_smoke: the build is already there)
     --candidate|--candidate-name) extra+=("$1" "$2"); shift ;;
-    *) echo "usage: bench/run.sh [--smoke] [--no-build] [--candidate-name N --candidate CMD]..." >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--smoke] [--tunnels] [--no-build] [--candidate-name N --candidate CMD]..." >&2; exit 2 ;;
   esac
   shift
 done
@@ -42,6 +50,56 @@ if [ $build = 1 ]; then
   bash scripts/build.sh >/dev/null
 fi
 echo "bench: results in $out"
+
+# 7. The tunnel benchmarks: same backend, pinning and harness as the proxy
+# comparison; every target (direct and HAProxy too) loaded by hload_tool.
+tunnel_benchmarks() {
+  local b=$SWITCHYARD_BUILD
+  if [ ! -x "$b/switchyard-tunnel" ] || [ ! -x "$b/bench/hload_tool" ] || [ ! -x "$b/bench/tunnel_idle_tool" ]; then
+    echo "bench: tunnel benchmarks skipped (build switchyard-tunnel, hload_tool, tunnel_idle_tool)"; return 0
+  fi
+  local cands=(--candidate-name switchyard --candidate "SWITCHYARD_BIN=$b/switchyard bash $root/bench/candidate-switchyard.sh"
+               --candidate-name tunnel-local --candidate "SWITCHYARD_BUILD=$b bash $root/bench/candidate-tunnel.sh local"
+               --candidate-name tunnel-forward --candidate "SWITCHYARD_BUILD=$b bash $root/bench/candidate-tunnel.sh forward")
+  local idle_nodes=switchyard bulk_paths=direct,switchyard,tunnel-local,tunnel-forward
+  if [ -x "$b/tunnel-node" ] && [ -x "$b/tunnel-agent" ]; then
+    cands+=(--candidate-name tunnel-go --candidate "SWITCHYARD_BUILD=$b bash $root/bench/candidate-tunnel.sh go")
+    idle_nodes=switchyard,go bulk_paths+=,tunnel-go
+  else
+    echo "bench: the Go reference tunnel is missing (go_peers not built): compared without it"
+  fi
+  local tc
+  if [ $smoke = 1 ]; then
+    tc=(--rounds 1 --duration 1 --warmup 0 --pause 0 --quiet-wait 0 --redo 0 --scenarios small,large)
+  else
+    tc=(--rounds "${TUNNEL_ROUNDS:-3}" --duration 5 --quiet-wait 5 --redo "${TUNNEL_REDO:-0}" --scenarios small,large)
+  fi
+  bash bench/proxy-compare.sh "${tc[@]}" --targets direct,haproxy --load-tool "$b/bench/hload_tool" \
+    --out "$out/tunnels" "${cands[@]}" | tee "$out/tunnels.txt"
+  bash bench/tunnel_report.sh "$out/tunnels" | tee "$out/tunnel_report.txt"
+  if [ $smoke = 1 ]; then
+    bash bench/tunnel_bulk.sh --smoke --paths "$bulk_paths"
+    bash bench/tunnel_idle.sh --smoke --nodes "$idle_nodes"
+  else
+    bash bench/tunnel_bulk.sh --paths "$bulk_paths"
+    bash bench/tunnel_idle.sh --nodes "$idle_nodes"
+  fi | tee "$out/tunnel_bulk_idle.txt"
+  # An error or a never-completed request is a broken path, not a slow one; said loudly,
+  # but (like every figure here) not asserted: the smoke run checks the
+  # benchmarks run, the tunnel tests check the tunnels.
+  if grep -h '^RESULT tunnel_compare' "$out/tunnel_report.txt" | grep -v 'errors=0 never_completed=0 \|errors=0 never_completed=NA ' >&2; then
+    echo "bench: WARNING: errors or requests that never completed (above)" >&2
+  fi
+  if grep -h '^RESULT tunnel_bulk' "$out/tunnel_bulk_idle.txt" | grep -v 'failed_rounds=0$' >&2; then
+    echo "bench: WARNING: bulk transfers that failed or came short (above)" >&2
+  fi
+}
+if [ $tunnels_only = 1 ]; then
+  tunnel_benchmarks
+  echo "bench: done; RESULT lines:"
+  grep -h '^RESULT' "$out"/*.txt || true
+  exit 0
+fi
 
 if [ $smoke = 1 ]; then
   compare=(--rounds 1 --duration 1 --warmup 0 --pause 0 --quiet-wait 0 --scenarios small,close)
@@ -82,5 +140,7 @@ fi
 # 7. https_compare.sh: TLS terminated by Switchyard and by HAProxy.
 if [ $smoke = 1 ]; then bash bench/https_compare.sh --smoke; else bash bench/https_compare.sh; fi |
   tee "$out/https.txt"
+# 8. The tunnel benchmarks (also alone: --tunnels).
+tunnel_benchmarks
 echo "bench: done; RESULT lines:"
 grep -h '^RESULT' "$out"/*.txt || true

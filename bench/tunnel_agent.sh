@@ -25,11 +25,6 @@ trap cleanup EXIT
 
 wait_line() {  # file pattern
   for _ in $(seq 1 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-
-for c in "$conns" 1; do
-  wrk -t1 -c"$c" -d"${duration}s" "http://$echo_addr/" >"$tmp/wrk-direct-$c.txt"
-  awk -v c=$c '/Requests\/sec/ { printf "RESULT agent=none direct conns=%d req_per_s=%.0f\n", c, $2 }' "$tmp/wrk-direct-$c.txt"
-done
   echo "timed out waiting for '$2' in $1" >&2; cat "$1" >&2; return 1
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
