@@ -56,9 +56,15 @@ void Session::send_header(Type type, uint16_t flags, uint32_t id, uint32_t lengt
 
 // Go's rule: top the peer's credit back up to max_window minus what is still
 // buffered, once that adds at least half a window (or flags must go out).
+// A data frame's length leaves recv_window when its header arrives, but its
+// bytes reach the buffer as they land: the part still landing is credit in
+// use too (without it the delta counted those bytes twice, and a later one
+// wrapped below zero into a 4 GiB update the peer rejects).
 void Session::send_window_update(uint32_t id, Stream& s, uint16_t flags) {
   const uint32_t max = config_.max_window;
-  const uint32_t delta = max - static_cast<uint32_t>(s.recv.size()) - s.recv_window;
+  const bool landing_here = input_ == Input::payload && payload_keep_ && payload_id_ == id;
+  const uint64_t in_use = uint64_t{s.recv_window} + s.recv.size() + (landing_here ? payload_left_ : 0);
+  const uint32_t delta = in_use >= max ? 0 : static_cast<uint32_t>(max - in_use);
   if (flags == 0 && (delta < max / 2 || s.remote_fin)) return;
   s.recv_window += delta;
   send_header(Type::window_update, flags, id, delta);
