@@ -135,6 +135,11 @@ asio::awaitable<void> Session::close_client(bool client_gone) {
 // (with a PROXY header) are the start of the client's hello.
 asio::awaitable<bool> Session::tls_handshake() {
   client_.stream.start_tls(std::move(tls_));
+  // TLS writes a head and a body as separate records: with Nagle on, the
+  // second would wait for the client's delayed ACK (~40 ms) even on a
+  // one-request connection.
+  client_.stream.set_nodelay();
+  client_.nodelay = true;
   watch_.set(route::Clock::now() + kTlsHandshakeTimeout, Watchdog::Target::client);
   const size_t buffered = client_.in.size();
   auto [ec, used] = co_await client_.stream.tls_stream()->async_handshake(
