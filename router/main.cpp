@@ -333,6 +333,9 @@ int run(const config::Config& cfg, const std::string& config_path) {
   if (routes_server) routes_server->stop();
   for (auto& w : workers) w->stop();
   for (auto& w : workers) w->join();
+  for (auto& w : workers) w->end_connections();
+  for (auto& w : workers) w->drop_connector();
+  for (auto& w : workers) w->end_connections();
   log::info("switchyard-stopped");
   return 0;
 }

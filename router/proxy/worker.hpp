@@ -75,6 +75,13 @@ class Worker {
   void drain();  // every connection finishes its current work, then closes
   void stop();   // stop the io_context now
   void join();
+  // At exit, after stop() and join() of every worker: a worker's pooled
+  // streams may belong to another worker's tunnel session, and closing one
+  // posts to its owner. So every worker ends its connections, then every
+  // connector goes, while all io_contexts still exist; end_connections()
+  // once more runs the closes that were posted. (Main thread.)
+  void end_connections() { shutdown_connections(); }
+  void drop_connector() { connector_.reset(); }
 
   int index() const { return index_; }
   boost::asio::io_context& io() { return io_; }

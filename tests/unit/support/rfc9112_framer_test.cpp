@@ -61,7 +61,8 @@ TEST(Rfc9112Framer, RefusesWhatRecipientsReadDifferently) {
   EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost : h\r\n\r\n"), "bad field name");
   EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost: h\r\nHost: h\r\n\r\n"), "more than one Host");
   EXPECT_EQ(error_of("GET / HTTP/1.1\r\n\r\n"), "no Host");
-  EXPECT_EQ(error_of(std::string("GET / HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n", 37)),
+  static constexpr char kNul[] = "GET / HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n";
+  EXPECT_EQ(error_of(std::string(kNul, sizeof kNul - 1)),
             "control character in a field value");
   EXPECT_EQ(error_of("GET /a#b HTTP/1.1\r\nHost: h\r\n\r\n"), "target byte outside visible ASCII or '#'");
   EXPECT_EQ(error_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
