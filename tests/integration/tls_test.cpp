@@ -191,6 +191,23 @@ TEST_F(TlsTest, SniPicksTheCertificateAndNoSniGetsTheFirst) {
   }
 }
 
+// Plain HTTP (and so any junk) on the HTTPS port fails the handshake: the
+// connection closes without an answer and the listener keeps serving.
+TEST_F(TlsTest, PlainHttpOnTheHttpsPortIsClosedAndTheRouterGoesOn) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  for (int i = 0; i < 3; ++i) {
+    HttpRequest plain;
+    plain.url = "http://127.0.0.1:" + std::to_string(ssl_port_) + "/";
+    plain.host = "a.test";
+    HttpResponse r = http(plain);
+    EXPECT_EQ(r.status, 0) << r.describe();
+    EXPECT_NE(r.exit_code, 0) << r.describe();
+  }
+  HttpResponse ok = https("a.test");
+  EXPECT_EQ(ok.status, 200) << ok.describe();
+  EXPECT_TRUE(router_.process().running());
+}
+
 TEST_F(TlsTest, Tls11IsRefusedUnderMinimum12) {
   ASSERT_NO_FATAL_FAILURE(start());
   auto [old_code, old_out] = s_client({"-servername", "a.test", "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"});
