@@ -532,13 +532,9 @@ TEST_F(ProductionTest, FailuresHealUnderLoad) {
   // The agent, in its own namespace, resolves tunnel.apps.test through
   // dnsmasq and dials HAProxy; two sessions.
   {
-    ProcessOptions t;
-    t.argv = {test_binaries().switchyard, "token", kTunnelId, "--label", "demo", "--ttl", "1d", "-c", nodes_[0].config};
-    t.log_path = dir_.file("token.out");
-    t.stderr_path = dir_.file("token.err");
-    ASSERT_EQ(run_process(t, seconds(10)), std::optional<int>(0)) << read_file(t.stderr_path);
-    std::string token = read_file(t.log_path);
-    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+    const std::string token =
+        mint_token(test_binaries(), dir_, nodes_[0].config, kTunnelId, {"--label", "demo", "--ttl", "1d"});
+    ASSERT_FALSE(token.empty()) << read_file(dir_.file("token.err"));
     ProcessOptions o;
     o.argv = {"ip", "netns", "exec", agent_ns, bin("switchyard-tunnel"), "--server",
               "ws://tunnel.apps.test:" + std::to_string(front_port_), "--id", kTunnelId, "--token", token,

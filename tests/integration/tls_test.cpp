@@ -320,13 +320,8 @@ TEST_F(TlsTest, AgentOverWssWithAPinnedCa) {
   ASSERT_NO_FATAL_FAILURE(start("tunnel:\n  host: 127.0.0.1\n  port: " + std::to_string(tunnel_port) +
                                 "\n  domain: t.test\n  secret: wss-test-secret\n  node_id: wss-node\n"
                                 "  tls: true\n"));
-  ProcessOptions token;
-  token.argv = {test_binaries().switchyard, "-c", router_.config_path(), "token", "shop-1", "--label", "shop"};
-  token.log_path = dir_.file("token.out");
-  token.stderr_path = dir_.file("token.err");
-  ASSERT_EQ(run_process(token, milliseconds(10000)), 0) << read(dir_.file("token.err"));
-  std::string minted = read(dir_.file("token.out"));
-  while (!minted.empty() && (minted.back() == '\n' || minted.back() == '\r')) minted.pop_back();
+  const std::string minted = mint_token(test_binaries(), dir_, router_.config_path(), "shop-1", {"--label", "shop"});
+  ASSERT_FALSE(minted.empty()) << read(dir_.file("token.err"));
 
   EchoBackend& app = start_echo("behind-nat");
   Process agent;

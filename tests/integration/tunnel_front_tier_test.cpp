@@ -70,13 +70,9 @@ class TunnelFrontTierTest : public RouterTest {
 
   // The agent on node A, serving the echo backend; waits until node A holds it.
   void start_agent(uint16_t target_port) {
-    ProcessOptions t;
-    t.argv = {test_binaries().switchyard, "token", kTunnelId, "--label", "demo", "-c", router_.config_path()};
-    t.log_path = dir_.file("token.out");
-    t.stderr_path = dir_.file("token.err");
-    ASSERT_EQ(run_process(t, seconds(10)), std::optional<int>(0)) << read_file(t.stderr_path);
-    std::string token = read_file(t.log_path);
-    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+    const std::string token =
+        mint_token(test_binaries(), dir_, router_.config_path(), kTunnelId, {"--label", "demo"});
+    ASSERT_FALSE(token.empty()) << read_file(dir_.file("token.err"));
     ProcessOptions o;
     o.argv = {std::string(SY_BIN_DIR) + "/switchyard-tunnel", "--server",
               "ws://127.0.0.1:" + std::to_string(tunnel_port_a_), "--id", kTunnelId, "--token", token, "--label",

@@ -132,16 +132,9 @@ bool Cluster::start_haproxy() {
 }
 
 std::string Cluster::token(const std::string& id, const std::string& label, const std::string& ttl) const {
-  ProcessOptions o;
-  o.argv = {binaries_.switchyard, "token", id, "--ttl", ttl, "-c", nodes_.at(0)->router.config_path()};
-  if (!label.empty()) o.argv.insert(o.argv.end(), {"--label", label});
-  o.log_path = dir_.file("token.out");
-  o.stderr_path = dir_.file("token.err");
-  std::remove(o.log_path.c_str());
-  if (run_process(o, std::chrono::milliseconds(10000)) != 0) return "";
-  std::string out = read_file(o.log_path);
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
+  std::vector<std::string> args = {"--ttl", ttl};
+  if (!label.empty()) args.insert(args.end(), {"--label", label});
+  return mint_token(binaries_, dir_, nodes_.at(0)->router.config_path(), id, args);
 }
 
 bool Cluster::wait_status_everywhere(const std::string& host, int status, std::chrono::milliseconds timeout,

@@ -29,6 +29,21 @@ void write_nats(std::ostringstream& out, const RouterConfig& config, uint16_t na
 
 }  // namespace
 
+std::string mint_token(const Binaries& binaries, const TempDir& dir, const std::string& config, const std::string& id,
+                       const std::vector<std::string>& args) {
+  ProcessOptions o;
+  o.argv = {binaries.switchyard, "token", id};
+  o.argv.insert(o.argv.end(), args.begin(), args.end());
+  o.argv.insert(o.argv.end(), {"-c", config});
+  o.log_path = dir.file("token.out");
+  o.stderr_path = dir.file("token.err");
+  std::remove(o.log_path.c_str());
+  if (run_process(o, std::chrono::milliseconds(10000)) != 0) return "";
+  std::string out = read_file(o.log_path);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
 Binaries binaries_in(const std::string& bin_dir) {
   return Binaries{env_or("SY_SWITCHYARD_BIN", bin_dir + "/switchyard"),
                   env_or("SY_ECHO_BIN", bin_dir + "/tests/switchyard-echo")};

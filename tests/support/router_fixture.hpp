@@ -26,6 +26,11 @@ struct Binaries {
 };
 Binaries binaries_in(const std::string& bin_dir);
 
+// A tunnel token minted by `switchyard token <id> <args...> -c <config>` (its
+// stdout and stderr go to token.out / token.err in `dir`); "" on failure.
+std::string mint_token(const Binaries& binaries, const TempDir& dir, const std::string& config, const std::string& id,
+                       const std::vector<std::string>& args = {});
+
 // The router's YAML, in gorouter's keys. Durations are written as given.
 struct RouterConfig {
   std::string status_user = "router-status";
