@@ -8,6 +8,25 @@ namespace {
 constexpr std::string_view kNoCache = "no-cache, no-store";
 constexpr std::string_view kBriefly = "public,max-age=2";
 
+// `s` as an HTTP quoted-string: '"' and '\\' escaped, control bytes dropped.
+std::string quoted(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) out += c;
+  }
+  return out + "\"";
+}
+
+// The one header a row adds beyond the common ones, if any.
+std::string row_header(Failure f, std::string_view host) {
+  switch (f) {
+    case Failure::edge_unauthorized: return "WWW-Authenticate: Basic realm=" + quoted(host) + "\r\n";
+    case Failure::edge_rate_limited: return "Retry-After: 1\r\n";
+    default: return "";
+  }
+}
+
 }  // namespace
 
 const ErrorInfo& error_info(Failure f) {
@@ -32,6 +51,10 @@ const ErrorInfo& error_info(Failure f) {
       /* connection_limit */
       {503, "Service Unavailable", "Connection Limit Reached", "", "", false, R::never, false},
       /* client_limit */ {503, "Service Unavailable", "client_connection_limit", "", "", false, R::never, true},
+      /* edge_unauthorized */ {401, "Unauthorized", "edge_unauthorized", kNoCache, "", false, R::never, false},
+      /* edge_forbidden */ {403, "Forbidden", "edge_forbidden", kNoCache, "", false, R::never, false},
+      /* edge_rate_limited */
+      {429, "Too Many Requests", "edge_rate_limited", kNoCache, "", false, R::never, false},
       /* dial_failed */ {502, "Bad Gateway", "endpoint_failure", "", "dial failed", true, R::always, true},
       /* dial_timeout */ {502, "Bad Gateway", "endpoint_failure", "", "dial timeout", true, R::always, true},
       /* ssl_handshake_error */
@@ -60,8 +83,8 @@ std::string_view failure_name(Failure f) {
       "bad_request",        "head_too_large",   "not_implemented",     "version_not_supported",
       "empty_host",         "invalid_app_instance", "unknown_instance", "invalid_process_instance",
       "unknown_process_instance", "unknown_route", "no_endpoints",     "connection_limit",
-      "client_limit",       "dial_failed",      "dial_timeout",        "ssl_handshake_error",
-      "ssl_certificate_error",
+      "client_limit",       "edge_unauthorized", "edge_forbidden",    "edge_rate_limited",
+      "dial_failed",        "dial_timeout",     "ssl_handshake_error", "ssl_certificate_error",
       "no_tunnel",          "holder_gone",      "head_not_sent",       "eof_before_response",
       "upstream_failed",    "malformed_response", "backend_timeout",   "bad_request_body",
       "forwarding_loop",    "tunnel_not_here",  "client_gone",
@@ -96,6 +119,9 @@ std::string error_message(Failure f, std::string_view host, std::string_view det
     case Failure::no_endpoints: return "Requested route ('" + h + "') has no available endpoints.";
     case Failure::connection_limit: return "Requested route ('" + h + "') has reached the connection limit.";
     case Failure::client_limit: return "Too many client connections.";
+    case Failure::edge_unauthorized: return "Requested route ('" + h + "') requires authentication.";
+    case Failure::edge_forbidden: return "Requested route ('" + h + "') does not accept requests from this address.";
+    case Failure::edge_rate_limited: return "Requested route ('" + h + "') has exceeded its request rate.";
     case Failure::backend_timeout: return "Registered endpoint failed to respond in time.";
     case Failure::tunnel_not_here:
     case Failure::holder_gone: return "The tunnel for this route is not held by this node.";
@@ -136,6 +162,7 @@ std::string error_response(Failure f, std::string_view host, std::string_view de
   out += "Content-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n";
   out += "X-Cf-Routererror: " + router_error_value(f, detail) + "\r\n";
   if (!info.cache_control.empty()) out += "Cache-Control: " + std::string(info.cache_control) + "\r\n";
+  out += row_header(f, host);
   if (!request_id.empty()) out += "X-Vcap-Request-Id: " + std::string(request_id) + "\r\n";
   out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   if (close) out += "Connection: close\r\n";

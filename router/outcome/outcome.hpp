@@ -32,6 +32,11 @@ enum class Failure : uint8_t {
   no_endpoints,      // 503 no_endpoints
   connection_limit,  // 503 every endpoint at backends.max_conns
   client_limit,      // 503 max_client_connections (sent as a new connection is refused)
+  // A tunnel's edge policy (the agent's --allow / --basic-auth / --rate):
+  // answered once the route is known, before any endpoint is tried.
+  edge_unauthorized,  // 401 edge_unauthorized, with WWW-Authenticate: Basic realm="<host>"
+  edge_forbidden,     // 403 edge_forbidden: the client's address is not on the allow-list
+  edge_rate_limited,  // 429 edge_rate_limited, with Retry-After: 1
   // Reaching an endpoint: nothing reached the application, so another
   // endpoint may serve the request, whatever its method.
   dial_failed,      // 502 endpoint_failure (connection refused / reset / unreachable)
@@ -90,7 +95,8 @@ bool keeps_client(Failure f, bool client_keep_alive, bool unread_body);
 // Full HTTP/1.1 response for `f`. `host` fills the route messages,
 // `detail` the endpoint_failure reason ("connection refused") or, for
 // unknown_instance / unknown_process_instance, the header's value.
-// `close` adds `Connection: close` (from keeps_client()).
+// `close` adds `Connection: close` (from keeps_client()). The edge rows add
+// their own header: WWW-Authenticate (401, realm = `host`) or Retry-After (429).
 std::string error_response(Failure f, std::string_view host, std::string_view detail, std::string_view request_id,
                            bool close);
 

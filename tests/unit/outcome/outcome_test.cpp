@@ -2,6 +2,7 @@
 // framing, checked as exact bytes and by re-parsing with the strict parser.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 
 #include "router/outcome/outcome.hpp"
@@ -104,7 +105,8 @@ TEST(ErrorsResponse, EveryFailureIsAWellFramedResponse) {
   for (Failure f : {Failure::empty_host, Failure::bad_request, Failure::unknown_route, Failure::no_endpoints,
                     Failure::connection_limit, Failure::dial_failed, Failure::backend_timeout,
                     Failure::head_too_large, Failure::forwarding_loop, Failure::invalid_app_instance,
-                    Failure::invalid_process_instance, Failure::not_implemented, Failure::version_not_supported, Failure::client_limit}) {
+                    Failure::invalid_process_instance, Failure::not_implemented, Failure::version_not_supported, Failure::client_limit,
+                    Failure::edge_unauthorized, Failure::edge_forbidden, Failure::edge_rate_limited}) {
     const ErrorInfo& info = error_info(f);
     SCOPED_TRACE(std::string(info.router_error));
     auto p = parse(error_response(f, "x.example.com", "reset", "rid", false));
@@ -212,6 +214,113 @@ TEST(ErrorsResponse, UnknownInstanceNamesInstanceGuidAndRoute) {
   EXPECT_EQ(process->body,
             "400 Bad Request: Requested instance ('') with process guid ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa') "
             "does not exist for route ('dora.example.com')\n");
+}
+
+// A tunnel's edge policy: answered before any endpoint is tried, never
+// retried, not a bad gateway, and the connection stays when the client
+// allows. Each row's head is checked byte for byte.
+TEST(EdgeRows, UnauthorizedExactBytesCarryTheBasicChallenge) {
+  const std::string body = "401 Unauthorized: Requested route ('app.example.com') requires authentication.\n";
+  const std::string text = error_response(Failure::edge_unauthorized, "app.example.com", "", "rid-1", false);
+  EXPECT_EQ(text,
+            "HTTP/1.1 401 Unauthorized\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n"
+            "X-Content-Type-Options: nosniff\r\n"
+            "X-Cf-Routererror: edge_unauthorized\r\n"
+            "Cache-Control: no-cache, no-store\r\n"
+            "WWW-Authenticate: Basic realm=\"app.example.com\"\r\n"
+            "X-Vcap-Request-Id: rid-1\r\n"
+            "Content-Length: 79\r\n"
+            "\r\n" +
+                body);
+  EXPECT_EQ(body.size(), 79u);
+  auto p = parse(text);
+  EXPECT_EQ(p->head.status, 401);
+  EXPECT_EQ(p->head.find("www-authenticate"), "Basic realm=\"app.example.com\"");
+  EXPECT_EQ(p->body, body);
+}
+
+TEST(EdgeRows, ForbiddenExactBytes) {
+  const std::string body =
+      "403 Forbidden: Requested route ('app.example.com') does not accept requests from this address.\n";
+  const std::string text = error_response(Failure::edge_forbidden, "app.example.com", "", "rid-2", true);
+  EXPECT_EQ(text,
+            "HTTP/1.1 403 Forbidden\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n"
+            "X-Content-Type-Options: nosniff\r\n"
+            "X-Cf-Routererror: edge_forbidden\r\n"
+            "Cache-Control: no-cache, no-store\r\n"
+            "X-Vcap-Request-Id: rid-2\r\n"
+            "Content-Length: 95\r\n"
+            "Connection: close\r\n"
+            "\r\n" +
+                body);
+  EXPECT_EQ(body.size(), 95u);
+  auto p = parse(text);
+  EXPECT_EQ(count(p->head, "www-authenticate"), 0);
+  EXPECT_EQ(count(p->head, "retry-after"), 0);
+}
+
+TEST(EdgeRows, RateLimitedExactBytesCarryRetryAfter) {
+  const std::string body = "429 Too Many Requests: Requested route ('app.example.com') has exceeded its request rate.\n";
+  const std::string text = error_response(Failure::edge_rate_limited, "app.example.com", "", "", false);
+  EXPECT_EQ(text,
+            "HTTP/1.1 429 Too Many Requests\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n"
+            "X-Content-Type-Options: nosniff\r\n"
+            "X-Cf-Routererror: edge_rate_limited\r\n"
+            "Cache-Control: no-cache, no-store\r\n"
+            "Retry-After: 1\r\n"
+            "Content-Length: 90\r\n"
+            "\r\n" +
+                body);
+  EXPECT_EQ(body.size(), 90u);
+  auto p = parse(text);
+  EXPECT_EQ(p->head.find("retry-after"), "1");
+  EXPECT_EQ(count(p->head, "www-authenticate"), 0);
+}
+
+TEST(EdgeRows, RealmIsAQuotedString) {
+  // A Host the parser let through must not break out of the quoted realm.
+  const std::string text = error_response(Failure::edge_unauthorized, "a\"b\\c.example.com", "", "", false);
+  EXPECT_NE(text.find("WWW-Authenticate: Basic realm=\"a\\\"b\\\\c.example.com\"\r\n"), std::string::npos) << text;
+  auto p = parse(error_response(Failure::edge_unauthorized, "", "", "", false));
+  EXPECT_EQ(p->head.find("www-authenticate"), "Basic realm=\"\"");
+}
+
+TEST(EdgeRows, NeverRetriedNotBadGatewayKeepTheClient) {
+  for (Failure f : {Failure::edge_unauthorized, Failure::edge_forbidden, Failure::edge_rate_limited}) {
+    SCOPED_TRACE(std::string(failure_name(f)));
+    const ErrorInfo& info = error_info(f);
+    EXPECT_EQ(info.retry, Retry::never);
+    EXPECT_FALSE(info.counts_as_bad_gateway);
+    EXPECT_FALSE(info.closes_client);
+    EXPECT_TRUE(keeps_client(f, true, false));
+    EXPECT_FALSE(keeps_client(f, true, true)) << "an unread body still closes";
+    EXPECT_FALSE(keeps_client(f, false, false));
+    EXPECT_EQ(router_error_value(f, "ignored"), failure_name(f)) << "the row name is the X-Cf-Routererror";
+  }
+  EXPECT_EQ(error_info(Failure::edge_unauthorized).status, 401);
+  EXPECT_EQ(error_info(Failure::edge_forbidden).status, 403);
+  EXPECT_EQ(error_info(Failure::edge_rate_limited).status, 429);
+}
+
+// Every row, by index up to client_gone (the bound of the Failure-indexed
+// arrays in worker_stats, proxy_context and the dashboard feed), has a
+// distinct name and a status.
+TEST(OutcomeTable, EveryRowHasADistinctNameAndAStatus) {
+  std::set<std::string_view> names;
+  for (size_t i = 0; i <= static_cast<size_t>(Failure::client_gone); ++i) {
+    const Failure f = static_cast<Failure>(i);
+    EXPECT_FALSE(failure_name(f).empty()) << i;
+    EXPECT_TRUE(names.insert(failure_name(f)).second) << failure_name(f);
+    EXPECT_GE(error_info(f).status, 400) << failure_name(f);
+  }
+  EXPECT_EQ(failure_name(Failure::edge_unauthorized), "edge_unauthorized");
+  EXPECT_EQ(failure_name(Failure::edge_forbidden), "edge_forbidden");
+  EXPECT_EQ(failure_name(Failure::edge_rate_limited), "edge_rate_limited");
+  EXPECT_EQ(failure_name(Failure::dial_failed), "dial_failed") << "rows after the edge rows keep their names";
+  EXPECT_EQ(failure_name(Failure::client_gone), "client_gone");
 }
 
 }  // namespace
