@@ -5,7 +5,6 @@
 #include <openssl/evp.h>
 
 #include <atomic>
-#include <regex>
 #include <thread>
 
 #include "tunnel/identity/edge_policy.hpp"
@@ -22,6 +21,10 @@ std::string b64(std::string_view s) {
                                 reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
   out.resize(static_cast<size_t>(n));
   return out;
+}
+
+bool lower_hex(std::string_view s) {
+  return !s.empty() && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
 std::string basic(std::string_view user_pass) { return "Basic " + b64(user_pass); }
@@ -178,10 +181,14 @@ TEST(EdgePolicyWire, MakeEncodeDecodeRoundTrip) {
   EXPECT_EQ(p.burst, 100u);
   ASSERT_EQ(p.allow.size(), 3u);
   const std::string wire = encode_edge_policy(p);
-  EXPECT_TRUE(std::regex_match(
-      wire, std::regex("auth=sha256:[0-9a-f]{32}:[0-9a-f]{64};allow=10\\.0\\.0\\.0/8,fd00::/8,192\\.168\\.1\\.7/32;"
-                       "rate=100/s")))
+  // auth=sha256:<32 hex>:<64 hex>;allow=...;rate=100/s
+  ASSERT_EQ(wire.size(), 12 + 32 + 1 + 64 + std::string_view(";allow=10.0.0.0/8,fd00::/8,192.168.1.7/32;rate=100/s").size())
       << wire;
+  EXPECT_TRUE(wire.starts_with("auth=sha256:")) << wire;
+  EXPECT_TRUE(lower_hex(wire.substr(12, 32))) << wire;
+  EXPECT_EQ(wire[44], ':') << wire;
+  EXPECT_TRUE(lower_hex(wire.substr(45, 64))) << wire;
+  EXPECT_EQ(wire.substr(109), ";allow=10.0.0.0/8,fd00::/8,192.168.1.7/32;rate=100/s");
   std::string error;
   const std::optional<EdgePolicy> back = decode_edge_policy(wire, &error);
   ASSERT_TRUE(back) << error;
@@ -397,6 +404,33 @@ TEST(EdgeCredentials, RightWrongAndMalformed) {
   EXPECT_FALSE(credentials_match(p, "Basic " + std::string(8192, 'A'))) << "over-long";
 }
 
+TEST(EdgeCredentials, EveryDigitOfTheHashCounts) {
+  EdgePolicy p = make("ops:s3cret", {}, "");
+  ASSERT_TRUE(credentials_match(p, basic("ops:s3cret")));
+  for (size_t at : {p.auth.size() - 1, size_t{45}, size_t{80}}) {
+    EdgePolicy tampered = p;
+    tampered.auth[at] = tampered.auth[at] == '0' ? '1' : '0';
+    EXPECT_FALSE(credentials_match(tampered, basic("ops:s3cret"))) << "hash digit " << at;
+  }
+  EdgePolicy other_salt = p;
+  other_salt.auth[7] = other_salt.auth[7] == '0' ? '1' : '0';
+  EXPECT_FALSE(credentials_match(other_salt, basic("ops:s3cret"))) << "the salt is part of the hash";
+  EdgePolicy broken = p;
+  broken.auth.pop_back();
+  EXPECT_FALSE(credentials_match(broken, basic("ops:s3cret"))) << "a malformed stored hash matches nothing";
+}
+
+TEST(EdgeCredentials, NothingMayFollowTheBase64) {
+  const EdgePolicy p = make("ops:pass1", {}, "");  // 9 bytes: 12 base64 digits, no padding
+  ASSERT_EQ(b64("ops:pass1").size(), 12u);
+  ASSERT_TRUE(credentials_match(p, basic("ops:pass1")));
+  EXPECT_FALSE(credentials_match(p, basic("ops:pass1") + "A"));
+  EXPECT_FALSE(credentials_match(p, basic("ops:pass1") + "AA"));
+  EXPECT_FALSE(credentials_match(p, basic("ops:pass1") + "="));
+  EXPECT_FALSE(credentials_match(p, basic("ops:pass1") + "AA=="));
+  EXPECT_FALSE(credentials_match(p, basic("ops:pass1") + " x"));
+}
+
 TEST(EdgeCredentials, PasswordsWithColonsAndEmptyOnes) {
   const EdgePolicy colon = make("ops:pa:ss", {}, "");
   EXPECT_TRUE(credentials_match(colon, basic("ops:pa:ss")));
@@ -505,6 +539,10 @@ TEST(EdgeLimiter, ClockGoingBackAddsNothingAndALowerBurstClamps) {
   EXPECT_FALSE(limiter.take("t", 1, 1, t0 - 5s)) << "an older now refills nothing";
   EXPECT_FALSE(limiter.take("t", 1, 1, t0 + 500ms)) << "and did not move the refill point back";
   EXPECT_TRUE(limiter.take("t", 1, 1, t0 + 1s));
+  // An older `now` neither refills nor drains: the token left is still there.
+  ASSERT_TRUE(limiter.take("v", 1, 2, t0));
+  EXPECT_TRUE(limiter.take("v", 1, 2, t0 - 5s)) << "one of two tokens left";
+  EXPECT_FALSE(limiter.take("v", 1, 2, t0));
   // A re-registered policy with a smaller burst takes effect at once.
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(limiter.take("u", 100, 100, t0));
   EXPECT_TRUE(limiter.take("u", 100, 2, t0));
