@@ -9,6 +9,7 @@
 #include "common/names/hostname.hpp"
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -78,6 +79,7 @@ class Reader {
         {"workers", [this](const Node& n, const std::string& p) { workers_ = read_workers(n, p); }},
         int_key("max_client_connections", c.max_client_connections, 0, "an integer >= 0 (0 = from the fd limit)"),
         {"tunnel", [this](const Node& n, const std::string& p) { read_tunnel(n, p); }},
+        {"socks", [this](const Node& n, const std::string& p) { read_socks(n, p); }},
     };
   }
 
@@ -228,9 +230,36 @@ class Reader {
          {host_key("host", t.host), port_key("port", t.port), domain, secret, advertise, node_id,
           seconds_key("register_interval", t.register_interval, true),
           {"ping_interval", [&t](const Node& n, const std::string& p) { t.ping_interval = detail::read_millis(n, p); }},
-          bool_key("tls", t.tls)},
+          bool_key("tls", t.tls), {"tcp_ports", [&t](const Node& n, const std::string& p) { read_port_range(n, p, t); }}},
          config_.ignored_keys);
     t.enabled = true;
+  }
+
+  // "20000-20999" (or one port): the TCP tunnels' entry ports.
+  static void read_port_range(const Node& node, const std::string& path, TunnelConfig& t) {
+    const std::string text = detail::read_string(node, path);
+    const size_t dash = text.find('-');
+    unsigned first = 0, last = 0;
+    auto number = [](std::string_view s, unsigned* v) {
+      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
+      return ec == std::errc() && end == s.data() + s.size() && *v >= 1 && *v <= 65535;
+    };
+    const bool ok = dash == std::string::npos ? number(text, &first) && number(text, &last)
+                                              : number(std::string_view(text).substr(0, dash), &first) &&
+                                                    number(std::string_view(text).substr(dash + 1), &last);
+    if (!ok || first > last) fail(path, node, "a port range such as \"20000-20999\"");
+    t.tcp_port_first = static_cast<uint16_t>(first);
+    t.tcp_port_last = static_cast<uint16_t>(last);
+  }
+
+  void read_socks(const Node& node, const std::string& path) {
+    SocksConfig& s = config_.socks;
+    read(node, path,
+         {host_key("host", s.host), port_key("port", s.port), string_key("user", s.user), string_key("pass", s.pass)},
+         config_.ignored_keys);
+    s.enabled = true;
+    if (s.user.size() > 255 || s.pass.size() > 255) fail(path, node, "user and pass of at most 255 bytes (RFC 1929)");
+    if (s.user.empty() != s.pass.empty()) fail(path, node, "both user and pass, or neither");
   }
 
   static Balancing read_balancing(const Node& node, const std::string& path) {
@@ -260,6 +289,8 @@ class Reader {
       throw detail::Invalid{"logging.syslog_addr: value \"" + a.syslog_addr + "\" is not host:port (syslog_network " +
                             a.syslog_network + ")"};
     detail::finish_tls(c);
+    if (c.socks.enabled && !c.tunnel.enabled)
+      throw detail::Invalid{"socks: the SOCKS5 entry reaches tunnels only; configure tunnel: too"};
     // gorouter: a route must not go stale before the router starts answering.
     if (c.droplet_stale_threshold < c.start_response_delay_interval) {
       c.droplet_stale_threshold = c.start_response_delay_interval;

@@ -85,6 +85,18 @@ struct TunnelConfig {
   Seconds register_interval{20};
   Millis ping_interval{5000};  // yamux ping per session; unanswered within it = dead
   bool tls = false;  // agents connect with wss:// (the node's tls_pem, versions and ciphers; no client certificates)
+  // TCP tunnels (`tcp_ports: "20000-20999"`): each gets an entry port from
+  // this range on bind_address. 0/0 = TCP tunnels refused.
+  uint16_t tcp_port_first = 0, tcp_port_last = 0;
+};
+
+// The SOCKS5 entry into tunnels (SPEC §7; RFC 1928, user/pass RFC 1929).
+// `user`/`pass` also guard CONNECT on the proxy port (Proxy-Authorization).
+struct SocksConfig {
+  bool enabled = false;
+  std::string host = "127.0.0.1";
+  uint16_t port = 1080;
+  std::string user, pass;  // both or neither; empty = no authentication
 };
 
 // TLS at the node (gorouter's keys): the HTTPS listener, and the tunnel
@@ -190,6 +202,7 @@ struct Config {
   bool secure_cookies = false;
 
   TunnelConfig tunnel;
+  SocksConfig socks;
 
   // Keys present in the file that Switchyard does not implement, dotted
   // (`route_services_secret`, `logging.syslog`), in file order.

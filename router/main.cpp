@@ -29,7 +29,7 @@
 #include "tunnel/identity/token_command.hpp"
 #include "tunnel/server/connector.hpp"
 #include "tunnel/server/node.hpp"
-#include "tunnel/server/session.hpp"
+#include "tunnel/server/wiring.hpp"
 
 namespace {
 
@@ -144,33 +144,6 @@ std::string host_name() {
   return name;
 }
 
-// The tunnel side of the node, when `tunnel:` is configured (SPEC §5): who
-// this node is to the others, and its registry of agent sessions.
-std::unique_ptr<tunnel::TunnelNode> make_tunnel_node(const config::Config& cfg, control::Control& control,
-                                                     metrics::Registry& registry) {
-  if (!cfg.tunnel.enabled) return nullptr;
-  tunnel::NodeIdentity id;
-  id.node_id = cfg.tunnel.node_id;
-  if (id.node_id.empty()) {
-    char name[256] = {};
-    ::gethostname(name, sizeof name - 1);
-    id.node_id = name;
-  }
-  std::string advertise = cfg.tunnel.advertise;
-  if (advertise.empty()) advertise = control::local_ip() + ":" + std::to_string(cfg.port);
-  const size_t colon = advertise.rfind(':');
-  id.advertise_host = advertise.substr(0, colon);
-  if (id.advertise_host.size() > 1 && id.advertise_host.front() == '[')
-    id.advertise_host = id.advertise_host.substr(1, id.advertise_host.size() - 2);
-  id.advertise_port = static_cast<uint16_t>(std::stoi(advertise.substr(colon + 1)));
-  id.peers_take_proxy = cfg.enable_proxy;  // nodes are configured alike
-  log::info("tunnel-node", log::Fields()("node_id", id.node_id)("advertise", advertise)("domain", cfg.tunnel.domain));
-  return std::make_unique<tunnel::TunnelNode>(
-      cfg.tunnel, id, control.io(),
-      [&control](const std::string& subject, const std::string& payload) { return control.publish(subject, payload); },
-      registry);
-}
-
 // The TLS contexts of the HTTPS listener (enable_ssl) and of the tunnel
 // listener (tunnel.tls: the same certificates, no client certificates).
 struct ServerTlsSet {
@@ -238,26 +211,9 @@ std::vector<std::unique_ptr<proxy::Worker>> make_workers(const config::Config& c
           [https](proxy::Worker& w, int fd, asio::ip::tcp::endpoint peer) {
             return proxy::serve_tls_connection(w, fd, peer, https->current());
           }});
-    if (!tunnels) continue;
-    auto tunnel_endpoint = asio::ip::tcp::endpoint(asio::ip::make_address(cfg.tunnel.host), cfg.tunnel.port);
-    workers.back()->bind(proxy::ListenerSpec{
-        "tunnel", tunnel_endpoint,
-        [tunnels, wss = tls.tunnel.get()](proxy::Worker& w, int fd, asio::ip::tcp::endpoint peer) {
-          return tunnel::serve_agent(*tunnels, w, fd, peer, wss ? wss->current() : nullptr);
-        }});
+    if (tunnels) tunnel::bind_listeners(*workers.back(), *tunnels, cfg, tls.tunnel.get());
   }
   return workers;
-}
-
-// /tunnels, the tunnel metrics and the ownership check on every new route table.
-void wire_tunnels(tunnel::TunnelNode& tunnels, control::Control& control, status::StatusServer& status) {
-  status.handle("/tunnels", true, [&tunnels](const status::StatusRequest&, status::StatusResponse& res) {
-    res.content_type = "application/json";
-    res.body = tunnels.describe_json();
-  });
-  control.on_published([&tunnels](const route::RouteTable& table) { tunnels.on_routes(table); });
-  control.on_router_start([&tunnels] { tunnels.on_router_start(); });
-  asio::post(control.io(), [&tunnels] { tunnels.start(); });
 }
 
 // SIGUSR1 drains, SIGHUP reloads the TLS keys (both keep the node
@@ -284,7 +240,7 @@ int run(const config::Config& cfg, const std::string& config_path) {
   proxy::ProxyContext ctx(cfg, registry, proxy::AccessLog::open(access_log_options(cfg)));
 
   control::Control control(cfg, registry, snapshots, health);
-  std::unique_ptr<tunnel::TunnelNode> tunnels = make_tunnel_node(cfg, control, registry);
+  std::unique_ptr<tunnel::TunnelNode> tunnels = tunnel::make_tunnel_node(cfg, control, registry, ctx);
   metrics::ProcessMetrics process(registry);
   std::vector<std::unique_ptr<proxy::Worker>> workers;
   // Before /metrics is written: every gauge sampled, the workers' counts summed.
@@ -297,7 +253,7 @@ int run(const config::Config& cfg, const std::string& config_path) {
   };
   status::StatusServer status_server(control.io(), status::StatusOptions{cfg.status.user, cfg.status.pass, false},
                                      snapshots, registry, health, refresh);
-  if (tunnels) wire_tunnels(*tunnels, control, status_server);
+  if (tunnels) tunnel::wire_tunnels(*tunnels, control, status_server);
   ServerTlsSet server_tls = make_server_tls(cfg);
   workers = make_workers(cfg, ctx, snapshots, tunnels.get(), server_tls);
   wire_dashboard(status_server, DashboardSources{control, ctx, workers, snapshots, process, tunnels.get(),

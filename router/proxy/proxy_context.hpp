@@ -4,6 +4,10 @@
 // Created once in main(); read-only apart from the atomics and the
 // (internally synchronised) access log.
 #include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <functional>
+#include <string>
+#include <string_view>
 #include <memory>
 #include <vector>
 
@@ -13,7 +17,33 @@
 #include "router/route/components.hpp"
 #include "status/metrics.hpp"
 
+namespace sy::http {
+struct RequestHead;
+}
+namespace sy::upstream {
+class ByteStream;
+}
+
 namespace sy::proxy {
+
+class Worker;
+
+// CONNECT host:port on the proxy listener (SPEC §7), when something takes it
+// (main wires the tunnel entry in): a raw stream to relay the client to, or
+// the status that refuses it.
+struct ConnectAnswer {
+  std::unique_ptr<upstream::ByteStream> stream;
+  std::string prefix;  // bytes for the client after the 200, before the relay
+  int status = 403;    // no stream: 400, 403, 407 or 502
+  std::string router_error;  // X-Cf-Routererror
+  std::string reason;  // one line for the body and the log
+  ConnectAnswer();
+  ConnectAnswer(ConnectAnswer&&) noexcept;
+  ConnectAnswer& operator=(ConnectAnswer&&) noexcept;
+  ~ConnectAnswer();
+};
+using ConnectHandler = std::function<boost::asio::awaitable<ConnectAnswer>(
+    Worker& worker, const http::RequestHead& head, std::string_view client_ip)>;
 
 // The proxy's metric families. Requests are counted per worker
 // (worker_stats.hpp); publish() writes the sum of every worker's block into
@@ -49,6 +79,7 @@ struct ProxyContext {
   ProxyMetrics metrics;
   std::unique_ptr<AccessLog> access_log;  // null when off
   std::atomic<bool> draining{false};       // finish the current request, then close
+  ConnectHandler connect;                  // null: CONNECT is a 400, as without tunnels
 
   // max_client_connections across all workers (0 = unlimited; set once by
   // main before the workers start), and the client connections open now.

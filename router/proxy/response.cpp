@@ -2,43 +2,15 @@
 // rewrite it, stream the body to the client, and after a 101 relay raw bytes
 // both ways. A node's `502 tunnel_not_here` is not relayed: nothing reached
 // the application, so forward() may try another holder.
-#include <boost/asio/experimental/awaitable_operators.hpp>
-
 #include "common/log/log.hpp"
 #include "router/proxy/affinity.hpp"
+#include "router/proxy/pump.hpp"
 #include "router/proxy/session.hpp"
 #include "router/proxy/splice.hpp"
 #include "router/proxy/worker.hpp"
 
 namespace sy::proxy {
 namespace {
-
-void half_close(ClientStream& s) { s.shutdown(SHUT_WR); }
-void half_close(upstream::ByteStream& s) { s.shutdown_send(); }
-void close(ClientStream& s) { s.close(); }
-void close(upstream::ByteStream& s) { s.close(); }
-
-// Copies bytes one way until EOF (then half-closes `to`) or an error (then
-// closes both, so the opposite pump ends too).
-template <typename From, typename To>
-asio::awaitable<void> pump(From& from, To& to, IoBuffer& buf) {
-  for (;;) {
-    if (buf.size() > 0) {
-      auto [wec, n] = co_await asio::async_write(to, buf.data(), use_tuple);
-      if (wec) break;
-      buf.consume(n);
-    }
-    auto [rec, n] = co_await from.async_read_some(buf.prepare(kReadChunk), use_tuple);
-    if (rec == asio::error::eof) {
-      half_close(to);
-      co_return;
-    }
-    if (rec) break;
-    buf.commit(n);
-  }
-  close(from);
-  close(to);
-}
 
 AttemptResult answered(bool keep_client) {
   AttemptResult a;
@@ -59,9 +31,8 @@ std::string malformed(http::HeadError e) { return "malformed response: " + std::
 }  // namespace
 
 asio::awaitable<void> Session::pump_upgraded(Attempt& at) {
-  using namespace asio::experimental::awaitable_operators;
   watch_.clear();  // an upgraded connection may idle as long as both ends like
-  co_await (pump(client_.stream, at.up, client_.in) && pump(at.up, client_.stream, up_.in));
+  co_await pump_both(client_.stream, at.up, client_.in, up_.in);
 }
 
 // One response head into up_.head (nullopt), or why there is none.

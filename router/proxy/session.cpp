@@ -254,6 +254,7 @@ asio::awaitable<Session::HeadStatus> Session::read_head() {
 }
 
 asio::awaitable<bool> Session::serve() {
+  if (req_.head.method == "CONNECT" && ctx_.connect) co_return co_await serve_connect();
   begin_request();
   route::RouteTablePtr table = worker_.routes();  // pinned: the pool must outlive the request
   LookupHistogram* timed = worker_.sample_lookup() ? &worker_.stats().route_lookup : nullptr;

@@ -187,6 +187,7 @@ class Session final : public Connection {
   boost::asio::awaitable<void> close_client(bool client_gone);
   boost::asio::awaitable<HeadStatus> read_head();
   boost::asio::awaitable<bool> serve();
+  boost::asio::awaitable<bool> serve_connect();  // connect.cpp
   boost::asio::awaitable<bool> answer(Failure f, std::string_view detail);
   boost::asio::awaitable<void> linger();
   bool client_keep_alive() const;

@@ -81,7 +81,7 @@ TEST_F(TunnelClusterTest, HostReachesServiceThroughEitherNodeAndHaproxyWithClien
   o.enable_proxy = true;
   ASSERT_NO_FATAL_FAILURE(start(o, true));
   EchoBackend& svc = start_echo("svc");
-  Agent& agent = start_agent({{b().tunnel_url()}, "svc-agent", "svc", "", svc.port(), 1});
+  Agent& agent = start_agent({{b().tunnel_url()}, "svc-agent", "svc", "", svc.port(), 1, {}});
   const std::string host = agent.wait_ready();
   ASSERT_EQ(host, cluster_->host("svc")) << agent.err();
   ASSERT_TRUE(wait_until(
@@ -119,7 +119,7 @@ TEST_F(TunnelClusterTest, AgentKilledIs404EverywhereWithinRegisterInterval) {
   o.register_interval = "2s";
   ASSERT_NO_FATAL_FAILURE(start(o, false));
   EchoBackend& svc = start_echo("svc");
-  Agent& agent = start_agent({{b().tunnel_url()}, "gone-agent", "gone", "", svc.port(), 2});
+  Agent& agent = start_agent({{b().tunnel_url()}, "gone-agent", "gone", "", svc.port(), 2, {}});
   const std::string host = agent.wait_ready();
   ASSERT_FALSE(host.empty()) << agent.err();
   ASSERT_TRUE(cluster_->wait_status_everywhere(host, 200, seconds(10)));
@@ -146,7 +146,7 @@ TEST_F(TunnelClusterTest, AgentKilledIs404EverywhereWithinRegisterInterval) {
 TEST_F(TunnelClusterTest, NodeKilledUnderLoadLosesAtMostItsInFlightRequests) {
   ASSERT_NO_FATAL_FAILURE(start(ClusterOptions{}, true));
   EchoBackend& svc = start_echo("svc");
-  Agent& agent = start_agent({{cluster_->front_tunnel_url()}, "ha-agent", "ha", "", svc.port(), 2});
+  Agent& agent = start_agent({{cluster_->front_tunnel_url()}, "ha-agent", "ha", "", svc.port(), 2, {}});
   const std::string host = agent.wait_ready();
   ASSERT_FALSE(host.empty()) << agent.err();
   ASSERT_TRUE(sessions_on_both("ha-agent")) << "sessions: a=" << a().sessions("ha-agent")
@@ -185,7 +185,7 @@ TEST_F(TunnelClusterTest, DrainUnderLoadLosesNoRequest) {
   o.drain_timeout = "30s";
   ASSERT_NO_FATAL_FAILURE(start(o, true));
   EchoBackend& svc = start_echo("svc");
-  Agent& agent = start_agent({{cluster_->front_tunnel_url()}, "drain-agent", "drain", "", svc.port(), 2});
+  Agent& agent = start_agent({{cluster_->front_tunnel_url()}, "drain-agent", "drain", "", svc.port(), 2, {}});
   const std::string host = agent.wait_ready();
   ASSERT_FALSE(host.empty()) << agent.err();
   ASSERT_TRUE(sessions_on_both("drain-agent"));
@@ -222,8 +222,8 @@ TEST_F(TunnelClusterTest, OwnershipRaceHasOneWinnerOnEveryNode) {
   EchoBackend& two = start_echo("two");
   const std::string t1 = cluster_->token("claim-1", "contested"), t2 = cluster_->token("claim-2", "contested");
   ASSERT_FALSE(t1.empty());
-  Agent& g1 = start_agent({{a().tunnel_url()}, "claim-1", "contested", t1, one.port(), 1});
-  Agent& g2 = start_agent({{b().tunnel_url()}, "claim-2", "contested", t2, two.port(), 1});
+  Agent& g1 = start_agent({{a().tunnel_url()}, "claim-1", "contested", t1, one.port(), 1, {}});
+  Agent& g2 = start_agent({{b().tunnel_url()}, "claim-2", "contested", t2, two.port(), 1, {}});
   ASSERT_TRUE(wait_until([&] { return !g1.process().running() || !g2.process().running(); }, seconds(15)))
       << "neither agent lost the race";
   const bool one_won = g1.process().running();
@@ -244,7 +244,7 @@ TEST_F(TunnelClusterTest, OwnershipRaceHasOneWinnerOnEveryNode) {
   // A second agent of the winning id on the node where the loser was.
   ClusterNode& losers_node = one_won ? b() : a();
   Agent& again = start_agent({{losers_node.tunnel_url()}, one_won ? "claim-1" : "claim-2", "contested",
-                              one_won ? t1 : t2, one_won ? one.port() : two.port(), 1});
+                              one_won ? t1 : t2, one_won ? one.port() : two.port(), 1, {}});
   EXPECT_EQ(again.wait_ready(), host) << again.err();
   EXPECT_TRUE(wait_until([&] { return losers_node.sessions(one_won ? "claim-1" : "claim-2") == 1; }, seconds(5)));
   EXPECT_TRUE((one_won ? g1 : g2).process().running());
@@ -264,8 +264,8 @@ TEST_F(TunnelClusterTest, DISABLED_OwnershipRaceThroughHaproxyWithTwoSessionsEac
   EchoBackend& one = start_echo("one");
   EchoBackend& two = start_echo("two");
   const std::string t1 = cluster_->token("race-1", "raced"), t2 = cluster_->token("race-2", "raced");
-  Agent& g1 = start_agent({{cluster_->front_tunnel_url()}, "race-1", "raced", t1, one.port(), 2});
-  Agent& g2 = start_agent({{cluster_->front_tunnel_url()}, "race-2", "raced", t2, two.port(), 2});
+  Agent& g1 = start_agent({{cluster_->front_tunnel_url()}, "race-1", "raced", t1, one.port(), 2, {}});
+  Agent& g2 = start_agent({{cluster_->front_tunnel_url()}, "race-2", "raced", t2, two.port(), 2, {}});
   ASSERT_TRUE(wait_until([&] { return !g1.process().running() || !g2.process().running(); }, seconds(15)))
       << "neither agent lost the race";
   const bool one_won = g1.process().running();
@@ -294,7 +294,7 @@ TEST_F(TunnelClusterTest, DISABLED_OwnershipRaceThroughHaproxyWithTwoSessionsEac
 TEST_F(TunnelClusterTest, LingeringLosingClaimDoesNotLockOutTheWinner) {
   ASSERT_NO_FATAL_FAILURE(start(ClusterOptions{}, false));
   EchoBackend& svc = start_echo("winner");
-  Agent& first = start_agent({{a().tunnel_url()}, "owner-id", "owned", "", svc.port(), 1});
+  Agent& first = start_agent({{a().tunnel_url()}, "owner-id", "owned", "", svc.port(), 1, {}});
   const std::string host = first.wait_ready();
   ASSERT_EQ(host, cluster_->host("owned")) << first.err();
   ASSERT_TRUE(wait_until([&] { return b().route_endpoints(host) == 1; }, seconds(10)));
@@ -307,7 +307,7 @@ TEST_F(TunnelClusterTest, LingeringLosingClaimDoesNotLockOutTheWinner) {
                             R"("},"private_instance_id":"node-gone/ghost-id")";
   ASSERT_TRUE(register_route(nats, "127.0.0.1", 9, {host}, ghost));
   ASSERT_TRUE(wait_until([&] { return b().route_endpoints(host) == 2; }, seconds(10)));
-  Agent& second = start_agent({{b().tunnel_url()}, "owner-id", "owned", "", svc.port(), 1});
+  Agent& second = start_agent({{b().tunnel_url()}, "owner-id", "owned", "", svc.port(), 1, {}});
   EXPECT_EQ(second.wait_ready(), host) << second.err();
   EXPECT_TRUE(wait_until([&] { return b().sessions("owner-id") == 1; }, seconds(5)));
   // Node B's own registration is in its table (its ownership check has seen
@@ -351,7 +351,7 @@ TEST_F(TunnelClusterTest, BadTokensAre401) {
     EXPECT_EQ(handshake_status(n->tunnel_port, "tok-agent", "tok", ""), 401) << n->id;
   }
   EchoBackend& svc = start_echo("svc");
-  Agent& agent = start_agent({{a().tunnel_url()}, "tok-agent", "tok", forged, svc.port(), 1});
+  Agent& agent = start_agent({{a().tunnel_url()}, "tok-agent", "tok", forged, svc.port(), 1, {}});
   EXPECT_EQ(agent.process().wait_exit(seconds(10)), std::optional<int>(3)) << agent.err();
   EXPECT_EQ(quick_get(a().router.port(), cluster_->host("tok"), "/", milliseconds(2000)).status, 404);
 }
@@ -361,7 +361,7 @@ TEST_F(TunnelClusterTest, BadTokensAre401) {
 TEST_F(TunnelClusterTest, ForwardedRequestNeverHopsTwice) {
   ASSERT_NO_FATAL_FAILURE(start(ClusterOptions{}, false));
   EchoBackend& svc = start_echo("svc");
-  Agent& agent = start_agent({{b().tunnel_url()}, "loop-agent", "loop", "", svc.port(), 1});
+  Agent& agent = start_agent({{b().tunnel_url()}, "loop-agent", "loop", "", svc.port(), 1, {}});
   const std::string host = agent.wait_ready();
   ASSERT_FALSE(host.empty()) << agent.err();
   ASSERT_TRUE(cluster_->wait_status_everywhere(host, 200, seconds(10)));

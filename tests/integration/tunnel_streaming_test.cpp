@@ -43,7 +43,7 @@ class TunnelStreamingTest : public ::testing::Test {
     ASSERT_TRUE(echo_->start("stream"));
     agent_ = std::make_unique<Agent>(cluster_->dir(), "stream", std::string(SY_BIN_DIR) + "/switchyard-tunnel");
     ASSERT_TRUE(agent_->start({{b().tunnel_url()}, "stream-agent", "stream", cluster_->token("stream-agent", "stream"),
-                               echo_->port(), 1}));
+                               echo_->port(), 1, {}}));
     host_ = agent_->wait_ready();
     ASSERT_EQ(host_, cluster_->host("stream")) << agent_->err();
     ASSERT_TRUE(cluster_->wait_status_everywhere(host_, 200, seconds(10)));
@@ -135,7 +135,7 @@ TEST_F(TunnelStreamingTest, ClientAbortReachesTarget) {
   TcpTarget target(TcpTarget::Mode::count_at_eof);
   Agent agent(cluster_->dir(), "abort", std::string(SY_BIN_DIR) + "/switchyard-tunnel");
   ASSERT_TRUE(agent.start({{b().tunnel_url()}, "abort-agent", "abort", cluster_->token("abort-agent", "abort"),
-                           target.port(), 1}));
+                           target.port(), 1, {}}));
   const std::string host = agent.wait_ready();
   ASSERT_FALSE(host.empty()) << agent.err();
   ASSERT_TRUE(wait_until([&] { return a().route_endpoints(host) == 1; }, seconds(10)));

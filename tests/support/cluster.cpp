@@ -2,7 +2,10 @@
 
 #include <rapidjson/document.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <sstream>
 
 #include "tests/support/ports.hpp"
@@ -79,18 +82,27 @@ std::string Cluster::node_yaml(const ClusterNode& node, uint16_t proxy_port) con
     << "\n  register_interval: " << options_.register_interval << "\n  ping_interval: " << options_.ping_interval
     << "\n";
   if (!options_.secret.empty()) y << "  secret: " << json_quote(options_.secret) << "\n";
+  if (options_.tcp) y << "  tcp_ports: \"" << tcp_base_ << "-" << tcp_base_ + 199 << "\"\n";
+  if (options_.socks) {
+    y << "socks:\n  host: 127.0.0.1\n  port: " << node.socks_port << "\n";
+    if (!options_.socks_user.empty())
+      y << "  user: " << json_quote(options_.socks_user) << "\n  pass: " << json_quote(options_.socks_pass) << "\n";
+  }
   return y.str();
 }
 
 bool Cluster::start() {
   if (!nats_.start()) return error_ = "nats-server: " + nats_.error(), false;
   std::vector<uint16_t> taken{nats_.port()};
+  // The nodes search their range for a port that binds, so a busy one is skipped.
+  tcp_base_ = static_cast<uint16_t>(21000 + (::getpid() * 7919 % 200) * 200);
   for (int i = 0; i < options_.nodes; ++i) {
     auto node = std::make_unique<ClusterNode>("node-" + std::string(1, static_cast<char>('a' + i)), binaries_);
     RouterConfig c;
     c.port = fresh_port(taken);
     c.status_port = fresh_port(taken);
     node->tunnel_port = fresh_port(taken);
+    if (options_.socks) node->socks_port = fresh_port(taken);
     c.workers = options_.workers;
     c.prune_stale_droplets_interval = "1s";
     c.drain_wait = options_.drain_wait;
@@ -164,6 +176,7 @@ bool Agent::start(const AgentOptions& o) {
   for (const std::string& s : o.servers) p.argv.insert(p.argv.end(), {"--server", s});
   if (!o.label.empty()) p.argv.insert(p.argv.end(), {"--label", o.label});
   if (!o.token.empty()) p.argv.insert(p.argv.end(), {"--token", o.token});
+  p.argv.insert(p.argv.end(), o.extra.begin(), o.extra.end());
   p.log_path = dir_.file("agent-" + name_ + ".out");
   p.stderr_path = dir_.file("agent-" + name_ + ".err");
   return process_.start(p);
@@ -182,6 +195,21 @@ std::string Agent::wait_ready(std::chrono::milliseconds timeout) {
       },
       timeout, std::chrono::milliseconds(20));
   return host;
+}
+
+uint16_t Agent::wait_tcp_port(const std::string& server, std::chrono::milliseconds timeout) {
+  const std::string key = "server=" + server + " port=";
+  uint16_t port = 0;
+  wait_until(
+      [&] {
+        const std::string text = out();
+        const size_t at = text.find(key);
+        if (at == std::string::npos) return !process_.running();
+        port = static_cast<uint16_t>(std::atoi(text.c_str() + at + key.size()));
+        return true;
+      },
+      timeout, std::chrono::milliseconds(20));
+  return port;
 }
 
 QuickResponse quick_get(uint16_t port, const std::string& host, const std::string& path,

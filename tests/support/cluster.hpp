@@ -35,6 +35,9 @@ struct ClusterOptions {
   std::string drain_timeout;  // omitted when empty
   bool enable_proxy = false;  // the nodes expect PROXY v2 (HAProxy sends it)
   int workers = 2;
+  bool tcp = false;           // tunnel.tcp_ports: a range from a random free-looking base
+  bool socks = false;         // a SOCKS5 entry on every node
+  std::string socks_user, socks_pass;  // its credentials (also CONNECT's); empty = none
 };
 
 // One node: its directory, its router and its tunnel listener.
@@ -45,6 +48,7 @@ struct ClusterNode {
   TempDir dir;
   Router router;
   uint16_t tunnel_port = 0;
+  uint16_t socks_port = 0;  // ClusterOptions::socks
 
   std::string tunnel_url() const { return "ws://127.0.0.1:" + std::to_string(tunnel_port); }
   std::string access_log() const { return read_file(dir.file("access.log")); }
@@ -100,6 +104,7 @@ class Cluster {
   Haproxy haproxy_;
   uint16_t front_port_ = 0;
   uint16_t front_tunnel_port_ = 0;
+  uint16_t tcp_base_ = 0;  // tunnel.tcp_ports starts here (200 ports)
   std::string error_;
 };
 
@@ -110,6 +115,7 @@ struct AgentOptions {
   std::string token;  // empty: none
   uint16_t to_port = 0;
   int connections = 1;
+  std::vector<std::string> extra;  // more flags: --tcp, --advertise-address, --basic-auth ...
 };
 
 // One `switchyard-tunnel` process (logs agent-<name>.out / .err in `dir`).
@@ -121,6 +127,8 @@ class Agent {
   bool start(const AgentOptions& options);
   // The host of its tunnel-ready line, once printed ("" if not within `timeout`).
   std::string wait_ready(std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+  // A TCP tunnel's entry port on the node at `server` (its tcp-entry line), 0 if none within `timeout`.
+  uint16_t wait_tcp_port(const std::string& server, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
   Process& process() { return process_; }
   std::string out() const { return read_file(dir_.file("agent-" + name_ + ".out")); }
   std::string err() const { return read_file(dir_.file("agent-" + name_ + ".err")); }

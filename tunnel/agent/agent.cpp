@@ -130,6 +130,11 @@ void Agent::start_session(Slot& slot, std::shared_ptr<NodeConnection> connection
   slot.went_away = false;
   log::info("tunnel-session-up", log::Fields()("server", options_.servers[slot.server].text)("host", session->host())("slot", slot.index));
   host_up(session->host(), options_.servers[slot.server].text);
+  if (established.result.tcp_port != 0) {
+    std::printf("tcp-entry host=%s server=%s port=%u\n", session->host().c_str(),
+                options_.servers[slot.server].text.c_str(), static_cast<unsigned>(established.result.tcp_port));
+    std::fflush(stdout);
+  }
   asio::co_spawn(io_, own(std::move(session)), asio::detached);
 }
 

@@ -1,5 +1,7 @@
 #include "tunnel/agent/handshake.hpp"
 
+#include <charconv>
+
 #include "router/http/head_parser.hpp"
 #include "tunnel/ws/handshake.hpp"
 
@@ -56,6 +58,10 @@ std::string upgrade_request(const ServerUrl& server, const Options& options, std
   out.append(key).append("\r\nSwitchyard-Tunnel-Id: ").append(options.id).append("\r\n");
   if (!options.token.empty()) out.append("Authorization: Bearer ").append(options.token).append("\r\n");
   if (!options.label.empty()) out.append("Switchyard-Tunnel-Host: ").append(options.label).append("\r\n");
+  if (options.tcp) out.append("Switchyard-Tunnel-Protocol: tcp\r\n");
+  if (!options.advertise_address.empty())
+    out.append("Switchyard-Tunnel-Address: ").append(options.advertise_address).append("\r\n");
+  if (!options.policy.empty()) out.append("Switchyard-Tunnel-Policy: ").append(options.policy).append("\r\n");
   out.append("User-Agent: switchyard-tunnel\r\n\r\n");
   return out;
 }
@@ -89,6 +95,11 @@ HandshakeResult check_upgrade_response(char* head, size_t length, std::string_vi
   r.verdict = Verdict::accepted;
   r.status = status;
   r.host = std::string(host);
+  const std::string_view port = response.find("Switchyard-Tunnel-Port");
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (!port.empty() && ec == std::errc() && end == port.data() + port.size() && value > 0 && value < 65536)
+    r.tcp_port = static_cast<uint16_t>(value);
   return r;
 }
 

@@ -16,6 +16,7 @@
 //
 // Pure; any thread.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,7 @@ struct HandshakeResult {
   int status = 0;       // 0: the head did not parse
   int exit_code = 0;    // refused: 3 (401/409) or 2 (400)
   std::string host;     // accepted: the host name the node gave us
+  uint16_t tcp_port = 0;  // accepted TCP tunnel: the node's entry port for it
   std::string reason;   // refused / retry: why, one line
 };
 

@@ -24,11 +24,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "switchyard-tunnel: %s\n%s", parsed.error.c_str(), agent::kUsage);
     return 2;
   }
+  agent::Options options = *parsed.options;
+  std::string policy_error;
+  if (!agent::apply_edge_policy(options, &policy_error)) {
+    std::fprintf(stderr, "switchyard-tunnel: %s\n%s", policy_error.c_str(), agent::kUsage);
+    return 2;
+  }
   bool level_ok = false;
   log::set_level(log::parse_level(parsed.options->log_level, &level_ok));
   std::unique_ptr<agent::Agent> tunnel;
   try {
-    tunnel = std::make_unique<agent::Agent>(*parsed.options);
+    tunnel = std::make_unique<agent::Agent>(options);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "switchyard-tunnel: %s\n", e.what());
     return 2;

@@ -1,12 +1,18 @@
 #include "tunnel/agent/options.hpp"
 
+#include <arpa/inet.h>
+
 #include <charconv>
+
+#include "tunnel/identity/edge_policy.hpp"
 
 namespace sy::agent {
 
 const char* const kUsage =
     "usage: switchyard-tunnel --server ws://HOST:PORT|wss://HOST:PORT [--server URL]...\n"
     "           --id ID [--token T] [--label L] --to HOST:PORT [--connections N] [--ca FILE]\n"
+    "           [--tcp] [--advertise-address IP:PORT]\n"
+    "           [--basic-auth USER:PASS] [--allow CIDR]... [--rate N/s|N/m]\n"
     "           [--log-level debug|info|warn|error]\n";
 
 namespace {
@@ -63,8 +69,43 @@ bool header_safe(std::string_view value) {
 }
 
 // The flags that take a value.
-constexpr std::string_view kFlags[] = {"--server", "--id", "--token", "--label",
-                                       "--to", "--connections", "--ca", "--log-level"};
+constexpr std::string_view kFlags[] = {"--server", "--id",  "--token", "--label",      "--to",
+                                       "--connections", "--ca", "--log-level", "--advertise-address",
+                                       "--basic-auth", "--allow", "--rate"};
+
+// An IP literal and a port, written canonically (inet_ntop's form; [v6]:port).
+bool canonical_address(std::string_view text, std::string* out) {
+  std::string host;
+  uint16_t port = 0;
+  if (!parse_host_port(text, 0, &host, &port)) return false;
+  unsigned char raw[16];
+  char buf[INET6_ADDRSTRLEN];
+  if (::inet_pton(AF_INET, host.c_str(), raw) == 1) {
+    ::inet_ntop(AF_INET, raw, buf, sizeof buf);
+    *out = std::string(buf) + ":" + std::to_string(port);
+    return true;
+  }
+  if (::inet_pton(AF_INET6, host.c_str(), raw) != 1) return false;
+  ::inet_ntop(AF_INET6, raw, buf, sizeof buf);
+  *out = "[" + std::string(buf) + "]:" + std::to_string(port);
+  return true;
+}
+
+bool apply_more(Options& o, std::string_view flag, std::string_view value, std::string* error) {
+  if (flag == "--advertise-address") {
+    if (!canonical_address(value, &o.advertise_address))
+      return *error = "bad --advertise-address (want IP:PORT)", false;
+  } else if (flag == "--basic-auth") {
+    if (value.find(':') == std::string_view::npos || value.front() == ':')
+      return *error = "bad --basic-auth (want USER:PASS)", false;
+    o.basic_auth = value;
+  } else if (flag == "--allow") {
+    o.allow.emplace_back(value);
+  } else {  // --rate
+    o.rate = value;
+  }
+  return true;
+}
 
 bool apply(Options& o, std::string_view flag, std::string_view value, std::string* error) {
   if (flag == "--server") {
@@ -91,7 +132,9 @@ bool apply(Options& o, std::string_view flag, std::string_view value, std::strin
   } else if (flag == "--ca") {
     if (value.empty()) return *error = "bad --ca (empty)", false;
     o.ca_file = value;
-  } else {  // --log-level
+  } else if (flag != "--log-level") {
+    return apply_more(o, flag, value, error);
+  } else {
     if (value != "debug" && value != "info" && value != "warn" && value != "error")
       return *error = "bad --log-level", false;
     o.log_level = value;
@@ -151,6 +194,10 @@ ParseResult parse_options(const std::vector<std::string>& args) {
       result.help = true;
       return result;
     }
+    if (arg == "--tcp") {
+      o.tcp = true;
+      continue;
+    }
     std::string_view flag = arg, value;
     bool inline_value = false;
     if (const size_t eq = arg.find('='); arg.substr(0, 2) == "--" && eq != std::string_view::npos) {
@@ -172,6 +219,15 @@ ParseResult parse_options(const std::vector<std::string>& args) {
   if (o.to_host.empty()) return result.error = "missing --to", result;
   result.options = std::move(o);
   return result;
+}
+
+bool apply_edge_policy(Options& o, std::string* error) {
+  if (o.tcp && !o.basic_auth.empty()) return *error = "--basic-auth needs an HTTP tunnel (not --tcp)", false;
+  if (o.basic_auth.empty() && o.allow.empty() && o.rate.empty()) return true;
+  std::optional<tunnel::EdgePolicy> policy = tunnel::make_edge_policy(o.basic_auth, o.allow, o.rate, error);
+  if (!policy) return *error = "bad edge policy: " + *error, false;
+  o.policy = tunnel::encode_edge_policy(*policy);
+  return true;
 }
 
 }  // namespace sy::agent

@@ -4,7 +4,14 @@
 //
 //   switchyard-tunnel --server ws://HOST:PORT|wss://HOST:PORT [--server ...]
 //       --id ID [--token T] [--label L] --to HOST:PORT [--connections N]
+//       [--tcp] [--advertise-address IP:PORT]
+//       [--basic-auth USER:PASS] [--allow CIDR]... [--rate N/s|N/m]
 //       [--ca FILE] [--log-level debug|info|warn|error]
+//
+// --tcp makes the tunnel a TCP tunnel (raw bytes; the node gives it an entry
+// port); --advertise-address declares the address clients of the SOCKS5 and
+// CONNECT entry may name to reach it (seed 002's "original address"); the
+// edge-policy flags are enforced by every node (SPEC §7).
 //
 // Each flag takes its value as the next argument or after '='. What is
 // refused: a missing --server, --id or --to; a URL that is not ws:// or
@@ -41,6 +48,12 @@ struct Options {
   std::string to_host;
   uint16_t to_port = 0;
   int connections = 2;  // sessions per server
+  bool tcp = false;             // a TCP tunnel (Switchyard-Tunnel-Protocol: tcp)
+  std::string advertise_address;  // "" or a canonical IP:PORT ([v6]:port)
+  std::string basic_auth;      // edge policy: "user:pass" ("" = none)
+  std::vector<std::string> allow;  // edge policy: CIDRs
+  std::string rate;            // edge policy: "N/s" or "N/m" ("" = none)
+  std::string policy;          // the policy's wire text (made by main from the three above)
   std::string ca_file;  // empty: the system's CAs
   std::string log_level = "info";
 };
@@ -52,6 +65,11 @@ struct ParseResult {
 };
 
 ParseResult parse_options(const std::vector<std::string>& args);
+// The edge-policy flags into `options.policy` (the password hashed with a
+// random salt; tunnel/identity/edge_policy.hpp). False with `*error` set when
+// a flag's value is refused, or --basic-auth is given with --tcp (raw bytes
+// carry no credentials).
+bool apply_edge_policy(Options& options, std::string* error);
 std::optional<ServerUrl> parse_server_url(std::string_view text);
 bool valid_tunnel_id(std::string_view id);
 bool valid_label(std::string_view label);

@@ -5,6 +5,8 @@
 #include <openssl/hmac.h>
 #include <openssl/md5.h>
 
+#include <arpa/inet.h>
+
 #include <charconv>
 
 namespace sy::tunnel {
@@ -125,6 +127,48 @@ std::optional<int64_t> parse_ttl_seconds(std::string_view text) {
     case 'd': return *n * 86400;
     default: return std::nullopt;
   }
+}
+
+std::optional<std::string> canonical_address(std::string_view ip, uint16_t port) {
+  if (port == 0 || ip.empty() || ip.size() >= INET6_ADDRSTRLEN) return std::nullopt;
+  const std::string text(ip);
+  unsigned char raw[16];
+  char buf[INET6_ADDRSTRLEN];
+  if (::inet_pton(AF_INET, text.c_str(), raw) == 1) {
+    ::inet_ntop(AF_INET, raw, buf, sizeof buf);
+    return std::string(buf) + ":" + std::to_string(port);
+  }
+  if (::inet_pton(AF_INET6, text.c_str(), raw) != 1) return std::nullopt;
+  ::inet_ntop(AF_INET6, raw, buf, sizeof buf);
+  return "[" + std::string(buf) + "]:" + std::to_string(port);
+}
+
+std::optional<std::string> canonical_address(std::string_view text) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  std::string_view ip = text.substr(0, colon), port_text = text.substr(colon + 1);
+  if (ip.size() >= 2 && ip.front() == '[' && ip.back() == ']') {
+    ip = ip.substr(1, ip.size() - 2);
+    if (ip.find(':') == std::string_view::npos) return std::nullopt;  // brackets are for IPv6 only
+  } else if (ip.find(':') != std::string_view::npos) {
+    return std::nullopt;  // an IPv6 address needs its brackets
+  }
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) return std::nullopt;
+  return canonical_address(ip, static_cast<uint16_t>(port));
+}
+
+std::string address_host(std::string_view canonical, std::string_view domain) {
+  // Every separator becomes one '-' ("::" stays "--"), so the name maps back
+  // to one address; an IPv6 address gets "v6-" in front (a label may not
+  // start with '-', as "::1" would).
+  std::string out = canonical.starts_with('[') ? "v6-" : "";
+  for (char c : canonical.substr(canonical.starts_with('[') ? 1 : 0)) {
+    const bool sep = c == '.' || c == ':' || c == ']';
+    out.push_back(sep ? '-' : (c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c));
+  }
+  return out + ".addr." + std::string(domain);
 }
 
 }  // namespace sy::tunnel

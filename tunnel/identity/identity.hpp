@@ -45,6 +45,18 @@ struct ForwardedNode {
 ForwardedNode parse_forwarded_node(std::string_view value, const std::vector<std::string>& secrets,
                                    std::string_view request_id, int64_t now_unix);
 
+// A declared address (SPEC §7, `--advertise-address`): "IP:PORT" or
+// "[v6]:PORT" written canonically (inet_ntop's form), nullopt if the text is
+// not an IP literal and a port 1..65535.
+std::optional<std::string> canonical_address(std::string_view text);
+std::optional<std::string> canonical_address(std::string_view ip, uint16_t port);
+// The route-table name a tunnel with a declared address is also registered
+// under, so any node finds it by address: each '.', ':' and ']' of the
+// canonical address as '-', "v6-" in front of an IPv6 one, then
+// ".addr.<domain>": 10.1.2.3:22 -> 10-1-2-3-22.addr.<domain>,
+// [fd00::1]:22 -> v6-fd00--1--22.addr.<domain>.
+std::string address_host(std::string_view canonical, std::string_view domain);
+
 // Parses a token lifetime such as "30d", "12h", "90m", "3600s" or "0" (never).
 std::optional<int64_t> parse_ttl_seconds(std::string_view text);
 

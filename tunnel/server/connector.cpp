@@ -62,6 +62,9 @@ asio::awaitable<OpenResult> TunnelConnector::open(const route::Endpoint& endpoin
                                                     unix_seconds());
     if (from.node_id == node_.node_id()) co_return refuse(Failure::forwarding_loop);
     if (endpoint.kind() == route::EndpointKind::tunnel) {  // served here, or nowhere
+      // A signed forward was checked against the edge policy by the first node.
+      if (!from.verified)
+        if (std::optional<Failure> refused = edge_refusal(endpoint, request)) co_return refuse(*refused);
       OpenResult r = co_await open_local(endpoint.meta().tag("tunnel_id"), request.allow_reuse);
       if (r.failure) co_return refuse(Failure::tunnel_not_here);
       r.keep_forwarded_for = from.verified;
@@ -72,6 +75,7 @@ asio::awaitable<OpenResult> TunnelConnector::open(const route::Endpoint& endpoin
     OpenResult r = co_await tcp_.open(endpoint, request);
     co_return r;
   }
+  if (std::optional<Failure> refused = edge_refusal(endpoint, request)) co_return refuse(*refused);
   // A tunnel this node holds is served here, whichever holder the pool
   // picked (SPEC §5.3); another node's endpoint is the way out only when no
   // local session can take the stream.
@@ -109,6 +113,17 @@ asio::awaitable<OpenResult> TunnelConnector::open_local(std::string_view tunnel_
     r.stream = std::make_unique<upstream::CrossWorkerStream>(
         worker_.io().get_executor(), std::shared_ptr<upstream::ByteStream>(std::move(opened.stream)),
         std::move(opened.usable));
+  }
+  co_return r;
+}
+
+asio::awaitable<RawOpen> TunnelConnector::open_held(std::string_view tunnel_id) {
+  OpenResult local = co_await open_local(tunnel_id, false);
+  RawOpen r;
+  if (local.failure) {
+    r.detail = "no live session here";
+  } else {
+    r.stream = std::move(local.stream);
   }
   co_return r;
 }

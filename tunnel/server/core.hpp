@@ -40,6 +40,11 @@ struct SessionHandle {
   std::string host;
   std::string remote;               // the agent's address
   int64_t since_unix = 0;
+  bool tcp = false;                 // a TCP tunnel's session (raw bytes, an entry port)
+  std::string address;              // the agent's declared IP:PORT ("" when none)
+  std::string policy;               // its edge policy's wire text ("" when none)
+  uint16_t tcp_port = 0;            // set by admit(): this node's entry port for the tunnel
+  int refused_status = 409;         // set by admit() when it refuses
   std::atomic<int> streams{0};      // open now
   std::atomic<uint64_t> bytes_in{0};   // from the agent (responses)
   std::atomic<uint64_t> bytes_out{0};  // to the agent (requests)

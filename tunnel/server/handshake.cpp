@@ -1,5 +1,6 @@
 #include "tunnel/server/handshake.hpp"
 
+#include "tunnel/identity/edge_policy.hpp"
 #include "tunnel/identity/identity.hpp"
 #include "tunnel/ws/handshake.hpp"
 
@@ -64,6 +65,22 @@ HandshakeVerdict check_handshake(const http::RequestHead& head, const HandshakeS
     TokenCheck check = check_token(settings.secrets, token, v.id, v.label, now_unix);
     if (check != TokenCheck::ok) return refuse(401, token_problem(check));
   }
+  const std::string_view protocol = head.find("switchyard-tunnel-protocol");
+  if (!protocol.empty() && protocol != "tcp" && protocol != "http")
+    return refuse(400, "bad Switchyard-Tunnel-Protocol: http or tcp");
+  v.tcp = protocol == "tcp";
+  if (v.tcp && !settings.tcp) return refuse(400, "this node takes no TCP tunnels (tunnel.tcp_ports is not set)");
+  if (const std::string_view address = head.find("switchyard-tunnel-address"); !address.empty()) {
+    std::optional<std::string> canonical = canonical_address(address);
+    if (!canonical) return refuse(400, "bad Switchyard-Tunnel-Address: IP:PORT");
+    v.address = std::move(*canonical);
+  }
+  if (const std::string_view policy = head.find("switchyard-tunnel-policy"); !policy.empty()) {
+    std::string error;
+    std::optional<EdgePolicy> parsed = decode_edge_policy(policy, &error);
+    if (!parsed) return refuse(400, "bad Switchyard-Tunnel-Policy: " + error);
+    v.policy = encode_edge_policy(*parsed);
+  }
   v.host = tunnel_host(v.id, v.label, settings.domain);
   v.accept = ws::accept_key(key);
   v.status = 101;
@@ -74,7 +91,8 @@ HandshakeVerdict check_handshake(const http::RequestHead& head, const HandshakeS
 std::string handshake_response(const HandshakeVerdict& v) {
   if (v.status == 101) {
     return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-           v.accept + "\r\nSwitchyard-Tunnel-Host: " + v.host + "\r\n\r\n";
+           v.accept + "\r\nSwitchyard-Tunnel-Host: " + v.host +
+           (v.tcp_port ? "\r\nSwitchyard-Tunnel-Port: " + std::to_string(v.tcp_port) : std::string()) + "\r\n\r\n";
   }
   static constexpr std::pair<int, const char*> kReasons[] = {
       {400, "Bad Request"}, {401, "Unauthorized"}, {404, "Not Found"}, {405, "Method Not Allowed"},

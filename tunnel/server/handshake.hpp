@@ -1,8 +1,10 @@
 #pragma once
-// The node's side of the agent's opening request (SPEC §5.2): a WebSocket
-// upgrade `GET /v1/tunnel` with Switchyard-Tunnel-Id, an optional
+// The node's side of the agent's opening request (SPEC §5.2, §7): a
+// WebSocket upgrade `GET /v1/tunnel` with Switchyard-Tunnel-Id, an optional
 // Switchyard-Tunnel-Host label and, when the node has secrets, a Bearer
-// token. Pure: the parsed head in, a verdict out; the listener writes the
+// token; optionally Switchyard-Tunnel-Protocol: tcp, a declared address
+// (Switchyard-Tunnel-Address: IP:PORT) and an edge policy
+// (Switchyard-Tunnel-Policy). Pure: the parsed head in, a verdict out; the listener writes the
 // answer and decides 409 (ownership) afterwards, since that needs the node's
 // state. Any thread.
 #include <cstdint>
@@ -16,6 +18,7 @@ namespace sy::tunnel {
 struct HandshakeSettings {
   std::string domain;                // agent host names are <label>.<domain>
   std::vector<std::string> secrets;  // empty: no authentication
+  bool tcp = false;                  // TCP tunnels allowed (tunnel.tcp_ports set)
 };
 
 struct HandshakeVerdict {
@@ -25,6 +28,10 @@ struct HandshakeVerdict {
   std::string label;    // "" when none was asked for
   std::string host;     // <label>.<domain>, or md5(id)[:16].<domain>
   std::string accept;   // Sec-WebSocket-Accept (101)
+  bool tcp = false;      // Switchyard-Tunnel-Protocol: tcp
+  std::string address;   // Switchyard-Tunnel-Address, canonical IP:PORT ("" when none)
+  std::string policy;    // Switchyard-Tunnel-Policy, checked wire text ("" when none)
+  uint16_t tcp_port = 0; // the entry port, once admitted (the 101 says it)
 };
 
 HandshakeVerdict check_handshake(const http::RequestHead& head, const HandshakeSettings& settings, int64_t now_unix);

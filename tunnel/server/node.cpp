@@ -1,5 +1,6 @@
 #include "tunnel/server/node.hpp"
 
+#include <openssl/evp.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -8,6 +9,8 @@
 
 #include "common/log/log.hpp"
 #include "router/proxy/worker.hpp"
+#include "tunnel/identity/identity.hpp"
+#include "tunnel/server/tcp_entry.hpp"
 
 namespace sy::tunnel {
 
@@ -71,15 +74,43 @@ std::optional<std::string> TunnelNode::admit(const std::shared_ptr<SessionHandle
       (theirs < ours || (theirs == ours && other < s->tunnel_id)))
     return "host " + s->host + " is held by another tunnel id";
   auto [it, fresh] = tunnels_.try_emplace(s->tunnel_id);
-  Tunnel& t = it->second;
+  std::optional<std::string> refused = join(it->second, s, fresh);
+  if (refused) {
+    if (fresh) tunnels_.erase(it);
+    return refused;
+  }
+  if (fresh) {
+    it->second.claimed_at_ns = ours;
+    publish_later("router.register", registration(it->first, it->second));
+    log::info("tunnel-held", log::Fields()("tunnel_id", it->first)("host", it->second.host)(
+                                 "tcp_port", it->second.entry ? it->second.entry->port() : 0));
+  }
+  return std::nullopt;
+}
+
+// A session joins its tunnel (the first one makes it: its protocol, declared
+// address, edge policy and, for TCP, the entry port); a later one must agree
+// on the protocol. Under the mutex.
+std::optional<std::string> TunnelNode::join(Tunnel& t, const std::shared_ptr<SessionHandle>& s, bool fresh) {
   if (t.lost) return "host " + s->host + " was lost to another tunnel id";
-  t.sessions.push_back(s);
   if (fresh) {
     t.host = s->host;
-    t.claimed_at_ns = ours;
-    publish_later("router.register", registration(it->first, t));
-    log::info("tunnel-held", log::Fields()("tunnel_id", it->first)("host", t.host));
+    t.tcp = s->tcp;
+    t.address = s->address;
+    t.policy = s->policy;
+    if (t.tcp) {
+      t.entry = TcpEntry::bind(*s->worker, *this, s->tunnel_id, identity_.entry_host, config_.tcp_port_first,
+                               config_.tcp_port_last, &port_cursor_);
+      if (!t.entry) {
+        s->refused_status = 503;
+        return "no free TCP entry port in tunnel.tcp_ports";
+      }
+    }
+  } else if (t.tcp != s->tcp) {
+    return "tunnel id " + s->tunnel_id + " is already a " + (t.tcp ? "TCP" : "HTTP") + " tunnel here";
   }
+  s->tcp_port = t.entry ? t.entry->port() : 0;
+  t.sessions.push_back(s);
   return std::nullopt;
 }
 
@@ -93,6 +124,7 @@ void TunnelNode::leave(const std::shared_ptr<SessionHandle>& s) {
   if (!it->second.sessions.empty()) return;
   publish_later("router.unregister", registration(it->first, it->second));
   log::info("tunnel-released", log::Fields()("tunnel_id", it->first)("host", it->second.host));
+  if (it->second.entry) it->second.entry->stop();
   tunnels_.erase(it);
 }
 
@@ -126,32 +158,50 @@ bool TunnelNode::holds(std::string_view tunnel_id) const {
 std::string TunnelNode::registration(const std::string& id, const Tunnel& t) const {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  auto tag = [&w](const char* key, const std::string& value) {
+    w.Key(key);
+    w.String(value);
+  };
   w.StartObject();
-  w.Key("host");
-  w.String(identity_.advertise_host);
-  w.Key("port");
-  w.Uint(identity_.advertise_port);
+  tag("host", identity_.advertise_host);
+  w.Key("port");  // a TCP tunnel: its entry port here, raw from the first byte
+  w.Uint(t.entry ? t.entry->port() : identity_.advertise_port);
   w.Key("uris");
   w.StartArray();
   w.String(t.host);
+  if (!t.address.empty()) w.String(address_host(t.address, config_.domain));
   w.EndArray();
   w.Key("tags");
   w.StartObject();
-  w.Key("component");
-  w.String("tunnel");
-  w.Key("tunnel_id");
-  w.String(id);
-  w.Key("node");
-  w.String(identity_.node_id);
-  w.Key("claimed_at");
-  w.String(std::to_string(t.claimed_at_ns));
+  tag("component", "tunnel");
+  tag("tunnel_id", id);
+  tag("node", identity_.node_id);
+  tag("claimed_at", std::to_string(t.claimed_at_ns));
+  if (t.tcp) tag("protocol", "tcp");
+  if (!t.address.empty()) tag("address", t.address);
+  if (!t.policy.empty()) tag("edge_policy", t.policy);
   w.EndObject();
-  w.Key("private_instance_id");
-  w.String(identity_.node_id + "/" + id);
+  tag("private_instance_id", identity_.node_id + "/" + id);
   w.Key("stale_threshold_in_seconds");
   w.Int64(3 * config_.register_interval.count());
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string TunnelNode::policy_of(std::string_view tunnel_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = tunnels_.find(tunnel_id);
+  return it == tunnels_.end() ? std::string() : it->second.policy;
+}
+
+void TunnelNode::set_entry_credentials(const std::string& user, const std::string& pass) {
+  if (user.empty()) return;
+  const std::string plain = user + ":" + pass;
+  std::string encoded(4 * ((plain.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
+                                reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
+  encoded.resize(static_cast<size_t>(n));
+  entry_authorization_ = "Basic " + encoded;
 }
 
 void TunnelNode::publish_later(std::string subject, std::string payload) {
@@ -165,8 +215,10 @@ void TunnelNode::start() { schedule_heartbeat(); }
 void TunnelNode::drain() {
   std::lock_guard lock(mutex_);
   draining_ = true;
-  for (const auto& [id, t] : tunnels_)
+  for (const auto& [id, t] : tunnels_) {
     if (!t.lost) publish_later("router.unregister", registration(id, t));
+    if (t.entry) t.entry->stop();  // new visitors go to the nodes the agents move to
+  }
 }
 
 void TunnelNode::schedule_heartbeat() {

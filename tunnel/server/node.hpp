@@ -25,6 +25,7 @@
 #include "config/config.hpp"
 #include "router/route/route_table.hpp"
 #include "status/metrics.hpp"
+#include "tunnel/identity/edge_policy.hpp"
 #include "tunnel/server/core.hpp"
 
 namespace sy::tunnel {
@@ -37,7 +38,17 @@ struct NodeIdentity {
   // HAProxy's send-proxy-v2): a node-to-node connection then starts with a
   // PROXY v2 LOCAL header, or the other node would drop it.
   bool peers_take_proxy = false;
+  std::string entry_host = "0.0.0.0";  // where TCP tunnels' entry ports listen (bind_address)
 };
+
+// Why an entry (TCP entry port, SOCKS5, CONNECT) refuses a visitor.
+struct EntryRefusal {
+  int status;                // 403 or 429 (SOCKS5 maps them to reply 0x02)
+  std::string router_error;  // edge_forbidden / edge_rate_limited
+  std::string reason;
+};
+
+class TcpEntry;
 
 class TunnelNode {
  public:
@@ -62,6 +73,19 @@ class TunnelNode {
   void count_forwarded() { forwarded_->inc(); }
   void count_stream_opened() { streams_opened_->inc(); }
   void count_handshake(std::string_view result);
+  // The edge policy (wire text, "" = none) of a tunnel this node holds.
+  std::string policy_of(std::string_view tunnel_id) const;
+  // An entry's visitor against the tunnel's edge policy (`policy`: its wire
+  // text from the registration): the allow list, then the rate limit. A
+  // visitor another node forwarded was checked there.
+  std::optional<EntryRefusal> check_entry(std::string_view tunnel_id, std::string_view policy,
+                                          std::string_view client_ip, bool forwarded);
+  // The entry credentials (socks.user/pass), sent as Proxy-Authorization
+  // when a CONNECT goes to another node; "" when none.
+  void set_entry_credentials(const std::string& user, const std::string& pass);
+  // One request of a rate-limited tunnel (edge policy): false when over.
+  bool take_rate(std::string_view tunnel_id, double rate_per_second, uint32_t burst);
+  const std::string& entry_authorization() const { return entry_authorization_; }
 
   void start();                                // control thread: heartbeats
   void on_router_start() { heartbeat(); }      // control thread: a router (re)started: announce now
@@ -78,8 +102,13 @@ class TunnelNode {
     std::string host;
     int64_t claimed_at_ns = 0;
     bool lost = false;  // lost an ownership race: its sessions are being closed
+    bool tcp = false;            // a TCP tunnel: `entry` is its port here
+    std::string address;         // declared IP:PORT ("" when none)
+    std::string policy;          // edge policy wire text ("" when none)
+    std::shared_ptr<TcpEntry> entry;
     std::vector<std::shared_ptr<SessionHandle>> sessions;
   };
+  std::optional<std::string> join(Tunnel& t, const std::shared_ptr<SessionHandle>& s, bool fresh);
   std::string registration(const std::string& id, const Tunnel& t) const;
   void publish_later(std::string subject, std::string payload);
   void schedule_heartbeat();
@@ -97,6 +126,9 @@ class TunnelNode {
   boost::asio::steady_timer heartbeat_timer_;
   mutable std::mutex mutex_;
   bool draining_ = false;
+  uint16_t port_cursor_ = 0;  // where the next TCP entry port search starts
+  std::string entry_authorization_;
+  EdgeRateLimiter limiter_;  // edge policy rates, per tunnel id, this node's share
   std::map<std::string, Tunnel, std::less<>> tunnels_;  // by tunnel id
   uint64_t ended_bytes_in_ = 0, ended_bytes_out_ = 0;    // of sessions that are gone
   metrics::Gauge* ids_;

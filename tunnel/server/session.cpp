@@ -124,6 +124,11 @@ asio::awaitable<bool> TunnelSession::answer(const std::string& response) {
 
 // The opening request: a strict head, the protocol's checks, then admission
 // to the tunnel (409 when its host belongs to another id).
+// GCC 12 reports -Wmismatched-new-delete on this coroutine's frame (Asio's
+// awaitable frames pair their own operator new and delete; a known false
+// positive of GCC's coroutine lowering at -O2, as in tcp_connector.cpp).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 asio::awaitable<bool> TunnelSession::handshake() {
   http::HeadScanner scanner(kMaxHandshake);
   http::HeadScanner::Result found;
@@ -142,20 +147,10 @@ asio::awaitable<bool> TunnelSession::handshake() {
     verdict.status = 400;
     verdict.reason = "malformed request";
   } else {
-    verdict = check_handshake(head, HandshakeSettings{node_.config().domain, node_.config().secrets}, unix_seconds());
+    const config::TunnelConfig& c = node_.config();
+    verdict = check_handshake(head, HandshakeSettings{c.domain, c.secrets, c.tcp_port_first != 0}, unix_seconds());
   }
-  if (verdict.status == 101) {
-    handle_ = std::make_shared<SessionHandle>();
-    handle_->worker = &worker_;
-    handle_->tunnel_id = verdict.id;
-    handle_->host = verdict.host;
-    handle_->remote = remote_;
-    handle_->since_unix = unix_seconds();
-    if (std::optional<std::string> refused = node_.admit(handle_, *worker_.routes())) {
-      verdict.status = 409;
-      verdict.reason = *refused;
-    }
-  }
+  if (verdict.status == 101) admit(verdict);
   node_.count_handshake(result_name(verdict.status));
   if (verdict.status != 101) {
     log::info("tunnel-refused", log::Fields()("remote", remote_)("status", verdict.status)("reason", verdict.reason));
@@ -169,6 +164,27 @@ asio::awaitable<bool> TunnelSession::handshake() {
   const bool sent = co_await answer(handshake_response(verdict));
   if (!sent) node_.leave(handle_);
   co_return sent;
+}
+#pragma GCC diagnostic pop
+
+// A session that passed the checks joins its tunnel, or the verdict becomes
+// the node's refusal (409; 503 when no TCP entry port is free).
+void TunnelSession::admit(HandshakeVerdict& verdict) {
+  handle_ = std::make_shared<SessionHandle>();
+  handle_->worker = &worker_;
+  handle_->tunnel_id = verdict.id;
+  handle_->host = verdict.host;
+  handle_->remote = remote_;
+  handle_->since_unix = unix_seconds();
+  handle_->tcp = verdict.tcp;
+  handle_->address = verdict.address;
+  handle_->policy = verdict.policy;
+  if (std::optional<std::string> refused = node_.admit(handle_, *worker_.routes())) {
+    verdict.status = handle_->refused_status;
+    verdict.reason = *refused;
+  } else {
+    verdict.tcp_port = handle_->tcp_port;
+  }
 }
 
 // Decodes what `in_` holds into yamux; false once the session is over.

@@ -23,6 +23,7 @@
 #include "router/proxy/connection.hpp"
 #include "router/proxy/io_buffer.hpp"
 #include "tunnel/server/core.hpp"
+#include "tunnel/server/handshake.hpp"
 
 namespace sy::proxy {
 class Worker;
@@ -56,6 +57,7 @@ class TunnelSession final : public proxy::Connection {
  private:
   boost::asio::awaitable<bool> tls_handshake();
   boost::asio::awaitable<bool> handshake();
+  void admit(HandshakeVerdict& verdict);
   boost::asio::awaitable<bool> answer(const std::string& response);
   boost::asio::awaitable<void> read_loop();
   boost::asio::awaitable<void> write_loop();

@@ -366,6 +366,26 @@ TEST(ConfigTunnel, SecretListNodeIdAndPingInterval) {
   EXPECT_NE(parse_error("tunnel:\n  node_id: \"a b\"\n").find("tunnel.node_id"), std::string::npos);
 }
 
+// SPEC §7: TCP tunnels' entry ports and the SOCKS5 entry.
+TEST(ConfigTunnel, TcpPortsAndSocks) {
+  Config c = parse_ok("tunnel:\n  tcp_ports: \"20000-20999\"\nsocks:\n  port: 1081\n  user: ops\n  pass: pw\n");
+  EXPECT_EQ(c.tunnel.tcp_port_first, 20000);
+  EXPECT_EQ(c.tunnel.tcp_port_last, 20999);
+  EXPECT_TRUE(c.socks.enabled);
+  EXPECT_EQ(c.socks.host, "127.0.0.1");
+  EXPECT_EQ(c.socks.port, 1081);
+  EXPECT_EQ(c.socks.user, "ops");
+  EXPECT_EQ(parse_ok("tunnel:\n  tcp_ports: 7000\n").tunnel.tcp_port_last, 7000);
+  EXPECT_EQ(parse_ok("tunnel: {}\n").tunnel.tcp_port_first, 0) << "TCP tunnels are off by default";
+  EXPECT_FALSE(parse_ok("tunnel: {}\n").socks.enabled);
+  for (const char* bad : {"\"2000-1000\"", "\"0-10\"", "\"1-70000\"", "\"a-b\"", "\"10-\"", "\"-\""}) {
+    const std::string message = parse_error(std::string("tunnel:\n  tcp_ports: ") + bad + "\n");
+    EXPECT_NE(message.find("tunnel.tcp_ports: value"), std::string::npos) << bad << ": " << message;
+  }
+  EXPECT_NE(parse_error("tunnel: {}\nsocks:\n  user: ops\n").find("socks"), std::string::npos) << "user without pass";
+  EXPECT_NE(parse_error("socks:\n  port: 1080\n").find("socks:"), std::string::npos) << "socks without tunnel";
+}
+
 struct BadValue {
   const char* yaml;
   const char* message;  // the whole expected ConfigError message

@@ -107,5 +107,36 @@ TEST(AgentOptions, IdRuleIsSpecs) {
   EXPECT_FALSE(valid_tunnel_id("é"));
 }
 
+// SPEC §7: --tcp, a declared address, and the edge-policy flags, which
+// become one wire line with the password hashed.
+TEST(AgentOptions, TcpAddressAndEdgePolicy) {
+  ParseResult r = parse_options(with(base(), {"--tcp", "--advertise-address", "[FD00::1]:22"}));
+  ASSERT_TRUE(r.options) << r.error;
+  EXPECT_TRUE(r.options->tcp);
+  EXPECT_EQ(r.options->advertise_address, "[fd00::1]:22");
+  EXPECT_FALSE(parse_options(with(base(), {"--advertise-address", "db.internal:22"})).options);
+  EXPECT_FALSE(parse_options(with(base(), {"--advertise-address", "10.1.2.3"})).options);
+
+  r = parse_options(with(base(), {"--basic-auth", "alice:wonder", "--allow", "10.0.0.0/8", "--allow=::1",
+                                  "--rate", "5/s"}));
+  ASSERT_TRUE(r.options) << r.error;
+  Options o = *r.options;
+  std::string error;
+  ASSERT_TRUE(apply_edge_policy(o, &error)) << error;
+  EXPECT_NE(o.policy.find("auth=sha256:"), std::string::npos) << o.policy;
+  EXPECT_NE(o.policy.find("allow=10.0.0.0/8,::1/128"), std::string::npos) << o.policy;
+  EXPECT_NE(o.policy.find("rate=5/s"), std::string::npos) << o.policy;
+  EXPECT_EQ(o.policy.find("wonder"), std::string::npos) << "the password left the agent";
+
+  Options tcp = *parse_options(with(base(), {"--tcp", "--basic-auth", "a:b"})).options;
+  EXPECT_FALSE(apply_edge_policy(tcp, &error)) << "credentials cannot guard raw bytes";
+  Options bad = *parse_options(with(base(), {"--allow", "10.0.0.0/33"})).options;
+  EXPECT_FALSE(apply_edge_policy(bad, &error));
+  Options none = *parse_options(base()).options;
+  EXPECT_TRUE(apply_edge_policy(none, &error));
+  EXPECT_EQ(none.policy, "");
+  EXPECT_FALSE(parse_options(with(base(), {"--basic-auth", ":pass"})).options);
+}
+
 }  // namespace
 }  // namespace sy::agent

@@ -61,5 +61,32 @@ TEST(TunnelHandshake, TokensAreCheckedWhenTheNodeHasSecrets) {
   EXPECT_EQ(check(request("Switchyard-Tunnel-Id: id-1\r\nAuthorization: Bearer 1.abc\r\n"), kSecret).status, 401);
 }
 
+// SPEC §7: a TCP tunnel only where tunnel.tcp_ports is set; a declared
+// address, canonicalised; an edge policy, re-encoded; garbage in any is 400.
+TEST(TunnelHandshake, ProtocolAddressAndPolicyAreCheckedAndKept) {
+  const HandshakeSettings tcp_on{"t.example.com", {}, true};
+  const std::string id = "Switchyard-Tunnel-Id: a\r\n";
+  HandshakeVerdict v = check(request(id + "Switchyard-Tunnel-Protocol: tcp\r\n"), tcp_on);
+  ASSERT_EQ(v.status, 101) << v.reason;
+  EXPECT_TRUE(v.tcp);
+  EXPECT_EQ(check(request(id + "Switchyard-Tunnel-Protocol: tcp\r\n")).status, 400) << "tcp_ports not set";
+  EXPECT_EQ(check(request(id + "Switchyard-Tunnel-Protocol: udp\r\n"), tcp_on).status, 400);
+  EXPECT_FALSE(check(request(id + "Switchyard-Tunnel-Protocol: http\r\n")).tcp);
+
+  v = check(request(id + "Switchyard-Tunnel-Address: [FD00:0::1]:22\r\n"));
+  ASSERT_EQ(v.status, 101) << v.reason;
+  EXPECT_EQ(v.address, "[fd00::1]:22");
+  EXPECT_EQ(check(request(id + "Switchyard-Tunnel-Address: 10.1.2.3\r\n")).status, 400) << "no port";
+  EXPECT_EQ(check(request(id + "Switchyard-Tunnel-Address: db.internal:22\r\n")).status, 400) << "not an IP";
+
+  v = check(request(id + "Switchyard-Tunnel-Policy: allow=10.0.0.0/8;rate=5/s\r\n"));
+  ASSERT_EQ(v.status, 101) << v.reason;
+  EXPECT_EQ(v.policy, "allow=10.0.0.0/8;rate=5/s");
+  EXPECT_EQ(check(request(id + "Switchyard-Tunnel-Policy: allow=10.0.0.0/99\r\n")).status, 400);
+
+  v.tcp_port = 20001;
+  EXPECT_NE(handshake_response(v).find("\r\nSwitchyard-Tunnel-Port: 20001\r\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sy::tunnel

@@ -68,5 +68,20 @@ TEST(TunnelIdentity, TokenLifetimes) {
   EXPECT_EQ(parse_ttl_seconds("5y"), std::nullopt);
 }
 
+TEST(TunnelIdentity, DeclaredAddressesAreCanonicalAndNameOneHostEach) {
+  EXPECT_EQ(canonical_address("10.1.2.3:22"), "10.1.2.3:22");
+  EXPECT_EQ(canonical_address("[FD00:0:0::1]:22"), "[fd00::1]:22");
+  EXPECT_EQ(canonical_address("10.1.2.3", 8080), "10.1.2.3:8080");
+  EXPECT_EQ(canonical_address("::1", 22), "[::1]:22");
+  for (const char* bad : {"10.1.2.3", "10.1.2.3:0", "10.1.2.3:65536", "fd00::1:22", "host:22", "010.1.2.3:22",
+                          "[10.1.2.3]:22", ":22", "10.1.2.3:2x"})
+    EXPECT_FALSE(canonical_address(bad)) << bad;
+  EXPECT_EQ(address_host("10.1.2.3:22", "t.example"), "10-1-2-3-22.addr.t.example");
+  EXPECT_EQ(address_host("[fd00::1]:22", "t.example"), "v6-fd00--1--22.addr.t.example");
+  EXPECT_EQ(address_host("[::1]:22", "t.example"), "v6---1--22.addr.t.example");
+  // "::" keeps both separators, so two addresses never share a name.
+  EXPECT_NE(address_host("[fd00::1]:22", "d"), address_host("[fd00:1::]:22", "d"));
+}
+
 }  // namespace
 }  // namespace sy::tunnel

@@ -1,0 +1,88 @@
+#include "tunnel/server/tcp_entry.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/log/log.hpp"
+#include "router/proxy/worker.hpp"
+#include "tunnel/server/entry.hpp"
+#include "tunnel/server/node.hpp"
+
+namespace sy::tunnel {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::string peer_ip(const tcp::endpoint& peer) {
+  const asio::ip::address a = peer.address();
+  return a.is_v6() && a.to_v6().is_v4_mapped() ? asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).to_string()
+                                                : a.to_string();
+}
+
+// Accepts until the socket is closed (stop(), or the worker going away).
+asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor, proxy::Worker& worker, TunnelNode& node,
+                                  std::string tunnel_id) {
+  for (;;) {
+    auto [ec] = co_await acceptor->async_wait(tcp::acceptor::wait_read, asio::as_tuple(asio::use_awaitable));
+    if (ec || !acceptor->is_open()) co_return;
+    for (int i = 0; i < 64; ++i) {
+      tcp::endpoint peer;
+      socklen_t len = static_cast<socklen_t>(peer.capacity());
+      const int fd = ::accept4(acceptor->native_handle(), peer.data(), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) break;  // EAGAIN, or out of descriptors: wait for the next readiness
+      peer.resize(len);
+      if (!worker.context().take_client_slot()) {  // given back when the visitor's relay ends
+        ::close(fd);
+        continue;
+      }
+      asio::co_spawn(worker.io(), serve_tcp_visitor(node, worker, tunnel_id, fd, peer_ip(peer)), asio::detached);
+    }
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<TcpEntry> TcpEntry::bind(proxy::Worker& worker, TunnelNode& node, std::string tunnel_id,
+                                         const std::string& host, uint16_t first, uint16_t last, uint16_t* cursor) {
+  boost::system::error_code ec;
+  const asio::ip::address address = asio::ip::make_address(host, ec);
+  if (ec || first == 0 || first > last) return nullptr;
+  const unsigned span = static_cast<unsigned>(last - first) + 1;
+  for (unsigned i = 0; i < span; ++i) {
+    const unsigned offset = (static_cast<unsigned>(*cursor < first || *cursor > last ? first : *cursor) - first + i) % span;
+    const auto port = static_cast<uint16_t>(first + offset);
+    auto acceptor = std::make_shared<tcp::acceptor>(worker.io());
+    const tcp::endpoint endpoint(address, port);
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (!ec) acceptor->non_blocking(true, ec);
+    if (ec) continue;
+    *cursor = static_cast<uint16_t>(port == last ? first : port + 1);
+    std::shared_ptr<TcpEntry> entry(new TcpEntry(worker, port, acceptor));
+    asio::co_spawn(worker.io(), accept_loop(std::move(acceptor), worker, node, std::move(tunnel_id)), asio::detached);
+    return entry;
+  }
+  return nullptr;
+}
+
+void TcpEntry::stop() {
+  asio::post(worker_.io(), [weak = acceptor_] {
+    if (auto acceptor = weak.lock()) {
+      boost::system::error_code ignored;
+      acceptor->close(ignored);
+    }
+  });
+}
+
+}  // namespace sy::tunnel
