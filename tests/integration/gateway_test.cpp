@@ -6,6 +6,7 @@
 // queue), each followed by a good connection; both workers listen and
 // accept; 1 MiB each way and the half-close, with both relay modes.
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -107,9 +108,8 @@ int listeners_on(uint16_t port) {
 
 class GatewayTest : public RouterTest {
  protected:
-  void start(const std::string& relay = "splice") {
+  void start(const std::string& relay = "splice", RouterConfig config = {}) {
     gateway_port_ = free_port();
-    RouterConfig config;
     config.workers = 2;
     config.extra_yaml = "sealed_gateway:\n  host: 127.0.0.1\n  port: " + std::to_string(gateway_port_) +
                         "\n  secret: \"" + kSecret + "\"\n  connect_timeout: 1s\n  read_timeout: 1s\n  relay: " + relay +
@@ -268,6 +268,35 @@ TEST_F(GatewayTest, EveryStatusByARealCaseAndTheGatewayKeepsServing) {
   EXPECT_EQ(metric_value(m, "sealed_gateway_connections_total", {{"result", "502"}}), 1.0);
   EXPECT_EQ(metric_value(m, "sealed_gateway_connections_total", {{"result", "504"}}), 1.0);
   EXPECT_EQ(metric_value(m, "sealed_gateway_connections_total", {{"result", "200"}}), 6.0);
+}
+
+// SIGUSR1: the listener closes, a connection still sending its line is
+// closed without an answer, an open relay keeps working to its end, and the
+// node exits 0 once it has ended.
+TEST_F(GatewayTest, DrainLetsRelaysFinishAndClosesTheRest) {
+  RouterConfig config;
+  config.drain_wait = "0s";
+  config.drain_timeout = "20s";
+  ASSERT_NO_FATAL_FAILURE(start("splice", config));
+  TcpTarget echo(TcpTarget::Mode::echo);
+  auto [relay, status] = open(openssl_seal(dir_, "127.0.0.1:" + std::to_string(echo.port()), kSecret, false));
+  Fd relay_guard(relay);
+  ASSERT_EQ(status, "200\n");
+  const int pending = connect_tcp(gateway_port_, 10000);
+  Fd pending_guard(pending);
+  send_all(pending, "U2FsdGVkX1");  // half a line
+  ASSERT_TRUE(wait_until([&] { return metric_sum(router_.metrics(), "active_client_connections") >= 2; }, 5000ms, 20ms));
+  ASSERT_TRUE(router_.process().signal(SIGUSR1));
+  ASSERT_TRUE(wait_until([&] { return !port_open(gateway_port_); }, 5000ms, 20ms)) << "the listener stayed open";
+  bool eof = false;
+  EXPECT_EQ(recv_all(pending, &eof), "");  // closed, no status
+  ASSERT_TRUE(send_all(relay, "still-relaying"));
+  EXPECT_EQ(recv_n(relay, 14), "still-relaying");
+  EXPECT_TRUE(router_.process().running()) << "the node left with a relay open";
+  ::shutdown(relay, SHUT_WR);
+  EXPECT_EQ(recv_all(relay, &eof), "");
+  EXPECT_TRUE(eof);
+  EXPECT_EQ(router_.process().wait_exit(10s), std::optional<int>(0)) << "no exit after the last relay ended";
 }
 
 // Two workers, two listening sockets on the gateway port (SO_REUSEPORT); the
