@@ -106,14 +106,33 @@ int listeners_on(uint16_t port) {
   return count;
 }
 
+// A loopback listener with backlog 0 whose one queue slot is taken: further
+// SYNs are dropped, so a connect to it times out. (Its guards close it.)
+uint16_t full_listener(std::vector<std::unique_ptr<Fd>>& guards) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  guards.push_back(std::make_unique<Fd>(listener));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listener, 0) != 0 ||
+      ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    return 0;
+  const uint16_t port = ntohs(addr.sin_port);
+  const int filler = connect_tcp(port, 1000);
+  guards.push_back(std::make_unique<Fd>(filler));
+  return filler >= 0 ? port : 0;
+}
+
 class GatewayTest : public RouterTest {
  protected:
-  void start(const std::string& relay = "splice", RouterConfig config = {}) {
+  // `more`: further sealed_gateway keys, indented by two spaces.
+  void start(const std::string& relay = "splice", RouterConfig config = {}, const std::string& more = {}) {
     gateway_port_ = free_port();
     config.workers = 2;
     config.extra_yaml = "sealed_gateway:\n  host: 127.0.0.1\n  port: " + std::to_string(gateway_port_) +
                         "\n  secret: \"" + kSecret + "\"\n  connect_timeout: 1s\n  read_timeout: 1s\n  relay: " + relay +
-                        "\n";
+                        "\n" + more;
     ASSERT_NO_FATAL_FAILURE(start_all(config));
     ASSERT_TRUE(wait_port_open(gateway_port_, 5s)) << router_.log();
   }
@@ -241,21 +260,12 @@ TEST_F(GatewayTest, EveryStatusByARealCaseAndTheGatewayKeepsServing) {
     EXPECT_EQ(status, "502\n");
   }
   expect_good(echo);
-  {  // 504: a listener with backlog 0 whose one queue slot is taken: SYNs are dropped
-    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    Fd listener_guard(listener);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
-    ASSERT_EQ(::listen(listener, 0), 0);
-    const int filler = connect_tcp(ntohs(addr.sin_port), 1000);
-    Fd filler_guard(filler);
-    ASSERT_GE(filler, 0);
+  {  // 504: a listener whose accept queue is full drops the SYNs (connect_timeout 1s)
+    std::vector<std::unique_ptr<Fd>> guards;
+    const uint16_t full = full_listener(guards);
+    ASSERT_NE(full, 0);
     const auto started = std::chrono::steady_clock::now();
-    auto [fd, status] = open(openssl_seal(dir_, "127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), kSecret, true));
+    auto [fd, status] = open(openssl_seal(dir_, "127.0.0.1:" + std::to_string(full), kSecret, true));
     Fd guard(fd);
     EXPECT_EQ(status, "504\n");
     EXPECT_GE(std::chrono::steady_clock::now() - started, 900ms);
@@ -268,6 +278,25 @@ TEST_F(GatewayTest, EveryStatusByARealCaseAndTheGatewayKeepsServing) {
   EXPECT_EQ(metric_value(m, "sealed_gateway_connections_total", {{"result", "502"}}), 1.0);
   EXPECT_EQ(metric_value(m, "sealed_gateway_connections_total", {{"result", "504"}}), 1.0);
   EXPECT_EQ(metric_value(m, "sealed_gateway_connections_total", {{"result", "200"}}), 6.0);
+}
+
+// retry: 2 — two attempts of connect_timeout each before the 504; a refused
+// target is a 502 after both attempts failed at once.
+TEST_F(GatewayTest, RetryMakesThatManyAttempts) {
+  ASSERT_NO_FATAL_FAILURE(start("splice", {}, "  retry: 2\n"));
+  std::vector<std::unique_ptr<Fd>> guards;
+  const uint16_t full = full_listener(guards);
+  ASSERT_NE(full, 0);
+  const auto started = std::chrono::steady_clock::now();
+  auto [fd, status] = open(openssl_seal(dir_, "127.0.0.1:" + std::to_string(full), kSecret, false));
+  Fd guard(fd);
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(status, "504\n");
+  EXPECT_GE(waited, 1900ms);
+  EXPECT_LT(waited, 4s);
+  auto [fd2, status2] = open(openssl_seal(dir_, "127.0.0.1:" + std::to_string(free_port()), kSecret, false));
+  Fd guard2(fd2);
+  EXPECT_EQ(status2, "502\n");
 }
 
 // SIGUSR1: the listener closes, a connection still sending its line is
