@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "config/readers.hpp"
+#include "config/sealed_gateway.hpp"
 #include "config/tls_keys.hpp"
 #include "common/log/log.hpp"
 
@@ -80,6 +81,7 @@ class Reader {
         int_key("max_client_connections", c.max_client_connections, 0, "an integer >= 0 (0 = from the fd limit)"),
         {"tunnel", [this](const Node& n, const std::string& p) { read_tunnel(n, p); }},
         {"socks", [this](const Node& n, const std::string& p) { read_socks(n, p); }},
+        detail::sealed_gateway_key(c.sealed_gateway, c.ignored_keys),
     };
   }
 

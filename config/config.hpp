@@ -99,6 +99,20 @@ struct SocksConfig {
   std::string user, pass;  // both or neither; empty = no authentication
 };
 
+// The sealed-address TCP gateway (SPEC §7, seed 004's frontd protocol).
+// enabled only when `sealed_gateway:` is present; then port and secret are required.
+struct SealedGatewayConfig {
+  enum class Relay : uint8_t { splice, copy };
+  bool enabled = false;
+  std::string host = "0.0.0.0";
+  uint16_t port = 0;
+  std::string secret;                 // never echoed in errors or logs
+  Millis connect_timeout{3000};       // per connect attempt (frontd `timeout`)
+  int retry = 1;                      // connect attempts (frontd `retry`)
+  Millis read_timeout{10000};         // for the sealed line, from accept to its '\n'
+  Relay relay = Relay::splice;        // copy: read/write through a buffer (for the A/B bench)
+};
+
 // TLS at the node (gorouter's keys): the HTTPS listener, and the tunnel
 // listener when tunnel.tls is on. Values are checked when the file is read
 // (PEM readable, each key matching its certificate, cipher names OpenSSL
@@ -203,6 +217,7 @@ struct Config {
 
   TunnelConfig tunnel;
   SocksConfig socks;
+  SealedGatewayConfig sealed_gateway;
 
   // Keys present in the file that Switchyard does not implement, dotted
   // (`route_services_secret`, `logging.syslog`), in file order.

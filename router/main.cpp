@@ -17,6 +17,8 @@
 #include <thread>
 
 #include "config/config.hpp"
+#include "router/gateway/gateway.hpp"
+#include "router/gateway/seal_command.hpp"
 #include "common/log/log.hpp"
 #include "router/control/control.hpp"
 #include "router/dashboard_feed.hpp"
@@ -37,7 +39,8 @@ namespace asio = boost::asio;
 using namespace sy;
 
 int usage() {
-  std::fprintf(stderr, "usage: switchyard [-c CONFIG.yml]\n       switchyard token <id> [--label L] [--ttl 30d] [-c CONFIG.yml]\n");
+  std::fprintf(stderr, "usage: switchyard [-c CONFIG.yml]\n       switchyard token <id> [--label L] [--ttl 30d] [-c CONFIG.yml]\n"
+                       "       switchyard seal <host:port> [-c CONFIG.yml]\n");
   return 2;
 }
 
@@ -238,6 +241,7 @@ int run(const config::Config& cfg, const std::string& config_path) {
   route::SnapshotHolder snapshots;
   std::atomic<status::Health> health{status::Health::starting};
   proxy::ProxyContext ctx(cfg, registry, proxy::AccessLog::open(access_log_options(cfg)));
+  std::unique_ptr<gateway::Gateway> sealed = gateway::Gateway::from_config(cfg, registry);  // before the workers
 
   control::Control control(cfg, registry, snapshots, health);
   std::unique_ptr<tunnel::TunnelNode> tunnels = tunnel::make_tunnel_node(cfg, control, registry, ctx);
@@ -256,6 +260,8 @@ int run(const config::Config& cfg, const std::string& config_path) {
   if (tunnels) tunnel::wire_tunnels(*tunnels, control, status_server);
   ServerTlsSet server_tls = make_server_tls(cfg);
   workers = make_workers(cfg, ctx, snapshots, tunnels.get(), server_tls);
+  if (sealed)
+    for (auto& w : workers) w->bind(sealed->listener());  // SO_REUSEPORT: the workers share the port
   wire_dashboard(status_server, DashboardSources{control, ctx, workers, snapshots, process, tunnels.get(),
                                                  tunnels ? tunnels->node_id() : host_name(),
                                                  std::chrono::system_clock::now()});
@@ -300,7 +306,7 @@ int run(const config::Config& cfg, const std::string& config_path) {
 
 int main(int argc, char** argv) {
   std::string config_path;
-  std::vector<std::string> command;  // `token ...`
+  std::vector<std::string> command;  // `token ...`, `seal ...`
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if ((a == "-c" || a == "--config") && i + 1 < argc) {
@@ -308,7 +314,7 @@ int main(int argc, char** argv) {
     } else if (a == "-h" || a == "--help") {
       usage();
       return 0;
-    } else if (a == "token" || !command.empty()) {
+    } else if (a == "token" || a == "seal" || !command.empty()) {
       command.push_back(a);
     } else {
       return usage();
@@ -320,6 +326,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   const config::Config& cfg = std::get<config::Config>(loaded);
+  if (!command.empty() && command[0] == "seal")
+    return gateway::seal_command({command.begin() + 1, command.end()}, cfg.sealed_gateway);
   if (!command.empty()) return tunnel::token_command({command.begin() + 1, command.end()}, cfg.tunnel);
   if (!config::apply_logging(cfg.logging, cfg.ignored_keys, "switchyard")) return 2;
   try {
