@@ -23,6 +23,7 @@
 #   bench/run.sh --smoke         # seconds: checks that every benchmark works (CI)
 #   bench/run.sh --tunnels       # only the tunnel benchmarks (7.), ~12 minutes; with --smoke: seconds
 #   bench/run.sh --gateway       # only bench/gateway.sh (sealed gateway, splice vs copy); not in the default run
+#   bench/run.sh --tcp-tunnel    # only bench/tcp_tunnel.sh (TCP tunnel vs HAProxy tcp vs the Go tunnel); not in the default run
 #   bench/run.sh --candidate-name gorouter --candidate 'CMD'   # one more router, as proxy-compare.sh takes it
 # Numbers are never asserted: a benchmark only fails when it cannot run.
 set -euo pipefail
@@ -32,15 +33,17 @@ smoke=0
 build=1
 tunnels_only=0
 gateway_only=0
+tcp_tunnel_only=0
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) smoke=1 ;;
     --tunnels) tunnels_only=1 ;;
     --gateway) gateway_only=1 ;;
+    --tcp-tunnel) tcp_tunnel_only=1 ;;
     --no-build) build=0 ;;  # (ctest's bench_smoke: the build is already there)
     --candidate|--candidate-name) extra+=("$1" "$2"); shift ;;
-    *) echo "usage: bench/run.sh [--smoke] [--tunnels] [--gateway] [--no-build] [--candidate-name N --candidate CMD]..." >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--smoke] [--tunnels] [--gateway] [--tcp-tunnel] [--no-build] [--candidate-name N --candidate CMD]..." >&2; exit 2 ;;
   esac
   shift
 done
@@ -97,6 +100,10 @@ tunnel_benchmarks() {
     echo "bench: WARNING: bulk transfers that failed or came short (above)" >&2
   fi
 }
+if [ $tcp_tunnel_only = 1 ]; then
+  if [ $smoke = 1 ]; then bash bench/tcp_tunnel.sh --smoke; else bash bench/tcp_tunnel.sh; fi | tee "$out/tcp_tunnel.txt"
+  exit 0
+fi
 if [ $gateway_only = 1 ]; then
   if [ $smoke = 1 ]; then bash bench/gateway.sh --smoke; else bash bench/gateway.sh; fi | tee "$out/gateway.txt"
   exit 0

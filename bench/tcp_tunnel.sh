@@ -26,7 +26,7 @@ set -euo pipefail
 export LC_ALL=C
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 build=${SWITCHYARD_BUILD:-$here/../build}
-BYTES=1073741824 COUNT=10000 ROUNDS=3
+BYTES=1073741824 COUNT=10000 ROUNDS=3 KEEP_TMP=0
 PROXY_CPUS=${PROXY_CPUS:-0} CLIENT_CPUS=${CLIENT_CPUS:-1}
 while [[ $# -gt 0 ]]; do
     case $1 in

@@ -236,6 +236,29 @@ bool on_signal_keeps_running(int sig, Drainer& drainer, control::Control& contro
   return false;
 }
 
+// gorouter's separate /routes listener, loopback only, when configured.
+std::unique_ptr<status::StatusServer> start_routes_server(const config::Config& cfg, control::Control& control,
+                                                          const route::SnapshotHolder& snapshots,
+                                                          metrics::Registry& registry,
+                                                          std::atomic<status::Health>& health) {
+  if (cfg.status.routes_port == 0) return nullptr;
+  auto server = std::make_unique<status::StatusServer>(
+      control.io(), status::StatusOptions{cfg.status.user, cfg.status.pass, true}, snapshots, registry, health);
+  server->start(asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), cfg.status.routes_port));
+  return server;
+}
+
+// At exit: a worker's pooled streams may belong to another worker's tunnel
+// session, so every worker ends its connections, then every connector goes,
+// while all io_contexts still exist (see Worker::end_connections).
+void stop_workers(std::vector<std::unique_ptr<proxy::Worker>>& workers) {
+  for (auto& w : workers) w->stop();
+  for (auto& w : workers) w->join();
+  for (auto& w : workers) w->end_connections();
+  for (auto& w : workers) w->drop_connector();
+  for (auto& w : workers) w->end_connections();
+}
+
 int run(const config::Config& cfg, const std::string& config_path) {
   metrics::Registry registry;
   route::SnapshotHolder snapshots;
@@ -266,13 +289,7 @@ int run(const config::Config& cfg, const std::string& config_path) {
                                                  tunnels ? tunnels->node_id() : host_name(),
                                                  std::chrono::system_clock::now()});
   status_server.start(asio::ip::tcp::endpoint(asio::ip::make_address(cfg.status.host), cfg.status.port));
-  // gorouter's separate /routes listener, loopback only, when configured.
-  std::unique_ptr<status::StatusServer> routes_server;
-  if (cfg.status.routes_port != 0) {
-    routes_server = std::make_unique<status::StatusServer>(
-        control.io(), status::StatusOptions{cfg.status.user, cfg.status.pass, true}, snapshots, registry, health);
-    routes_server->start(asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), cfg.status.routes_port));
-  }
+  std::unique_ptr<status::StatusServer> routes_server = start_routes_server(cfg, control, snapshots, registry, health);
   for (auto& w : workers) w->start();
   control.start([&workers] {
     for (auto& w : workers) w->open();
@@ -293,11 +310,7 @@ int run(const config::Config& cfg, const std::string& config_path) {
 
   status_server.stop();
   if (routes_server) routes_server->stop();
-  for (auto& w : workers) w->stop();
-  for (auto& w : workers) w->join();
-  for (auto& w : workers) w->end_connections();
-  for (auto& w : workers) w->drop_connector();
-  for (auto& w : workers) w->end_connections();
+  stop_workers(workers);
   log::info("switchyard-stopped");
   return 0;
 }

@@ -7,7 +7,7 @@
 #   2. an ASan+UBSan build (build-asan/, gcc, -O1, leak checking on) and its
 #      unit and integration tests — the integration tests spawn the sanitized
 #      binaries, and a sanitizer report in any of them fails the test;
-#   3. every libFuzzer harness for FUZZ_SECONDS each (default 45 here;
+#   3. every libFuzzer harness for FUZZ_SECONDS each (default 35 here;
 #      scripts/fuzz.sh, clang).
 # Extra arguments go to the release ctest. SY_TEST_STAGES (default
 # "release asan fuzz") picks stages, e.g. SY_TEST_STAGES=asan.
@@ -55,7 +55,7 @@ asan_tests() {
   fi
 }
 
-fuzz() { FUZZ_SECONDS=${FUZZ_SECONDS:-45} bash scripts/fuzz.sh; }
+fuzz() { FUZZ_SECONDS=${FUZZ_SECONDS:-35} bash scripts/fuzz.sh; }
 
 timed deps bash scripts/install-deps.sh --with-tests
 if has_stage release; then
