@@ -18,6 +18,7 @@
 #include "tests/support/cluster.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/nats_client.hpp"
+#include "tests/support/prom_text.hpp"
 #include "tests/support/tcp_target.hpp"
 
 namespace sy::test {
@@ -187,6 +188,17 @@ TEST_F(TunnelEntryTest, TcpTunnelThroughEntryPortSocksAndConnect) {
   HttpResponse routed = http(r);
   EXPECT_NE(routed.error.find("403"), std::string::npos) << routed.describe();
   EXPECT_EQ(bystander.accepted(), 0) << "an entry dialled a destination that is not a tunnel";
+  const std::string m = a().router.metrics();
+  auto entries = [&](const char* entry, const char* result) {
+    return metric_value(m, "tunnel_entry_connections_total", {{"entry", entry}, {"result", result}}).value_or(-1);
+  };
+  EXPECT_EQ(entries("socks", "ok"), 1.0) << m;
+  EXPECT_EQ(entries("socks", "refused"), 2.0) << "the bystander and the backend route";
+  EXPECT_EQ(entries("connect", "ok"), 1.0);
+  EXPECT_EQ(entries("connect", "refused"), 2.0);
+  EXPECT_EQ(metric_value(b().router.metrics(), "tunnel_entry_connections_total", {{"entry", "tcp"}, {"result", "ok"}}),
+            3.0)
+      << "the visitor on B's entry port, and A's SOCKS and CONNECT visitors relayed to it";
 }
 
 // An HTTP tunnel held by node B, reached from node A as a user would:

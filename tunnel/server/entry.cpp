@@ -86,13 +86,19 @@ asio::awaitable<proxy::ConnectAnswer> connect_entry(TunnelNode& node, const conf
     co_return refuse(407, "proxy_auth_required", "the entry wants Proxy-Authorization: Basic");
   route::RouteTablePtr table = worker.routes();
   const route::Pool* pool = entry_pool(*table, host, port, node.config().domain);
-  if (!pool) co_return refuse(403, "connect_refused", "not a tunnel: " + std::string(head.target));
+  if (!pool) {
+    node.count_entry("connect", "refused");
+    co_return refuse(403, "connect_refused", "not a tunnel: " + std::string(head.target));
+  }
   const route::EndpointMeta& meta = pool->endpoints().front()->meta();
   if (std::optional<EntryRefusal> no =
-          node.check_entry(meta.tag("tunnel_id"), meta.tag("edge_policy"), client_ip, sender.verified))
+          node.check_entry(meta.tag("tunnel_id"), meta.tag("edge_policy"), client_ip, sender.verified)) {
+    node.count_entry("connect", "refused");
     co_return refuse(no->status, no->router_error, no->reason);
+  }
   auto& connector = dynamic_cast<TunnelConnector&>(worker.connector());
   RawOpen opened = co_await connector.open_raw(*pool, head.target, !from.empty());
+  node.count_entry("connect", opened.stream ? "ok" : "unreachable");
   if (!opened.stream) co_return refuse(502, "endpoint_failure", opened.detail);
   log::debug("connect-entry", log::Fields()("client", client_ip)("target", head.target));
   proxy::ConnectAnswer a;
@@ -182,10 +188,12 @@ asio::awaitable<void> serve_tcp_visitor(TunnelNode& node, proxy::Worker& worker,
   RawRelay visitor(worker, fd);
   if (std::optional<EntryRefusal> no = node.check_entry(tunnel_id, node.policy_of(tunnel_id), peer_ip, false)) {
     log::debug("tcp-entry-refused", log::Fields()("tunnel_id", tunnel_id)("client", peer_ip)("reason", no->reason));
+    node.count_entry("tcp", "refused");
     co_return;
   }
   auto& connector = dynamic_cast<TunnelConnector&>(worker.connector());
   RawOpen opened = co_await connector.open_held(tunnel_id);
+  node.count_entry("tcp", opened.stream ? "ok" : "unreachable");
   if (!opened.stream) {
     log::debug("tcp-entry-no-session", log::Fields()("tunnel_id", tunnel_id)("reason", opened.detail));
     co_return;

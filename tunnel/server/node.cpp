@@ -52,11 +52,19 @@ TunnelNode::TunnelNode(const config::TunnelConfig& config, NodeIdentity identity
   handshakes_ = &r.counter("tunnel_handshakes", "Agent handshakes, by result.");
   for (const char* result : {"ok", "bad_request", "unauthorized", "conflict", "rejected"})
     handshakes_->add({{"result", result}});
+  entries_ = &r.counter("tunnel_entry_connections",
+                        "Connections through the entries into tunnels (TCP entry ports, SOCKS5, CONNECT), by result.");
+  for (const char* entry : {"tcp", "socks", "connect"})
+    for (const char* result : {"ok", "refused", "unreachable"}) entries_->add({{"entry", entry}, {"result", result}});
 }
 
 TunnelNode::~TunnelNode() { heartbeat_timer_.cancel(); }
 
 void TunnelNode::count_handshake(std::string_view result) { handshakes_->add({{"result", std::string(result)}}).inc(); }
+
+void TunnelNode::count_entry(std::string_view entry, std::string_view result) {
+  entries_->add({{"entry", std::string(entry)}, {"result", std::string(result)}}).inc();
+}
 
 // The id's claim is its earliest registration anywhere (a session on a new
 // node joins the claim the id already has), else now. Another id's claim in
@@ -332,6 +340,16 @@ std::string TunnelNode::describe_json() const {
     w.String(t.host);
     w.Key("claimed_at_ns");
     w.Int64(t.claimed_at_ns);
+    w.Key("protocol");
+    w.String(t.tcp ? "tcp" : "http");
+    if (t.entry) {
+      w.Key("tcp_port");
+      w.Uint(t.entry->port());
+    }
+    if (!t.address.empty()) {
+      w.Key("address");
+      w.String(t.address);
+    }
     w.Key("sessions");
     w.StartArray();
     for (const auto& s : t.sessions) {

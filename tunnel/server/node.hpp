@@ -73,6 +73,8 @@ class TunnelNode {
   void count_forwarded() { forwarded_->inc(); }
   void count_stream_opened() { streams_opened_->inc(); }
   void count_handshake(std::string_view result);
+  // tunnel_entry_connections_total{entry=tcp|socks|connect, result=ok|refused|unreachable}
+  void count_entry(std::string_view entry, std::string_view result);
   // The edge policy (wire text, "" = none) of a tunnel this node holds.
   std::string policy_of(std::string_view tunnel_id) const;
   // An entry's visitor against the tunnel's edge policy (`policy`: its wire
@@ -139,6 +141,7 @@ class TunnelNode {
   metrics::Counter* forwarded_;
   metrics::Counter* streams_opened_;
   metrics::Family<metrics::Counter>* handshakes_;
+  metrics::Family<metrics::Counter>* entries_;
   double reported_in_ = 0, reported_out_ = 0;
 };
 

@@ -92,10 +92,12 @@ asio::awaitable<RawOpen> open_destination(TunnelNode& node, proxy::Worker& worke
     log::debug("socks-refused", log::Fields()("client", client_ip)("target", authority(r))(
                                     "reason", refused ? refused->reason : "not a tunnel"));
     *code = socks::kNotAllowed;
+    node.count_entry("socks", "refused");
     co_return RawOpen{};
   }
   auto& connector = dynamic_cast<TunnelConnector&>(worker.connector());
   RawOpen opened = co_await connector.open_raw(*pool, authority(r), false);
+  node.count_entry("socks", opened.stream ? "ok" : "unreachable");
   if (!opened.stream) {
     log::debug("socks-unreachable", log::Fields()("target", authority(r))("reason", opened.detail));
     *code = socks::kHostUnreachable;
