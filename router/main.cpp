@@ -310,6 +310,7 @@ int run(const config::Config& cfg, const std::string& config_path) {
 
   status_server.stop();
   if (routes_server) routes_server->stop();
+  if (tunnels) tunnels->close_entries();
   stop_workers(workers);
   log::info("switchyard-stopped");
   return 0;

@@ -6,6 +6,8 @@
 // `nc -X 5` and `curl --socks5`; everything that is not a tunnel is refused
 // and never dialled; edge policies hold on both nodes.
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,8 +36,9 @@ class TunnelEntryTest : public ::testing::Test {
     for (auto& a : agents_) std::fprintf(stderr, "---- agent ----\n%s\n%s\n", a->out().c_str(), a->err().c_str());
   }
 
-  void start(bool with_credentials) {
+  void start(bool with_credentials, bool distinct_hosts = false) {
     ClusterOptions o;
+    o.distinct_hosts = distinct_hosts;
     o.tcp = true;
     o.socks = true;
     if (with_credentials) {
@@ -104,6 +107,22 @@ int socks_connect(int fd, const std::string& user, const std::string& pass, cons
   return static_cast<unsigned char>(got[1]);
 }
 
+// A connected socket to ip:port (a node's own address), or -1.
+int connect_to(const std::string& ip, uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  ::inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
+  timeval tv{30, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 // `bytes` of a pattern through an established relay to an echo target:
 // empty on success.
 std::string echo_over(int fd, size_t bytes, uint32_t seed) {
@@ -122,12 +141,14 @@ std::string echo_over(int fd, size_t bytes, uint32_t seed) {
   return {};
 }
 
-// A TCP tunnel: its agent on node B; the entry port of B relays 1 MiB each
-// way byte for byte; node A reaches it by SOCKS5 (by host name) and by
-// CONNECT; nothing else is reachable through either entry, and the refused
-// destination (a real listening port) never sees a connection.
-TEST_F(TunnelEntryTest, TcpTunnelThroughEntryPortSocksAndConnect) {
-  ASSERT_NO_FATAL_FAILURE(start(true));
+// A TCP tunnel, its agent on node B (127.0.0.2): B's entry port relays
+// 1 MiB each way byte for byte, and so does the same port on node A
+// (127.0.0.1), which A opened for the tunnel it does not hold; node A also
+// reaches it by SOCKS5 (by host name) and by CONNECT; nothing else is
+// reachable through either entry, and the refused destinations (a real
+// listening port, an ordinary backend's route) never see a connection.
+TEST_F(TunnelEntryTest, TcpTunnelThroughEntryPortsOfBothNodesSocksAndConnect) {
+  ASSERT_NO_FATAL_FAILURE(start(true, true));
   TcpTarget target(TcpTarget::Mode::echo);
   TcpTarget bystander(TcpTarget::Mode::echo);
   AgentOptions o;
@@ -140,8 +161,13 @@ TEST_F(TunnelEntryTest, TcpTunnelThroughEntryPortSocksAndConnect) {
   ASSERT_EQ(agent.wait_ready(), cluster_->host("pg"));
   const uint16_t entry = agent.wait_tcp_port(b().tunnel_url());
   ASSERT_NE(entry, 0) << agent.out();
-  EXPECT_EQ(echo_exchange(entry, 1 << 20, 7), "");
+  int direct = connect_to(b().ip, entry);
+  ASSERT_GE(direct, 0) << "node B's entry port";
+  EXPECT_EQ(echo_over(direct, 256 * 1024, 5), "");
+  ::close(direct);
   ASSERT_NO_FATAL_FAILURE(wait_routed_on_a(cluster_->host("pg")));
+  ASSERT_TRUE(wait_port_open(entry, milliseconds(10000))) << "node A never opened the tunnel's port";
+  EXPECT_EQ(echo_exchange(entry, 1 << 20, 7), "") << "node A's port for the tunnel node B holds";
 
   int fd = connect_tcp(a().socks_port, 10000);
   ASSERT_GE(fd, 0);
@@ -196,9 +222,11 @@ TEST_F(TunnelEntryTest, TcpTunnelThroughEntryPortSocksAndConnect) {
   EXPECT_EQ(entries("socks", "refused"), 2.0) << "the bystander and the backend route";
   EXPECT_EQ(entries("connect", "ok"), 1.0);
   EXPECT_EQ(entries("connect", "refused"), 2.0);
-  EXPECT_EQ(metric_value(b().router.metrics(), "tunnel_entry_connections_total", {{"entry", "tcp"}, {"result", "ok"}}),
-            3.0)
-      << "the visitor on B's entry port, and A's SOCKS and CONNECT visitors relayed to it";
+  EXPECT_EQ(entries("tcp", "ok"), 2.0) << "the visitor on A's port, and wait_port_open's probe";
+  const std::string mb = b().router.metrics();
+  EXPECT_EQ(metric_value(mb, "tunnel_entry_connections_total", {{"entry", "tcp"}, {"result", "ok"}}), 1.0) << mb;
+  EXPECT_EQ(metric_value(mb, "tunnel_entry_connections_total", {{"entry", "connect"}, {"result", "ok"}}), 4.0)
+      << "A's port (the probe and the visitor), SOCKS and CONNECT visitors each came to B as a signed CONNECT";
 }
 
 // An HTTP tunnel held by node B, reached from node A as a user would:

@@ -78,7 +78,7 @@ std::string Cluster::node_yaml(const ClusterNode& node, uint16_t proxy_port) con
   std::ostringstream y;
   if (options_.enable_proxy) y << "enable_proxy: true\n";
   y << "tunnel:\n  host: 127.0.0.1\n  port: " << node.tunnel_port << "\n  domain: " << options_.domain
-    << "\n  node_id: " << node.id << "\n  advertise: 127.0.0.1:" << proxy_port
+    << "\n  node_id: " << node.id << "\n  advertise: " << node.ip << ":" << proxy_port
     << "\n  register_interval: " << options_.register_interval << "\n  ping_interval: " << options_.ping_interval
     << "\n";
   if (!options_.secret.empty()) y << "  secret: " << json_quote(options_.secret) << "\n";
@@ -104,6 +104,7 @@ bool Cluster::start() {
     node->tunnel_port = fresh_port(taken);
     if (options_.socks) node->socks_port = fresh_port(taken);
     c.workers = options_.workers;
+    if (options_.distinct_hosts) node->ip = c.listen_host = "127.0.0." + std::to_string(i + 1);
     c.prune_stale_droplets_interval = "1s";
     c.drain_wait = options_.drain_wait;
     c.drain_timeout = options_.drain_timeout;

@@ -38,6 +38,9 @@ struct ClusterOptions {
   bool tcp = false;           // tunnel.tcp_ports: a range from a random free-looking base
   bool socks = false;         // a SOCKS5 entry on every node
   std::string socks_user, socks_pass;  // its credentials (also CONNECT's); empty = none
+  // Node i binds its proxy port (and TCP entry ports) on 127.0.0.<i+1>, as
+  // nodes on their own machines, so they can all open one port number.
+  bool distinct_hosts = false;
 };
 
 // One node: its directory, its router and its tunnel listener.
@@ -49,6 +52,7 @@ struct ClusterNode {
   Router router;
   uint16_t tunnel_port = 0;
   uint16_t socks_port = 0;  // ClusterOptions::socks
+  std::string ip = "127.0.0.1";  // bind_address (ClusterOptions::distinct_hosts)
 
   std::string tunnel_url() const { return "ws://127.0.0.1:" + std::to_string(tunnel_port); }
   std::string access_log() const { return read_file(dir.file("access.log")); }

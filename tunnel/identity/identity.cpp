@@ -171,4 +171,6 @@ std::string address_host(std::string_view canonical, std::string_view domain) {
   return out + ".addr." + std::string(domain);
 }
 
+std::string tcp_directory(std::string_view domain) { return "tcp.entries." + std::string(domain); }
+
 }  // namespace sy::tunnel

@@ -57,6 +57,10 @@ std::optional<std::string> canonical_address(std::string_view ip, uint16_t port)
 // [fd00::1]:22 -> v6-fd00--1--22.addr.<domain>.
 std::string address_host(std::string_view canonical, std::string_view domain);
 
+// The route-table name every TCP tunnel is also registered under, so each
+// node finds all of them with one lookup (and opens their ports too).
+std::string tcp_directory(std::string_view domain);
+
 // Parses a token lifetime such as "30d", "12h", "90m", "3600s" or "0" (never).
 std::optional<int64_t> parse_ttl_seconds(std::string_view text);
 

@@ -6,7 +6,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <charconv>
 #include <chrono>
+#include <optional>
 
 #include "common/ids/uuid.hpp"
 #include "router/http/head_parser.hpp"
@@ -28,6 +30,21 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 int64_t unix_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// "host:port" or "[v6]:port".
+bool split_host_port(std::string_view text, std::string* host, uint16_t* port) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  std::string_view h = text.substr(0, colon);
+  if (h.front() == '[' && h.size() > 2 && h.back() == ']') h = h.substr(1, h.size() - 2);
+  unsigned value = 0;
+  const std::string_view p = text.substr(colon + 1);
+  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
+  if (ec != std::errc() || end != p.data() + p.size() || value == 0 || value > 65535) return false;
+  *host = std::string(h);
+  *port = static_cast<uint16_t>(value);
+  return true;
 }
 
 RawOpen refused(std::string detail) {
@@ -67,18 +84,24 @@ asio::awaitable<RawOpen> TunnelConnector::open_raw(const route::Pool& pool, std:
   co_return refused(why);
 }
 
+// Another node: always a CONNECT through its proxy port (for a TCP tunnel the
+// registration's `proxy` tag names it), signed, so the holder serves it from
+// a local session and never passes it on: no relay can loop between nodes.
 asio::awaitable<RawOpen> TunnelConnector::open_raw_remote(const route::Endpoint& endpoint,
                                                           std::string_view authority) {
   upstream::OpenRequest request;
   request.allow_reuse = false;
   request.deadline = route::Clock::now() + worker_.context().config.endpoint_timeout;
-  OpenResult opened = co_await tcp_.open(endpoint, request);
+  std::optional<route::Endpoint> proxy;
+  if (endpoint.meta().tag("protocol") == "tcp") {
+    route::EndpointSpec spec;
+    if (!split_host_port(endpoint.meta().tag("proxy"), &spec.host, &spec.port))
+      co_return refused(endpoint.address() + ": no proxy address in its registration");
+    proxy.emplace(spec, route::Clock::now());
+  }
+  OpenResult opened = co_await tcp_.open(proxy ? *proxy : endpoint, request);
   if (opened.failure) co_return refused(endpoint.address() + ": " + opened.detail);
   RawOpen r;
-  if (endpoint.meta().tag("protocol") == "tcp") {  // the holder's entry port: raw from the first byte
-    r.stream = std::move(opened.stream);
-    co_return r;
-  }
   std::string problem = co_await connect_through(*opened.stream, authority, r);
   if (!problem.empty()) {
     opened.stream->close();

@@ -183,22 +183,30 @@ asio::awaitable<void> RawRelay::relay(std::unique_ptr<upstream::ByteStream> up, 
   socket_.close();
 }
 
-asio::awaitable<void> serve_tcp_visitor(TunnelNode& node, proxy::Worker& worker, std::string tunnel_id, int fd,
-                                        std::string peer_ip) {
+asio::awaitable<void> serve_tcp_visitor(TunnelNode& node, proxy::Worker& worker, std::string tunnel_id,
+                                        std::string tunnel_host, uint16_t port, int fd, std::string peer_ip) {
   RawRelay visitor(worker, fd);
-  if (std::optional<EntryRefusal> no = node.check_entry(tunnel_id, node.policy_of(tunnel_id), peer_ip, false)) {
+  route::RouteTablePtr table = worker.routes();
+  const route::Pool* pool = entry_pool(*table, tunnel_host, port, node.config().domain);
+  const bool held = node.holds(tunnel_id);
+  const std::string policy =
+      held ? node.policy_of(tunnel_id) : pool ? std::string(pool->endpoints().front()->meta().tag("edge_policy")) : "";
+  if (std::optional<EntryRefusal> no = node.check_entry(tunnel_id, policy, peer_ip, false)) {
     log::debug("tcp-entry-refused", log::Fields()("tunnel_id", tunnel_id)("client", peer_ip)("reason", no->reason));
     node.count_entry("tcp", "refused");
     co_return;
   }
   auto& connector = dynamic_cast<TunnelConnector&>(worker.connector());
-  RawOpen opened = co_await connector.open_held(tunnel_id);
+  RawOpen opened;
+  if (held) opened = co_await connector.open_held(tunnel_id);
+  if (!opened.stream && pool)
+    opened = co_await connector.open_raw(*pool, tunnel_host + ":" + std::to_string(port), false);
   node.count_entry("tcp", opened.stream ? "ok" : "unreachable");
   if (!opened.stream) {
-    log::debug("tcp-entry-no-session", log::Fields()("tunnel_id", tunnel_id)("reason", opened.detail));
+    log::debug("tcp-entry-unreachable", log::Fields()("tunnel_id", tunnel_id)("reason", opened.detail));
     co_return;
   }
-  co_await visitor.relay(std::move(opened.stream), {});
+  co_await visitor.relay(std::move(opened.stream), opened.prefix);
 }
 
 }  // namespace sy::tunnel

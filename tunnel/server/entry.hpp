@@ -72,9 +72,10 @@ class RawRelay final : public proxy::Connection {
   upstream::ByteStream* up_ = nullptr;
 };
 
-// A visitor on a TCP tunnel's entry port: the tunnel's edge policy (allow
-// list, rate), then straight into a local session.
+// A visitor on a TCP tunnel's entry port (`port`): the tunnel's edge policy
+// (allow list, rate), then into a local session, or — a mirror's visitor —
+// to a node that holds the tunnel.
 boost::asio::awaitable<void> serve_tcp_visitor(TunnelNode& node, proxy::Worker& worker, std::string tunnel_id,
-                                               int fd, std::string peer_ip);
+                                               std::string tunnel_host, uint16_t port, int fd, std::string peer_ip);
 
 }  // namespace sy::tunnel

@@ -82,7 +82,7 @@ std::optional<std::string> TunnelNode::admit(const std::shared_ptr<SessionHandle
       (theirs < ours || (theirs == ours && other < s->tunnel_id)))
     return "host " + s->host + " is held by another tunnel id";
   auto [it, fresh] = tunnels_.try_emplace(s->tunnel_id);
-  std::optional<std::string> refused = join(it->second, s, fresh);
+  std::optional<std::string> refused = join(it->second, s, fresh, held_port(routes, s->host));
   if (refused) {
     if (fresh) tunnels_.erase(it);
     return refused;
@@ -99,7 +99,8 @@ std::optional<std::string> TunnelNode::admit(const std::shared_ptr<SessionHandle
 // A session joins its tunnel (the first one makes it: its protocol, declared
 // address, edge policy and, for TCP, the entry port); a later one must agree
 // on the protocol. Under the mutex.
-std::optional<std::string> TunnelNode::join(Tunnel& t, const std::shared_ptr<SessionHandle>& s, bool fresh) {
+std::optional<std::string> TunnelNode::join(Tunnel& t, const std::shared_ptr<SessionHandle>& s, bool fresh,
+                                            uint16_t preferred_port) {
   if (t.lost) return "host " + s->host + " was lost to another tunnel id";
   if (fresh) {
     t.host = s->host;
@@ -107,8 +108,10 @@ std::optional<std::string> TunnelNode::join(Tunnel& t, const std::shared_ptr<Ses
     t.address = s->address;
     t.policy = s->policy;
     if (t.tcp) {
-      t.entry = TcpEntry::bind(*s->worker, *this, s->tunnel_id, identity_.entry_host, config_.tcp_port_first,
-                               config_.tcp_port_last, &port_cursor_);
+      t.entry = take_mirror(s->tunnel_id);  // this node's port for it already
+      if (!t.entry)
+        t.entry = TcpEntry::bind(*s->worker, *this, s->tunnel_id, s->host, identity_.entry_host, preferred_port,
+                                 config_.tcp_port_first, config_.tcp_port_last, &port_cursor_);
       if (!t.entry) {
         s->refused_status = 503;
         return "no free TCP entry port in tunnel.tcp_ports";
@@ -178,6 +181,7 @@ std::string TunnelNode::registration(const std::string& id, const Tunnel& t) con
   w.StartArray();
   w.String(t.host);
   if (!t.address.empty()) w.String(address_host(t.address, config_.domain));
+  if (t.tcp) w.String(tcp_directory(config_.domain));
   w.EndArray();
   w.Key("tags");
   w.StartObject();
@@ -185,7 +189,11 @@ std::string TunnelNode::registration(const std::string& id, const Tunnel& t) con
   tag("tunnel_id", id);
   tag("node", identity_.node_id);
   tag("claimed_at", std::to_string(t.claimed_at_ns));
-  if (t.tcp) tag("protocol", "tcp");
+  if (t.tcp) {
+    tag("protocol", "tcp");
+    tag("host", t.host);
+    tag("proxy", advertise_address());
+  }
   if (!t.address.empty()) tag("address", t.address);
   if (!t.policy.empty()) tag("edge_policy", t.policy);
   w.EndObject();
@@ -227,6 +235,9 @@ void TunnelNode::drain() {
     if (!t.lost) publish_later("router.unregister", registration(id, t));
     if (t.entry) t.entry->stop();  // new visitors go to the nodes the agents move to
   }
+  for (auto& [id, m] : mirrors_)
+    if (m.entry) m.entry->stop();
+  mirrors_.clear();
 }
 
 void TunnelNode::schedule_heartbeat() {
@@ -282,6 +293,7 @@ int64_t TunnelNode::own_claim(const route::RouteTable& routes, const std::string
 
 void TunnelNode::on_routes(const route::RouteTable& routes) {
   std::lock_guard lock(mutex_);
+  update_mirrors(routes);
   for (auto& [id, t] : tunnels_) {
     if (t.lost) continue;
     int64_t theirs = 0;

@@ -88,6 +88,8 @@ class TunnelNode {
   // One request of a rate-limited tunnel (edge policy): false when over.
   bool take_rate(std::string_view tunnel_id, double rate_per_second, uint32_t burst);
   const std::string& entry_authorization() const { return entry_authorization_; }
+  // The worker mirrors' entry ports run on (main, before the workers start).
+  void set_entry_worker(proxy::Worker& worker) { entry_worker_ = &worker; }
 
   void start();                                // control thread: heartbeats
   void on_router_start() { heartbeat(); }      // control thread: a router (re)started: announce now
@@ -95,7 +97,10 @@ class TunnelNode {
   // withdrawn at once and no heartbeat renews it; the sessions stay until
   // their streams are done.
   void drain();
-  void on_routes(const route::RouteTable& t);  // control thread: ownership races
+  void on_routes(const route::RouteTable& t);  // control thread: ownership races, TCP mirrors
+  // At exit, before the workers stop: every TCP entry port closes (their
+  // accept loops would keep a stopping worker's io_context busy).
+  void close_entries();
   std::string describe_json() const;           // /tunnels
   void refresh_metrics();                      // before /metrics is written
 
@@ -110,7 +115,19 @@ class TunnelNode {
     std::shared_ptr<TcpEntry> entry;
     std::vector<std::shared_ptr<SessionHandle>> sessions;
   };
-  std::optional<std::string> join(Tunnel& t, const std::shared_ptr<SessionHandle>& s, bool fresh);
+  std::optional<std::string> join(Tunnel& t, const std::shared_ptr<SessionHandle>& s, bool fresh,
+                                  uint16_t preferred_port);
+  // TCP tunnels other nodes hold get the same port here (mirrors.cpp).
+  struct Mirror {
+    std::string host;
+    uint16_t port = 0;
+    std::shared_ptr<TcpEntry> entry;  // null until the entry worker bound it
+  };
+  void update_mirrors(const route::RouteTable& routes);
+  void open_mirror(const std::string& id, const std::string& host, uint16_t port);
+  std::shared_ptr<TcpEntry> take_mirror(const std::string& id);
+  static uint16_t held_port(const route::RouteTable& routes, const std::string& host);
+  std::string advertise_address() const;
   std::string registration(const std::string& id, const Tunnel& t) const;
   void publish_later(std::string subject, std::string payload);
   void schedule_heartbeat();
@@ -129,6 +146,8 @@ class TunnelNode {
   mutable std::mutex mutex_;
   bool draining_ = false;
   uint16_t port_cursor_ = 0;  // where the next TCP entry port search starts
+  std::map<std::string, Mirror, std::less<>> mirrors_;  // by tunnel id
+  proxy::Worker* entry_worker_ = nullptr;               // where mirrors listen
   std::string entry_authorization_;
   EdgeRateLimiter limiter_;  // edge policy rates, per tunnel id, this node's share
   std::map<std::string, Tunnel, std::less<>> tunnels_;  // by tunnel id

@@ -30,7 +30,7 @@ std::string peer_ip(const tcp::endpoint& peer) {
 
 // Accepts until the socket is closed (stop(), or the worker going away).
 asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor, proxy::Worker& worker, TunnelNode& node,
-                                  std::string tunnel_id) {
+                                  std::string tunnel_id, std::string tunnel_host) {
   for (;;) {
     auto [ec] = co_await acceptor->async_wait(tcp::acceptor::wait_read, asio::as_tuple(asio::use_awaitable));
     if (ec || !acceptor->is_open()) co_return;
@@ -44,36 +44,51 @@ asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor, proxy
         ::close(fd);
         continue;
       }
-      asio::co_spawn(worker.io(), serve_tcp_visitor(node, worker, tunnel_id, fd, peer_ip(peer)), asio::detached);
+      asio::co_spawn(worker.io(), serve_tcp_visitor(node, worker, tunnel_id, tunnel_host, acceptor->local_endpoint().port(), fd,
+                                                       peer_ip(peer)), asio::detached);
     }
   }
 }
 
 }  // namespace
 
-std::shared_ptr<TcpEntry> TcpEntry::bind(proxy::Worker& worker, TunnelNode& node, std::string tunnel_id,
-                                         const std::string& host, uint16_t first, uint16_t last, uint16_t* cursor) {
+namespace {
+
+std::shared_ptr<tcp::acceptor> listen_on(proxy::Worker& worker, const asio::ip::address& address, uint16_t port) {
   boost::system::error_code ec;
-  const asio::ip::address address = asio::ip::make_address(host, ec);
+  auto acceptor = std::make_shared<tcp::acceptor>(worker.io());
+  const tcp::endpoint endpoint(address, port);
+  acceptor->open(endpoint.protocol(), ec);
+  if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor->bind(endpoint, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) acceptor->non_blocking(true, ec);
+  return ec ? nullptr : acceptor;
+}
+
+}  // namespace
+
+std::shared_ptr<TcpEntry> TcpEntry::bind(proxy::Worker& worker, TunnelNode& node, std::string tunnel_id,
+                                         std::string tunnel_host, const std::string& address_text,
+                                         uint16_t preferred, uint16_t first, uint16_t last, uint16_t* cursor) {
+  boost::system::error_code ec;
+  const asio::ip::address address = asio::ip::make_address(address_text, ec);
   if (ec || first == 0 || first > last) return nullptr;
   const unsigned span = static_cast<unsigned>(last - first) + 1;
-  for (unsigned i = 0; i < span; ++i) {
-    const unsigned offset = (static_cast<unsigned>(*cursor < first || *cursor > last ? first : *cursor) - first + i) % span;
-    const auto port = static_cast<uint16_t>(first + offset);
-    auto acceptor = std::make_shared<tcp::acceptor>(worker.io());
-    const tcp::endpoint endpoint(address, port);
-    acceptor->open(endpoint.protocol(), ec);
-    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) acceptor->bind(endpoint, ec);
-    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-    if (!ec) acceptor->non_blocking(true, ec);
-    if (ec) continue;
-    *cursor = static_cast<uint16_t>(port == last ? first : port + 1);
-    std::shared_ptr<TcpEntry> entry(new TcpEntry(worker, port, acceptor));
-    asio::co_spawn(worker.io(), accept_loop(std::move(acceptor), worker, node, std::move(tunnel_id)), asio::detached);
-    return entry;
+  std::shared_ptr<tcp::acceptor> acceptor;
+  uint16_t port = 0;
+  if (preferred >= first && preferred <= last && (acceptor = listen_on(worker, address, preferred))) port = preferred;
+  for (unsigned i = 0; i < span && !acceptor; ++i) {
+    const unsigned from = *cursor < first || *cursor > last ? first : *cursor;
+    port = static_cast<uint16_t>(first + (from - first + i) % span);
+    acceptor = listen_on(worker, address, port);
   }
-  return nullptr;
+  if (!acceptor) return nullptr;
+  *cursor = static_cast<uint16_t>(port == last ? first : port + 1);
+  std::shared_ptr<TcpEntry> entry(new TcpEntry(worker, port, acceptor));
+  asio::co_spawn(worker.io(), accept_loop(std::move(acceptor), worker, node, std::move(tunnel_id), std::move(tunnel_host)),
+                 asio::detached);
+  return entry;
 }
 
 void TcpEntry::stop() {

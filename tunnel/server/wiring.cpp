@@ -57,6 +57,7 @@ std::unique_ptr<TunnelNode> make_tunnel_node(const config::Config& cfg, control:
 }
 
 void bind_listeners(proxy::Worker& worker, TunnelNode& node, const config::Config& cfg, tls::ServerTls* wss) {
+  if (worker.index() == 0) node.set_entry_worker(worker);  // TCP tunnels' mirrored ports listen there
   auto agents = asio::ip::tcp::endpoint(asio::ip::make_address(cfg.tunnel.host), cfg.tunnel.port);
   worker.bind(proxy::ListenerSpec{"tunnel", agents,
                                   [&node, wss](proxy::Worker& w, int fd, asio::ip::tcp::endpoint peer) {
