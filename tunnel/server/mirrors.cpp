@@ -67,8 +67,9 @@ void TunnelNode::open_mirror(const std::string& id, const std::string& host, uin
         TcpEntry::bind(*entry_worker_, *this, id, host, identity_.entry_host, port, port, port, &cursor);
     std::lock_guard lock(mutex_);
     auto it = mirrors_.find(id);
-    if (!entry) {
+    if (!entry) {  // (a later route table tries again)
       log::warn("tcp-mirror-failed", log::Fields()("tunnel_id", id)("port", port));
+      if (it != mirrors_.end() && it->second.port == port && !it->second.entry) mirrors_.erase(it);
     } else if (it != mirrors_.end() && it->second.port == port && !it->second.entry) {
       it->second.entry = std::move(entry);
       log::info("tcp-mirror-open", log::Fields()("tunnel_id", id)("host", host)("port", port));
