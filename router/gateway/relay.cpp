@@ -29,7 +29,7 @@ asio::awaitable<error_code> drain_pipe(const proxy::PipePool::Pipe& pipe, size_t
   while (in_pipe > 0) {
     // No SPLICE_F_MORE: every chunk goes out as it comes (seed 004's 200 ms).
     const ssize_t m = ::splice(pipe.read_fd, nullptr, to.native_handle(), nullptr, in_pipe,
-                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+                               kRelaySpliceFlags);
     if (m > 0) {
       in_pipe -= static_cast<size_t>(m);
       add(bytes, static_cast<size_t>(m));
@@ -54,7 +54,7 @@ asio::awaitable<error_code> relay_splice(io::Socket& from, io::Socket& to, proxy
   error_code ec;
   for (;;) {
     const ssize_t n = ::splice(from.native_handle(), nullptr, pipe.write_fd, nullptr, kChunk,
-                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+                               kRelaySpliceFlags);
     if (n == 0) break;  // EOF
     if (n > 0) {
       in_pipe += static_cast<size_t>(n);

@@ -10,6 +10,8 @@
 //
 // Threading: the owning worker only. An error comes back as error_code
 // (empty = clean EOF and the half-close was passed on).
+#include <fcntl.h>
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -18,6 +20,9 @@
 #include "status/metrics.hpp"
 
 namespace sy::gateway {
+
+// The flags of every splice(2) the relay makes: never SPLICE_F_MORE.
+inline constexpr unsigned kRelaySpliceFlags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
 
 boost::asio::awaitable<boost::system::error_code> relay_splice(io::Socket& from, io::Socket& to,
                                                                proxy::PipePool& pipes, metrics::Counter* bytes);
