@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <limits>
@@ -319,6 +320,10 @@ int run(const config::Config& cfg, const std::string& config_path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // splice(2) into a socket the peer has reset raises SIGPIPE (it cannot
+  // take MSG_NOSIGNAL): the proxy's body splice and the gateway's relay want
+  // EPIPE instead, as every other write here gets.
+  std::signal(SIGPIPE, SIG_IGN);
   std::string config_path;
   std::vector<std::string> command;  // `token ...`, `seal ...`
   for (int i = 1; i < argc; ++i) {

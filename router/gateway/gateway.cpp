@@ -9,7 +9,6 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <csignal>
 
 #include "common/log/log.hpp"
 #include "router/gateway/relay.hpp"
@@ -51,9 +50,6 @@ Gateway::Gateway(const config::SealedGatewayConfig& config, metrics::Registry& r
 std::unique_ptr<Gateway> Gateway::from_config(const config::Config& config, metrics::Registry& registry) {
   const config::SealedGatewayConfig& g = config.sealed_gateway;
   if (!g.enabled) return nullptr;
-  // splice(2) into a socket the peer has reset raises SIGPIPE (it sends
-  // without MSG_NOSIGNAL); the relay wants EPIPE instead.
-  std::signal(SIGPIPE, SIG_IGN);
   log::info("sealed-gateway", log::Fields()("host", g.host)("port", g.port)(
                                   "relay", g.relay == config::SealedGatewayConfig::Relay::splice ? "splice" : "copy")(
                                   "connect_timeout_ms", static_cast<long long>(g.connect_timeout.count()))(
