@@ -9,6 +9,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+
+#include <cerrno>
 #include <unistd.h>
 
 #include <chrono>
@@ -287,6 +289,24 @@ TEST_F(TunnelEntryTest, DeclaredAddressReachedThroughSocksByIp) {
   EXPECT_EQ(parse_echo(viacurl.body).name, "app");
   r.url = "http://10.1.2.3:8081/declared";
   EXPECT_NE(http(r).exit_code, 0) << "another port of the declared address was reachable";
+  r.url = "http://10.1.2.3:8080/declared";
+
+  // Hostile bytes on the SOCKS port: closed at once, and the entry keeps serving.
+  for (const std::string& junk : {std::string("GET / HTTP/1.1\r\n\r\n"), std::string("\x05\x00", 2),
+                                  std::string("\x05\x01\x00\x05\x09\x00\x01\x0a\x01\x02\x03\x00\x16", 13), std::string(5000, '\x05')}) {
+    const int fd = connect_tcp(a().socks_port, 10000);
+    ASSERT_GE(fd, 0);
+    ::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL);
+    char buf[64];
+    ssize_t n;
+    size_t total = 0;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) total += static_cast<size_t>(n);
+    const int err = errno;
+    EXPECT_LE(total, 12u) << "at most a method choice and a refusal";
+    EXPECT_TRUE(n == 0 || err == ECONNRESET) << "the entry closes (unread junk makes it a reset), not a timeout";
+    ::close(fd);
+  }
+  EXPECT_EQ(http(r).exit_code, 0) << "the entry still serves";
 
   // nc as a user would: the request on stdin, the answer on stdout.
   const std::string in = cluster_->dir().write_file("nc.in", "GET /nc HTTP/1.0\r\nHost: x\r\n\r\n");
