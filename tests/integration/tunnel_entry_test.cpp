@@ -373,5 +373,52 @@ TEST_F(TunnelEntryTest, EdgePolicyHoldsOnEveryNode) {
   EXPECT_NE(http(raw).exit_code, 0) << "a tunnel with credentials was reachable raw through SOCKS";
 }
 
+// CONNECT's node-to-node rules: a request that says another node sent it is
+// never forwarded again (502 from a node that does not hold the tunnel, the
+// holder's connection never opened); one that names this node is refused as
+// a loop; and an unsigned claim does not skip the tunnel's edge policy.
+TEST_F(TunnelEntryTest, ConnectFromANodeIsNeverForwardedAndForgedClaimsSkipNothing) {
+  ASSERT_NO_FATAL_FAILURE(start(false));
+  TcpTarget target(TcpTarget::Mode::echo);
+  AgentOptions o;
+  o.servers = {b().tunnel_url()};
+  o.id = "db-1";
+  o.label = "db";
+  o.to_port = target.port();
+  o.extra = {"--tcp", "--allow", "10.0.0.0/8"};
+  ASSERT_EQ(start_agent(o).wait_ready(), cluster_->host("db"));
+  o.id = "open-1";
+  o.label = "open";
+  o.extra = {"--tcp"};
+  ASSERT_EQ(start_agent(o).wait_ready(), cluster_->host("open"));
+  ASSERT_NO_FATAL_FAILURE(wait_routed_on_a(cluster_->host("db")));
+  ASSERT_NO_FATAL_FAILURE(wait_routed_on_a(cluster_->host("open")));
+  auto connect_status = [&](ClusterNode& n, const std::string& extra, const std::string& label = "db") {
+    const int fd = connect_tcp(n.router.port(), 10000);
+    const std::string authority = cluster_->host(label) + ":5432";
+    const std::string req = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n" + extra + "\r\n";
+    ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+    std::string head;
+    char c;
+    while (head.find("\r\n\r\n") == std::string::npos && ::recv(fd, &c, 1, 0) == 1) head += c;
+    ::close(fd);
+    return head;
+  };
+  const std::string forged = "Switchyard-Forwarded-Node: node-x; ts=1; sig=00\r\n";
+  std::string head = connect_status(a(), forged);
+  EXPECT_EQ(head.substr(0, 12), "HTTP/1.1 403") << "the allow list still applies: " << head;
+  EXPECT_NE(head.find("edge_forbidden"), std::string::npos) << head;
+  head = connect_status(a(), "Switchyard-Forwarded-Node: node-a\r\n");
+  EXPECT_NE(head.find("forwarding_loop"), std::string::npos) << head;
+  head = connect_status(a(), forged, "open");
+  EXPECT_EQ(head.substr(0, 12), "HTTP/1.1 502") << "A does not hold it and must not pass it on: " << head;
+  EXPECT_EQ(target.accepted(), 0) << "a refused CONNECT reached the target";
+  EXPECT_EQ(connect_status(a(), "", "open").substr(0, 12), "HTTP/1.1 200") << "without the claim A forwards";
+  EXPECT_EQ(metric_value(b().router.metrics(), "tunnel_entry_connections_total", {{"entry", "connect"}, {"result", "ok"}})
+                .value_or(-1),
+            1.0)
+      << "only the CONNECT without a node's claim reached B";
+}
+
 }  // namespace
 }  // namespace sy::test
