@@ -1,6 +1,7 @@
 #include "router/http/chunked.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "router/http/head_parser.hpp"
 
@@ -16,11 +17,24 @@ int hex_value(unsigned char c) {
 
 }  // namespace
 
-ChunkedDecoder::Result ChunkedDecoder::feed(const char* data, size_t size) {
+ChunkedDecoder::Result ChunkedDecoder::feed(const char* data, size_t size) { return run(data, size, nullptr, nullptr); }
+
+ChunkedDecoder::Result ChunkedDecoder::feed_payload(char* data, size_t size, size_t* payload) {
+  *payload = 0;
+  return run(data, size, data, payload);
+}
+
+// With `out`, chunk data is moved to out[*payload...] as it is passed over
+// (out == data: never ahead of the bytes still to read).
+ChunkedDecoder::Result ChunkedDecoder::run(const char* data, size_t size, char* out, size_t* payload) {
   size_t i = 0;
   while (i < size && state_ != State::done && state_ != State::error) {
     if (state_ == State::data) {  // the bulk of the body: skipped, not inspected
       const size_t n = static_cast<size_t>(std::min<uint64_t>(remaining_, size - i));
+      if (out) {
+        std::memmove(out + *payload, data + i, n);
+        *payload += n;
+      }
       remaining_ -= n;
       i += n;
       if (remaining_ == 0) state_ = State::data_cr;

@@ -26,6 +26,10 @@ class ChunkedDecoder {
   };
 
   Result feed(const char* data, size_t size);
+  // The same, and moves the chunk data among the consumed bytes to the
+  // front of `data` (in place, order kept): `*payload` of them. For a
+  // recipient that cannot read chunked (an HTTP/1.0 client).
+  Result feed_payload(char* data, size_t size, size_t* payload);
   bool done() const { return state_ == State::done; }
   bool failed() const { return state_ == State::error; }
   void reset() { *this = ChunkedDecoder{}; }
@@ -36,6 +40,7 @@ class ChunkedDecoder {
     trailer_start, trailer_name, trailer_value, trailer_lf, final_lf, done, error,
   };
   bool step(unsigned char c);  // one byte outside chunk data; false = error
+  Result run(const char* data, size_t size, char* out, size_t* payload);
 
   State state_ = State::size;
   uint64_t remaining_ = 0;  // chunk data still to come

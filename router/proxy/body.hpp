@@ -26,6 +26,9 @@ struct Framing {
   enum class Kind { none, length, chunked, until_eof } kind = Kind::none;
   uint64_t remaining = 0;
   http::ChunkedDecoder* chunked = nullptr;  // chunked only
+  // chunked only: relay the chunk data alone (an HTTP/1.0 client cannot read
+  // chunked; its response is delimited by the close instead).
+  bool dechunk = false;
 
   bool done() const {
     if (kind == Kind::none) return true;
@@ -53,6 +56,14 @@ struct Framing {
     }
     return 0;
   }
+  // dechunk: how many leading bytes of `data` belong to the body; the chunk
+  // data among them is moved to the front, `*payload` bytes of it.
+  size_t take_payload(char* data, size_t size, size_t* payload, error_code& ec) {
+    ec = {};
+    http::ChunkedDecoder::Result r = chunked->feed_payload(data, size, payload);
+    if (r.status == http::ChunkedDecoder::Status::error) ec = make_error_code(boost::system::errc::bad_message);
+    return r.consumed;
+  }
 };
 
 struct RelayResult {
@@ -75,23 +86,25 @@ asio::awaitable<RelayResult> relay_body(Src& src, Dst& dst, IoBuffer& buf, Frami
   RelayResult r;
   for (;;) {
     error_code ec;
-    size_t n = framing.take(buf.data(), ec);
+    size_t send = 0;  // of the n body bytes at the front of buf, those that go out
+    size_t n = framing.dechunk ? framing.take_payload(buf.mutable_data(), buf.size(), &send, ec)
+                               : (send = framing.take(buf.data(), ec));
     if (ec) {
       r.framing_error = true;
       co_return r;
     }
-    if (n > 0 || prefix.size() > 0) {
+    if (send > 0 || prefix.size() > 0) {
       patience.arm(watch, dst_side);
-      std::array<asio::const_buffer, 2> out{prefix, asio::buffer(buf.data().data(), n)};
+      std::array<asio::const_buffer, 2> out{prefix, asio::buffer(buf.data().data(), send)};
       auto [wec, written] = co_await asio::async_write(dst, out, use_tuple);
       if (wec) {
         r.write_error = wec;
         co_return r;
       }
-      buf.consume(n);
       r.bytes += written - prefix.size();
       prefix = {};
     }
+    buf.consume(n);
     if (framing.done()) co_return r;
     if (buf.size() + kReadChunk > buf.max_size()) {
       r.framing_error = true;

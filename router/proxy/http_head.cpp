@@ -177,10 +177,11 @@ void write_client_response(const ResponseHead& head, const ResponseRewrite& rw, 
   if (!has_request_id && !rw.request_id.empty()) add(out, "X-Vcap-Request-Id", rw.request_id);
   out->append(rw.extra_headers);
   if (head.status >= 200 && head.status != 204) {  // metadata for HEAD and 304 too
-    if (head.chunked)
-      add_codings(out, head.codings);
-    else if (head.has_content_length)
+    if (head.chunked) {
+      if (!rw.dechunked) add_codings(out, head.codings);
+    } else if (head.has_content_length) {
       add_number(out, "Content-Length", head.content_length);
+    }
   }
   if (rw.close) add(out, "Connection", "close");
   out->append("\r\n");

@@ -49,6 +49,7 @@ struct ResponseRewrite {
   bool close = false;           // add Connection: close (we will close the client connection)
   bool keep_upgrade = false;    // 101: keep Connection/Upgrade as the backend sent them
   std::string_view extra_headers;  // raw "Name: v\r\n" lines to add (a __VCAP_ID__ Set-Cookie)
+  bool dechunked = false;  // a chunked body relayed as its data alone, delimited by the close (HTTP/1.0 client)
 };
 
 // Appends the client response head: always HTTP/1.1, whatever version the

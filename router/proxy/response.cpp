@@ -117,6 +117,9 @@ Framing Session::response_framing() {
       framing.kind = Framing::Kind::chunked;
       up_.chunked.reset();
       framing.chunked = &up_.chunked;
+      // An HTTP/1.0 client cannot read chunked: it gets the data alone,
+      // delimited by the close (a 1.0 connection closes after its answer).
+      framing.dechunk = req_.facts.version == 10 && up_.head.codings.count == 1;
       break;
     case http::BodyKind::length:
       framing.kind = Framing::Kind::length;
@@ -136,7 +139,7 @@ asio::awaitable<AttemptResult> Session::relay_response(Attempt& at) {
     if (failure) co_return std::move(*failure);
     if (up_.head.status >= 200 || up_.head.status == 101) break;
     out_.clear();
-    write_client_response(up_.head, ResponseRewrite{req_.id, false, false, {}}, &out_);
+    write_client_response(up_.head, ResponseRewrite{req_.id, false, false, {}, false}, &out_);
     auto [wec, wn] = co_await asio::async_write(client_.stream, asio::buffer(out_), use_tuple);
     if (wec) co_return answered(false);
     up_.in.consume(head_len);
@@ -153,7 +156,7 @@ asio::awaitable<AttemptResult> Session::relay_response(Attempt& at) {
                                                         at.endpoint.meta().private_instance_id, req_.route_path,
                                                         cfg_.secure_cookies});
   out_.clear();
-  write_client_response(up_.head, ResponseRewrite{req_.id, close_client, false, sticky}, &out_);
+  write_client_response(up_.head, ResponseRewrite{req_.id, close_client, false, sticky, framing.dechunk}, &out_);
   up_.in.consume(head_len);
   RelayResult body = co_await relay_response_body(at, framing);
   rec_.bytes_sent = body.bytes;
@@ -173,7 +176,7 @@ asio::awaitable<AttemptResult> Session::relay_response(Attempt& at) {
 // until either side ends; the connection is not reused.
 asio::awaitable<AttemptResult> Session::relay_upgrade(Attempt& at, size_t head_len) {
   out_.clear();
-  write_client_response(up_.head, ResponseRewrite{req_.id, false, true, {}}, &out_);
+  write_client_response(up_.head, ResponseRewrite{req_.id, false, true, {}, false}, &out_);
   up_.in.consume(head_len);
   consume_head();
   worker_.stats().websocket_upgrades.add();

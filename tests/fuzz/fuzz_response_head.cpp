@@ -31,7 +31,7 @@ int fuzz_response_head(const uint8_t* data, size_t size) {
   SY_FUZZ_CHECK(head.status >= 100 && head.status <= 999);
   for (bool close : {false, true}) {
     std::string out;
-    proxy::write_client_response(head, proxy::ResponseRewrite{"rid", close, false, {}}, &out);
+    proxy::write_client_response(head, proxy::ResponseRewrite{"rid", close, false, {}, false}, &out);
     http::HeadScanner again_scanner(out.size() + 1);
     http::HeadScanner::Result again_r = again_scanner.scan(out);
     SY_FUZZ_CHECK(again_r.status == http::HeadScanner::Status::complete && again_r.length == out.size());

@@ -93,5 +93,32 @@ TEST(ChunkedDecoder, LargeChunkDataIsSkippedNotScanned) {
   EXPECT_EQ(o.consumed, big.size());
 }
 
+// feed_payload: the chunk data alone, moved to the front of each piece, in
+// every split; the bytes after the body are left where they are.
+TEST(ChunkedDecoder, PayloadIsTheChunkDataAloneInAnySplit) {
+  const std::string body = "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n";
+  const std::string text = body + "NEXT";
+  for (size_t piece = 1; piece <= text.size(); ++piece) {
+    ChunkedDecoder d;
+    std::string payload, copy = text;
+    size_t consumed = 0;
+    for (size_t at = 0; at < copy.size() && !d.done();) {
+      const size_t n = std::min(piece, copy.size() - at);
+      size_t got = 0;
+      ChunkedDecoder::Result r = d.feed_payload(copy.data() + at, n, &got);
+      ASSERT_NE(r.status, ChunkedDecoder::Status::error) << piece;
+      payload.append(copy.data() + at, got);
+      consumed += r.consumed;
+      at += n;
+    }
+    EXPECT_EQ(payload, "hello world") << "pieces of " << piece;
+    EXPECT_EQ(consumed, body.size()) << "pieces of " << piece;
+  }
+  ChunkedDecoder bad;
+  std::string broken = "5\r\nhelloXX";
+  size_t got = 0;
+  EXPECT_EQ(bad.feed_payload(broken.data(), broken.size(), &got).status, ChunkedDecoder::Status::error);
+}
+
 }  // namespace
 }  // namespace sy::http

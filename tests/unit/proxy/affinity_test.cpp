@@ -150,7 +150,7 @@ TEST(StickyResponse, ExtraHeadersReachTheClientHead) {
   auto r = response("Set-Cookie: JSESSIONID=abc\r\n");
   const std::string cookie = sticky_set_cookie(r->head, served_by("inst-1"));
   std::string out;
-  write_client_response(r->head, ResponseRewrite{"rid", false, false, cookie}, &out);
+  write_client_response(r->head, ResponseRewrite{"rid", false, false, cookie, false}, &out);
   EXPECT_NE(out.find("Set-Cookie: JSESSIONID=abc\r\nX-Vcap-Request-Id: rid\r\nSet-Cookie: __VCAP_ID__=inst-1"),
             std::string::npos)
       << out;

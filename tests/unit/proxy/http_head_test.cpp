@@ -326,7 +326,7 @@ TEST(HttpHeadResponse, RemovesHopByHopAndAddsRequestId) {
   std::string out = client_response(
       "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: keep-alive, X-Backend-Private\r\n"
       "Keep-Alive: timeout=5\r\nX-Backend-Private: p\r\nContent-Length: 2\r\n\r\nok",
-      ResponseRewrite{"rid-1", false, false, {}});
+      ResponseRewrite{"rid-1", false, false, {}, false});
   EXPECT_EQ(out,
             "HTTP/1.1 200 OK\r\n"
             "Content-Type: text/plain\r\n"
@@ -339,7 +339,7 @@ TEST(HttpHeadResponse, AllHopByHopHeadersRemoved) {
   std::string out = client_response(
       "HTTP/1.1 200 OK\r\nProxy-Authenticate: Basic\r\nProxy-Connection: close\r\nUpgrade: h2\r\nTE: gzip\r\n"
       "Proxy-Authorization: x\r\nKeep-Alive: 5\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
-      ResponseRewrite{"rid-1", false, false, {}});
+      ResponseRewrite{"rid-1", false, false, {}, false});
   for (const char* name :
        {"connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "upgrade"})
     EXPECT_EQ(response_values(out, name), Values{}) << name;
@@ -348,13 +348,13 @@ TEST(HttpHeadResponse, AllHopByHopHeadersRemoved) {
 
 TEST(HttpHeadResponse, BackendRequestIdIsKept) {
   std::string out = client_response("HTTP/1.1 204 No Content\r\nx-vcap-request-id: from-backend\r\n\r\n",
-                                    ResponseRewrite{"rid-1", false, false, {}});
+                                    ResponseRewrite{"rid-1", false, false, {}, false});
   EXPECT_EQ(response_values(out, "x-vcap-request-id"), Values{"from-backend"});
 }
 
 TEST(HttpHeadResponse, CloseAddsConnectionClose) {
   std::string out = client_response("HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n",
-                                    ResponseRewrite{"rid-1", true, false, {}});
+                                    ResponseRewrite{"rid-1", true, false, {}, false});
   EXPECT_EQ(response_values(out, "connection"), Values{"close"});
   auto reparsed = response(out);
   EXPECT_FALSE(reparsed->head.keep_alive);
@@ -362,9 +362,9 @@ TEST(HttpHeadResponse, CloseAddsConnectionClose) {
 
 TEST(HttpHeadResponse, StatusLineAndReasonPassThrough) {
   std::string out =
-      client_response("HTTP/1.1 418 I'm a teapot\r\nContent-Length: 0\r\n\r\n", ResponseRewrite{"", false, false, {}});
+      client_response("HTTP/1.1 418 I'm a teapot\r\nContent-Length: 0\r\n\r\n", ResponseRewrite{"", false, false, {}, false});
   EXPECT_EQ(out, "HTTP/1.1 418 I'm a teapot\r\nContent-Length: 0\r\n\r\n") << "no request id to add when empty";
-  EXPECT_EQ(client_response("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n", ResponseRewrite{"", false, false, {}}),
+  EXPECT_EQ(client_response("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n", ResponseRewrite{"", false, false, {}, false}),
             "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n")
       << "the router's own version, not the backend's";
 }
@@ -373,10 +373,10 @@ TEST(HttpHeadResponse, SwitchingProtocolsKeepsUpgradeHeadersWhenAsked) {
   const std::string backend =
       "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
       "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
-  EXPECT_EQ(client_response(backend, ResponseRewrite{"rid-1", false, true, {}}),
+  EXPECT_EQ(client_response(backend, ResponseRewrite{"rid-1", false, true, {}, false}),
             "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
             "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nX-Vcap-Request-Id: rid-1\r\n\r\n");
-  std::string stripped = client_response(backend, ResponseRewrite{"rid-1", false, false, {}});
+  std::string stripped = client_response(backend, ResponseRewrite{"rid-1", false, false, {}, false});
   EXPECT_EQ(response_values(stripped, "connection"), Values{});
   EXPECT_EQ(response_values(stripped, "upgrade"), Values{});
 }
@@ -384,14 +384,14 @@ TEST(HttpHeadResponse, SwitchingProtocolsKeepsUpgradeHeadersWhenAsked) {
 TEST(HttpHeadResponse, KeepUpgradeStillRemovesOtherHopByHop) {
   std::string out = client_response(
       "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nKeep-Alive: 5\r\n\r\n",
-      ResponseRewrite{"rid-1", false, true, {}});
+      ResponseRewrite{"rid-1", false, true, {}, false});
   EXPECT_EQ(response_values(out, "keep-alive"), Values{});
   EXPECT_EQ(response_values(out, "upgrade"), Values{"websocket"});
 }
 
 TEST(HttpHeadResponse, ChunkedFramingKept) {
   std::string out = client_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
-                                    ResponseRewrite{"rid-1", false, false, {}});
+                                    ResponseRewrite{"rid-1", false, false, {}, false});
   EXPECT_EQ(response_values(out, "transfer-encoding"), Values{"chunked"});
 }
 
@@ -401,7 +401,7 @@ TEST(HttpHeadResponse, ChunkedFramingKept) {
 TEST(HttpHeadResponse, ConnectionListedTransferEncodingIsStripped) {
   std::string out = client_response(
       "HTTP/1.1 200 OK\r\nConnection: Transfer-Encoding\r\nTransfer-Encoding: chunked\r\n\r\n",
-      ResponseRewrite{"rid-1", false, false, {}});
+      ResponseRewrite{"rid-1", false, false, {}, false});
   EXPECT_EQ(response_values(out, "transfer-encoding"), Values{"chunked"});
 }
 
