@@ -1,10 +1,9 @@
 #include "tunnel/agent/options.hpp"
 
-#include <arpa/inet.h>
-
 #include <charconv>
 
 #include "tunnel/identity/edge_policy.hpp"
+#include "tunnel/identity/identity.hpp"
 
 namespace sy::agent {
 
@@ -73,28 +72,11 @@ constexpr std::string_view kFlags[] = {"--server", "--id",  "--token", "--label"
                                        "--connections", "--ca", "--log-level", "--advertise-address",
                                        "--basic-auth", "--allow", "--rate"};
 
-// An IP literal and a port, written canonically (inet_ntop's form; [v6]:port).
-bool canonical_address(std::string_view text, std::string* out) {
-  std::string host;
-  uint16_t port = 0;
-  if (!parse_host_port(text, 0, &host, &port)) return false;
-  unsigned char raw[16];
-  char buf[INET6_ADDRSTRLEN];
-  if (::inet_pton(AF_INET, host.c_str(), raw) == 1) {
-    ::inet_ntop(AF_INET, raw, buf, sizeof buf);
-    *out = std::string(buf) + ":" + std::to_string(port);
-    return true;
-  }
-  if (::inet_pton(AF_INET6, host.c_str(), raw) != 1) return false;
-  ::inet_ntop(AF_INET6, raw, buf, sizeof buf);
-  *out = "[" + std::string(buf) + "]:" + std::to_string(port);
-  return true;
-}
-
 bool apply_more(Options& o, std::string_view flag, std::string_view value, std::string* error) {
   if (flag == "--advertise-address") {
-    if (!canonical_address(value, &o.advertise_address))
-      return *error = "bad --advertise-address (want IP:PORT)", false;
+    std::optional<std::string> address = tunnel::canonical_address(value);
+    if (!address) return *error = "bad --advertise-address (want IP:PORT, [IPv6]:PORT)", false;
+    o.advertise_address = std::move(*address);
   } else if (flag == "--basic-auth") {
     if (value.find(':') == std::string_view::npos || value.front() == ':')
       return *error = "bad --basic-auth (want USER:PASS)", false;

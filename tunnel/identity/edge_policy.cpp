@@ -1,5 +1,7 @@
 #include "tunnel/identity/edge_policy.hpp"
 
+#include "tunnel/identity/identity.hpp"
+
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -15,16 +17,6 @@ namespace {
 
 constexpr std::string_view kAuthScheme = "sha256:";
 constexpr size_t kSaltBytes = 16, kHashBytes = 32;
-
-std::string hex(const unsigned char* p, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(2 * n, '0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kDigits[p[i] >> 4];
-    out[2 * i + 1] = kDigits[p[i] & 15];
-  }
-  return out;
-}
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -51,7 +43,7 @@ std::string sha256_hex(std::string_view salt, std::string_view user_pass) {
   unsigned int len = 0;
   EVP_Digest(input.data(), input.size(), digest, &len, EVP_sha256(), nullptr);
   OPENSSL_cleanse(input.data(), input.size());
-  return hex(digest, len);
+  return to_hex(digest, len);
 }
 
 // "sha256:<salt>:<hash>" → raw salt and hex hash, or nullopt.
@@ -254,7 +246,7 @@ std::optional<EdgePolicy> make_edge_policy(std::string_view basic_auth, const st
     unsigned char salt[kSaltBytes];
     if (RAND_bytes(salt, sizeof salt) != 1) return refuse(error, "RAND_bytes failed");
     const std::string_view raw(reinterpret_cast<const char*>(salt), sizeof salt);
-    p.auth = std::string(kAuthScheme) + hex(salt, sizeof salt) + ":" + sha256_hex(raw, basic_auth);
+    p.auth = std::string(kAuthScheme) + to_hex(salt, sizeof salt) + ":" + sha256_hex(raw, basic_auth);
   }
   if (allow.size() > kMaxEdgePolicyCidrs) return refuse(error, "more than 64 --allow");
   for (const std::string& text : allow) {

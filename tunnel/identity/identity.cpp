@@ -12,22 +12,12 @@
 namespace sy::tunnel {
 namespace {
 
-std::string hex(const unsigned char* p, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(2 * n, '0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kDigits[p[i] >> 4];
-    out[2 * i + 1] = kDigits[p[i] & 15];
-  }
-  return out;
-}
-
 std::string hmac_hex(std::string_view secret, std::string_view message) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(message.data()),
        message.size(), mac, &len);
-  return hex(mac, len);
+  return to_hex(mac, len);
 }
 
 bool same(std::string_view a, std::string_view b) {
@@ -69,7 +59,7 @@ std::string tunnel_host(std::string_view id, std::string_view label, std::string
   if (!label.empty()) return std::string(label) + "." + std::string(domain);
   unsigned char digest[MD5_DIGEST_LENGTH];
   EVP_Digest(id.data(), id.size(), digest, nullptr, EVP_md5(), nullptr);
-  return hex(digest, 8) + "." + std::string(domain);
+  return to_hex(digest, 8) + "." + std::string(domain);
 }
 
 std::string mint_token(std::string_view secret, std::string_view id, std::string_view label, int64_t exp) {
@@ -172,5 +162,33 @@ std::string address_host(std::string_view canonical, std::string_view domain) {
 }
 
 std::string tcp_directory(std::string_view domain) { return "tcp.entries." + std::string(domain); }
+
+std::string to_hex(const unsigned char* p, size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(2 * n, '0');
+  for (size_t i = 0; i < n; ++i) {
+    out[2 * i] = kDigits[p[i] >> 4];
+    out[2 * i + 1] = kDigits[p[i] & 15];
+  }
+  return out;
+}
+
+bool split_host_port(std::string_view text, std::string* host, uint16_t* port) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  std::string_view h = text.substr(0, colon), p = text.substr(colon + 1);
+  if (h.front() == '[') {
+    if (h.size() < 3 || h.back() != ']') return false;
+    h = h.substr(1, h.size() - 2);
+  } else if (h.find(':') != std::string_view::npos) {
+    return false;
+  }
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
+  if (ec != std::errc() || end != p.data() + p.size() || value == 0 || value > 65535) return false;
+  *host = std::string(h);
+  *port = static_cast<uint16_t>(value);
+  return true;
+}
 
 }  // namespace sy::tunnel

@@ -57,6 +57,12 @@ std::optional<std::string> canonical_address(std::string_view ip, uint16_t port)
 // [fd00::1]:22 -> v6-fd00--1--22.addr.<domain>.
 std::string address_host(std::string_view canonical, std::string_view domain);
 
+// "host:port" or "[v6]:port" (port 1..65535, brackets only around an IPv6
+// literal) into its parts; false otherwise.
+bool split_host_port(std::string_view text, std::string* host, uint16_t* port);
+// Lower-case hex of `n` bytes.
+std::string to_hex(const unsigned char* p, size_t n);
+
 // The route-table name every TCP tunnel is also registered under, so each
 // node finds all of them with one lookup (and opens their ports too).
 std::string tcp_directory(std::string_view domain);

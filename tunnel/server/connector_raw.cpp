@@ -32,21 +32,6 @@ int64_t unix_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// "host:port" or "[v6]:port".
-bool split_host_port(std::string_view text, std::string* host, uint16_t* port) {
-  const size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return false;
-  std::string_view h = text.substr(0, colon);
-  if (h.front() == '[' && h.size() > 2 && h.back() == ']') h = h.substr(1, h.size() - 2);
-  unsigned value = 0;
-  const std::string_view p = text.substr(colon + 1);
-  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
-  if (ec != std::errc() || end != p.data() + p.size() || value == 0 || value > 65535) return false;
-  *host = std::string(h);
-  *port = static_cast<uint16_t>(value);
-  return true;
-}
-
 RawOpen refused(std::string detail) {
   RawOpen r;
   r.detail = std::move(detail);

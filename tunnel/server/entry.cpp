@@ -42,25 +42,6 @@ std::string base64_decode(std::string_view text) {
   return out;
 }
 
-// "host:port" or "[v6]:port".
-bool split_authority(std::string_view text, std::string* host, uint16_t* port) {
-  const size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return false;
-  std::string_view h = text.substr(0, colon), p = text.substr(colon + 1);
-  if (h.front() == '[') {
-    if (h.size() < 3 || h.back() != ']') return false;
-    h = h.substr(1, h.size() - 2);
-  } else if (h.find(':') != std::string_view::npos) {
-    return false;
-  }
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
-  if (ec != std::errc() || end != p.data() + p.size() || value == 0 || value > 65535) return false;
-  *host = std::string(h);
-  *port = static_cast<uint16_t>(value);
-  return true;
-}
-
 proxy::ConnectAnswer refuse(int status, std::string router_error, std::string reason) {
   proxy::ConnectAnswer a;
   a.status = status;
@@ -74,7 +55,7 @@ asio::awaitable<proxy::ConnectAnswer> connect_entry(TunnelNode& node, const conf
                                                     std::string client_ip) {
   std::string host;
   uint16_t port = 0;
-  if (!split_authority(head.target, &host, &port)) co_return refuse(400, "bad_request", "CONNECT wants host:port");
+  if (!split_host_port(head.target, &host, &port)) co_return refuse(400, "bad_request", "CONNECT wants host:port");
   // From another node (never forwarded again); its edge-policy check stands
   // only when the signature verifies.
   const std::string_view from = head.find(http::FieldKind::switchyard_forwarded_node);
