@@ -225,6 +225,8 @@ TEST_F(TunnelEntryTest, TcpTunnelThroughEntryPortsOfBothNodesSocksAndConnect) {
   EXPECT_EQ(entries("connect", "ok"), 1.0);
   EXPECT_EQ(entries("connect", "refused"), 2.0);
   EXPECT_EQ(entries("tcp", "ok"), 2.0) << "the visitor on A's port, and wait_port_open's probe";
+  EXPECT_EQ(http_get(a().router.port(), "tcp.entries." + cluster_->options().domain, "/").status, 404)
+      << "the TCP directory is no host to reach a tunnel by";
   const std::string mb = b().router.metrics();
   EXPECT_EQ(metric_value(mb, "tunnel_entry_connections_total", {{"entry", "tcp"}, {"result", "ok"}}), 1.0) << mb;
   EXPECT_EQ(metric_value(mb, "tunnel_entry_connections_total", {{"entry", "connect"}, {"result", "ok"}}), 4.0)

@@ -76,6 +76,9 @@ asio::awaitable<OpenResult> TunnelConnector::open(const route::Endpoint& endpoin
     co_return r;
   }
   if (std::optional<Failure> refused = edge_refusal(endpoint, request)) co_return refuse(*refused);
+  // tcp.entries.<domain> lists every TCP tunnel for the nodes; it is no name to reach one by.
+  if (request.head && http::iequals(request.head->host.substr(0, 12), "tcp.entries."))
+    co_return refuse(Failure::unknown_route);
   // A tunnel this node holds is served here, whichever holder the pool
   // picked (SPEC §5.3); another node's endpoint is the way out only when no
   // local session can take the stream.
