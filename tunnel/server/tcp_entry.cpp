@@ -3,14 +3,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/log/log.hpp"
+#include "common/net/accept_backoff.hpp"
 #include "router/proxy/worker.hpp"
 #include "tunnel/server/entry.hpp"
 #include "tunnel/server/node.hpp"
@@ -29,23 +34,40 @@ std::string peer_ip(const tcp::endpoint& peer) {
 }
 
 // Accepts until the socket is closed (stop(), or the worker going away).
+// Out of descriptors the socket stays readable: AcceptBackoff waits (10 ms
+// doubling to 1 s) instead of spinning, as the worker's own listeners do.
 asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor, proxy::Worker& worker, TunnelNode& node,
                                   std::string tunnel_id, std::string tunnel_host) {
+  const auto tuple = asio::as_tuple(asio::use_awaitable);
+  const uint16_t port = acceptor->local_endpoint().port();
+  AcceptBackoff backoff("tcp-entry:" + std::to_string(port));
+  asio::steady_timer pause(worker.io());
   for (;;) {
-    auto [ec] = co_await acceptor->async_wait(tcp::acceptor::wait_read, asio::as_tuple(asio::use_awaitable));
+    auto [ec] = co_await acceptor->async_wait(tcp::acceptor::wait_read, tuple);
     if (ec || !acceptor->is_open()) co_return;
-    for (int i = 0; i < 64; ++i) {
+    std::chrono::milliseconds wait{0};
+    for (int i = 0; i < 64 && wait.count() == 0; ++i) {
       tcp::endpoint peer;
       socklen_t len = static_cast<socklen_t>(peer.capacity());
       const int fd = ::accept4(acceptor->native_handle(), peer.data(), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) break;  // EAGAIN, or out of descriptors: wait for the next readiness
+      if (fd < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        wait = backoff.failed(errno, std::chrono::steady_clock::now());
+        continue;
+      }
+      backoff.succeeded();
       peer.resize(len);
       if (!worker.context().take_client_slot()) {  // given back when the visitor's relay ends
         ::close(fd);
         continue;
       }
-      asio::co_spawn(worker.io(), serve_tcp_visitor(node, worker, tunnel_id, tunnel_host, acceptor->local_endpoint().port(), fd,
-                                                       peer_ip(peer)), asio::detached);
+      asio::co_spawn(worker.io(), serve_tcp_visitor(node, worker, tunnel_id, tunnel_host, port, fd, peer_ip(peer)),
+                     asio::detached);
+    }
+    if (wait.count() > 0) {
+      pause.expires_after(wait);
+      auto [pec] = co_await pause.async_wait(tuple);
+      if (pec) co_return;
     }
   }
 }
