@@ -33,6 +33,7 @@ workers: 1
 start_response_delay_interval: 1s  # listeners open after this: the route is in by then
 max_idle_conns_per_host: $(( ${BENCH_CONNECTIONS:-64} * 2 ))
 logging: {level: warn}
+io_engine: ${SWITCHYARD_IO_ENGINE:-auto}
 YAML
 
 # The route is published while switchyard starts, then heartbeated every

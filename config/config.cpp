@@ -79,6 +79,7 @@ class Reader {
         {"go_max_procs", [this](const Node& n, const std::string& p) { go_max_procs_ = read_workers(n, p); }},
         {"workers", [this](const Node& n, const std::string& p) { workers_ = read_workers(n, p); }},
         int_key("max_client_connections", c.max_client_connections, 0, "an integer >= 0 (0 = from the fd limit)"),
+        {"io_engine", [&c](const Node& n, const std::string& p) { c.io_engine = read_io_engine(n, p); }},
         {"tunnel", [this](const Node& n, const std::string& p) { read_tunnel(n, p); }},
         {"socks", [this](const Node& n, const std::string& p) { read_socks(n, p); }},
         detail::sealed_gateway_key(c.sealed_gateway, c.ignored_keys),
@@ -269,6 +270,15 @@ class Reader {
     const std::string text = node.IsScalar() ? node.Scalar() : std::string();
     if (text == "round-robin") return Balancing::round_robin;
     if (text == "least-connection") return Balancing::least_connection;
+    fail(path, node, what);
+  }
+
+  static IoEngine read_io_engine(const Node& node, const std::string& path) {
+    constexpr std::string_view what = "an io engine (auto, io_uring or epoll)";
+    const std::string text = node.IsScalar() ? node.Scalar() : std::string();
+    if (text == "auto") return IoEngine::automatic;
+    if (text == "io_uring") return IoEngine::io_uring;
+    if (text == "epoll") return IoEngine::epoll;
     fail(path, node, what);
   }
 

@@ -46,6 +46,9 @@ struct StatusConfig {
 };
 
 enum class Balancing { round_robin, least_connection };
+// The proxy's socket engine (router/io): io_uring where the kernel allows it,
+// else epoll (automatic, logged once at start), or one of them by name.
+enum class IoEngine { automatic, io_uring, epoll };
 
 struct LoggingConfig {
   std::string file;           // component log; empty = stderr
@@ -170,6 +173,7 @@ struct Config {
   // 0 = a third of the file-descriptor limit (each client may need an
   // upstream connection and a pipe as well).
   int max_client_connections = 0;
+  IoEngine io_engine = IoEngine::automatic;  // `io_engine: auto | io_uring | epoll`
 
   // Route table.
   Seconds prune_stale_droplets_interval{30};

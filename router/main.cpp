@@ -191,11 +191,24 @@ void reload_tls(const std::string& config_path, ServerTlsSet& set) {
 
 // One worker per core (or `workers`), each with its own proxy listener (and
 // HTTPS listener with enable_ssl, tunnel listener when tunnels are on).
+// `io_engine`: auto takes io_uring where this kernel (and a container's
+// seccomp profile) allows it, else epoll, and says so once; io_uring by name
+// stops the start when it cannot be had.
+io::Engine choose_io_engine(config::IoEngine wanted) {
+  if (wanted == config::IoEngine::epoll) return io::Engine::epoll;
+  std::string why;
+  if (io::io_uring_available(&why)) return io::Engine::io_uring;
+  if (wanted == config::IoEngine::io_uring) throw std::runtime_error("io_engine: io_uring is not available here (" + why + ")");
+  log::warn("io-engine-fallback", log::Fields()("engine", "epoll")("reason", why));
+  return io::Engine::epoll;
+}
+
 std::vector<std::unique_ptr<proxy::Worker>> make_workers(const config::Config& cfg, proxy::ProxyContext& ctx,
                                                          const route::SnapshotHolder& snapshots,
                                                          tunnel::TunnelNode* tunnels, const ServerTlsSet& tls) {
   unsigned n = cfg.workers > 0 ? static_cast<unsigned>(cfg.workers) : std::max(1u, std::thread::hardware_concurrency());
   ctx.max_client_connections = client_connection_limit(cfg);
+  ctx.io_engine = choose_io_engine(cfg.io_engine);
   proxy::ConnectorFactory connectors = [base = tcp_options(cfg), tunnels](proxy::Worker& w)
       -> std::unique_ptr<upstream::Connector> {
     upstream::TcpConnectorOptions options = base;
@@ -296,7 +309,7 @@ int run(const config::Config& cfg, const std::string& config_path) {
     for (auto& w : workers) w->open();
   });
   log::info("switchyard-started", log::Fields()("port", cfg.port)("status_port", cfg.status.port)("workers", workers.size())(
-                                      "bind", cfg.bind_address)("ssl_port", cfg.tls.enabled ? cfg.tls.port : 0));
+                                      "io_engine", io::to_string(ctx.io_engine))("bind", cfg.bind_address)("ssl_port", cfg.tls.enabled ? cfg.tls.port : 0));
 
   Drainer drainer(control.io(), cfg, health, ctx, workers);
   if (tunnels) drainer.on_drain([&tunnels] { tunnels->drain(); });

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build_pkgs=(g++ cmake ninja-build ccache pkg-config
-            libboost1.81-dev libnats-dev rapidjson-dev libyaml-cpp-dev libssl-dev
+            libboost1.81-dev libnats-dev rapidjson-dev libyaml-cpp-dev libssl-dev liburing-dev
             libgtest-dev libgmock-dev libbenchmark-dev)
 run_pkgs=(nats-server curl)
 # (haproxy/nginx/wrk: front-tier tests and benchmarks; prometheus: promtool;

@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <array>
+#include <boost/asio/post.hpp>
 #include <stdexcept>
 #include <system_error>
 
+#include "router/io/ring.hpp"
 #include "router/io/socket.hpp"
 
 namespace sy::io {
@@ -22,7 +24,17 @@ uint64_t make_token(uint32_t index, uint32_t generation) { return (uint64_t{gene
 
 }  // namespace
 
-Poller::Poller(boost::asio::io_context& io) : io_(io) {
+const char* to_string(Engine engine) { return engine == Engine::io_uring ? "io_uring" : "epoll"; }
+
+bool io_uring_available(std::string* why) { return Ring::create(why) != nullptr; }
+
+Poller::Poller(boost::asio::io_context& io, Engine engine) : io_(io) {
+  if (engine == Engine::io_uring) {
+    std::string why;
+    ring_ = Ring::create(&why);
+    if (!ring_) throw std::runtime_error(why);
+    return;
+  }
   epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (epfd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
 }
@@ -33,7 +45,7 @@ Poller::~Poller() {
 }
 
 void Poller::start() {
-  const int nested = ::dup(epfd_);  // the descriptor object owns (and closes) its fd
+  const int nested = ::dup(ring_ ? ring_->fd() : epfd_);  // the descriptor object owns (and closes) its fd
   if (nested < 0) throw std::system_error(errno, std::generic_category(), "dup");
   nested_ = std::make_unique<boost::asio::posix::stream_descriptor>(io_, nested);
   arm();
@@ -74,9 +86,10 @@ uint64_t Poller::attach(Socket* socket) {
 
 void Poller::detach(uint64_t token) {
   const auto index = static_cast<uint32_t>(token);
-  if (index >= slots_.size() || generations_[index] != static_cast<uint32_t>(token >> 32)) return;
+  if (lookup(token) == nullptr) return;
   slots_[index] = nullptr;
-  ++generations_[index];  // events still queued for the old socket are dropped
+  // Events and completions still queued for the old socket are dropped.
+  generations_[index] = (generations_[index] + 1) & kGenerationMask;
   free_.push_back(index);
 }
 
@@ -96,17 +109,67 @@ void Poller::arm() {
   });
 }
 
+Socket* Poller::lookup(uint64_t token) const {
+  const auto index = static_cast<uint32_t>(token);
+  const auto generation = static_cast<uint32_t>(token >> 32) & kGenerationMask;
+  return index < slots_.size() && generations_[index] == generation ? slots_[index] : nullptr;
+}
+
 void Poller::dispatch() {
+  if (ring_) return reap(true);
   std::array<::epoll_event, kBatch> events;
   const int n = ::epoll_wait(epfd_, events.data(), kBatch, 0);
   for (int i = 0; i < n; ++i) {
-    const uint64_t token = events[i].data.u64;
-    const auto index = static_cast<uint32_t>(token);
     // Looked up per event: an earlier completion may have closed this socket.
-    if (index < slots_.size() && generations_[index] == static_cast<uint32_t>(token >> 32) && slots_[index])
-      slots_[index]->on_event(events[i].events);
+    if (Socket* s = lookup(events[i].data.u64)) s->on_event(events[i].events);
   }
   // More ready events re-fire the nested descriptor when arm() re-registers it.
+}
+
+void Poller::want_flush() {
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  boost::asio::post(io_, [this] { flush(); });
+}
+
+// One pass's submissions in one io_uring_enter; receives and sends that can
+// complete at once have done so when it returns, so their completions are
+// taken here and run (their handlers queue the next operations, for the
+// next flush).
+void Poller::flush() {
+  flush_posted_ = false;
+  if (!ring_) return;
+  ring_->flush();
+  reap(true);
+}
+
+void Poller::settle() {
+  ring_->flush();
+  reap(false);
+}
+
+// `direct`: run the completions here (a handler of its own, as the epoll
+// engine's dispatch); otherwise post them (called from inside close() or a
+// cancellation, where a completion must not run). One batch at a time, copied
+// out first: a completion may close sockets, which settles the ring itself.
+void Poller::reap(bool direct) {
+  Completion batch[kBatch];
+  for (;;) {
+    const unsigned n = ring_->take(batch, kBatch);
+    for (unsigned i = 0; i < n; ++i) {
+      const uint64_t kind = batch[i].user_data >> 62;
+      if (kind > 1) continue;  // a cancellation's own completion
+      const auto serial = static_cast<uint32_t>(batch[i].user_data >> 61) & 1;
+      if (Socket* s = lookup(batch[i].user_data & kTokenMask))
+        s->on_completion(kind == 0 ? Socket::read_side : Socket::write_side, serial, batch[i].res, direct);
+    }
+    if (n < kBatch) break;
+    if (direct) {  // the rest after what this batch posted, as dispatch() does
+      boost::asio::post(io_, [this] { reap(true); });
+      break;
+    }
+  }
+  if (ring_->queued()) want_flush();
 }
 
 }  // namespace sy::io

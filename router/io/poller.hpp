@@ -14,21 +14,40 @@
 // Sockets attach to a slot; events carry the slot and its generation, so an
 // event already harvested for a socket closed meanwhile is dropped.
 //
+// Two engines behind the same Socket contract (`io_engine` in the config):
+//  - epoll: the readiness set above; each socket makes its own recv/sendmsg.
+//  - io_uring: the Poller owns a Ring (ring.hpp); sockets queue their
+//    operations as SQEs and the Poller submits them once per pass of the
+//    loop (flush(), posted when the first is queued) and hands out the
+//    completions in batches, so a pass serving many connections crosses
+//    into the kernel once instead of once per operation. The ring's fd is
+//    what is nested in the io_context then.
+//
 // Threading: the owning worker's thread only.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace sy::io {
 
 class Socket;
+class Ring;
+
+enum class Engine { epoll, io_uring };
+const char* to_string(Engine engine);
+// Whether this process may use io_uring here (a throw-away ring, every
+// operation the engine needs); if not, *why says why.
+bool io_uring_available(std::string* why);
 
 class Poller {
  public:
   // Stores `io` only (it may not be constructed yet); start() uses it.
-  explicit Poller(boost::asio::io_context& io);
+  // Engine::io_uring throws std::runtime_error when no ring can be made
+  // (check io_uring_available() first).
+  explicit Poller(boost::asio::io_context& io, Engine engine = Engine::epoll);
   ~Poller();
   Poller(const Poller&) = delete;
   Poller& operator=(const Poller&) = delete;
@@ -48,12 +67,32 @@ class Poller {
   // EPOLL_CTL_ADD for edges in both directions; false (errno set) on failure.
   bool watch(int fd, uint64_t token);
 
+  Engine engine() const { return ring_ ? Engine::io_uring : Engine::epoll; }
+  // io_uring: the ring (nullptr with epoll), and the request that what was
+  // queued on it be submitted before the loop next blocks.
+  Ring* ring() { return ring_.get(); }
+  void want_flush();
+  // io_uring: submit now and post the completions that came back (a
+  // cancellation's, and whatever the operation it cancelled produced).
+  void settle();
+
+  // Token layout: slot index (low 32 bits), generation (29 bits). An SQE's
+  // user_data adds the operation's side (bits 62-63; 2 = a cancellation)
+  // and the side's serial (bit 61).
+  static constexpr uint32_t kGenerationMask = (1u << 29) - 1;
+  static constexpr uint64_t kTokenMask = (uint64_t{1} << 61) - 1;
+
  private:
   void arm();
   void dispatch();
+  void flush();
+  void reap(bool direct);
+  Socket* lookup(uint64_t token) const;
 
   boost::asio::io_context& io_;
   int epfd_ = -1;
+  std::unique_ptr<Ring> ring_;
+  bool flush_posted_ = false;
   std::unique_ptr<boost::asio::posix::stream_descriptor> nested_;
   std::vector<Socket*> slots_;
   std::vector<uint32_t> generations_;

@@ -46,6 +46,7 @@ Socket::Socket(Poller& poller, int fd) : poller_(&poller), token_(poller.attach(
 
 Socket::~Socket() {
   destroy_pending();
+  if (in_kernel_) ring_cancel(in_kernel_);  // its completions find no operation: dropped
   if (fd_ >= 0) ::close(fd_);
   poller_->detach(token_);
 }
@@ -79,6 +80,7 @@ void Socket::shutdown(int how) {
 
 void Socket::close() {
   if (fd_ < 0) return;
+  if (in_kernel_) ring_cancel(in_kernel_);
   ::close(fd_);  // also leaves the epoll set: the fd is never duplicated
   fd_ = -1;
   registered_ = false;
@@ -156,7 +158,7 @@ void Socket::start_read(asio::mutable_buffer buffer, IoHandler handler) {
   read_buffer_ = buffer;
   error_code ec;
   size_t n = 0;
-  if (read_ready_ && try_read(ec, n)) return post(std::move(handler), ec, n);
+  if (!poller_->ring() && read_ready_ && try_read(ec, n)) return post(std::move(handler), ec, n);
   read_op_ = Pending::read;
   read_handler_.swap(handler);
   park(read_side);
@@ -168,7 +170,7 @@ void Socket::start_write(const Iov& iov, IoHandler handler) {
   write_iov_ = iov;
   error_code ec;
   size_t n = 0;
-  if (write_ready_ && try_write(ec, n)) return post(std::move(handler), ec, n);
+  if (!poller_->ring() && write_ready_ && try_write(ec, n)) return post(std::move(handler), ec, n);
   write_op_ = Pending::write;
   write_handler_.swap(handler);
   park(write_side);
@@ -191,6 +193,13 @@ void Socket::start_wait(WaitType type, WaitHandler handler) {
 
 void Socket::start_connect(const asio::ip::tcp::endpoint& peer, WaitHandler handler) {
   if (fd_ < 0) return post(std::move(handler), asio::error::bad_descriptor);
+  if (poller_->ring()) {
+    connect_to_ = peer;
+    write_ready_ = false;
+    write_op_ = Pending::connect;
+    write_wait_.swap(handler);
+    return park(write_side);
+  }
   int rc;
   do {
     rc = ::connect(fd_, peer.data(), static_cast<socklen_t>(peer.size()));
@@ -204,7 +213,9 @@ void Socket::start_connect(const asio::ip::tcp::endpoint& peer, WaitHandler hand
 }
 
 void Socket::park(Side side) {
-  if (!registered_) {
+  if (poller_->ring()) {
+    ring_queue(side);
+  } else if (!registered_) {
     if (!poller_->watch(fd_, token_)) return cancel_side(side, last_error());
     registered_ = true;  // the kernel reports readiness that is already there
   }
@@ -219,8 +230,10 @@ void Socket::park(Side side) {
   }
 }
 
-// Completes the side's pending operation with `ec` (posted, see post()).
+// Completes the side's pending operation with `ec` (posted, see post()),
+// unless the kernel finished it first (io_uring): then with its own result.
 void Socket::cancel_side(Side side, error_code ec) {
+  if (in_kernel_ & (1u << side)) ring_cancel(static_cast<uint8_t>(1u << side));
   Pending& op = side == read_side ? read_op_ : write_op_;
   const Pending was = op;
   op = Pending::none;

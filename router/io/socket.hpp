@@ -16,6 +16,15 @@
 // operations with operation_aborted; per-operation cancellation (Asio's
 // cancellation slots, as used by `||`) is honoured.
 //
+// With the io_uring engine (poller.hpp) every operation is an SQE on the
+// worker's ring instead of a syscall: a receive or send into the caller's
+// buffer, a poll for async_wait, a connect. The readiness flags are kept the
+// same way (a short receive still means drained), so async_wait behaves
+// alike on both engines. close() and cancel() cancel what is in the kernel
+// and submit at once: a socket receive or send waiting in the kernel is
+// cancelled (or completed) before that submit returns, so the caller's
+// buffer is no longer used when the aborted completion runs.
+//
 // Threading: the owning worker's thread only. Not movable (the Poller keeps
 // a pointer): own it in place or through a unique_ptr.
 #include <sys/socket.h>
@@ -120,6 +129,7 @@ class Socket {
   enum class Pending : uint8_t { none, read, wait, write, connect };
   enum Side : uint8_t { read_side, write_side };
   struct Cancel;
+  struct Outcome;
 
   void start_read(asio::mutable_buffer buffer, IoHandler handler);
   void start_write(const Iov& iov, IoHandler handler);
@@ -127,8 +137,14 @@ class Socket {
   void start_connect(const asio::ip::tcp::endpoint& peer, WaitHandler handler);
   bool try_read(error_code& ec, size_t& n);   // false: EAGAIN (now waiting for an edge)
   bool try_write(error_code& ec, size_t& n);  // false: EAGAIN
-  void on_event(uint32_t events);             // from the Poller
-  void park(Side side);                       // register (once) and arm cancellation
+  void on_event(uint32_t events);             // from the Poller (epoll)
+  // From the Poller (io_uring): the side's operation with this serial ended
+  // with `res`; `direct`: run its handler here, else post it.
+  void on_completion(Side side, uint32_t serial, int32_t res, bool direct);
+  void park(Side side);                       // register or queue (once) and arm cancellation
+  void ring_queue(Side side);                 // io_uring: the side's pending operation as an SQE
+  void ring_cancel(uint8_t sides);            // io_uring: cancel those in the kernel, settle
+  Outcome ring_outcome(Side side, int32_t res);
   void cancel_side(Side side, error_code ec);
   void destroy_pending();
   void post(IoHandler h, error_code ec, size_t n);
@@ -141,10 +157,14 @@ class Socket {
   bool read_ready_ = true;   // no EAGAIN / short read seen since the last edge
   bool write_ready_ = true;  // no EAGAIN / short write seen since the last edge
   bool peer_closed_ = false; // EPOLLRDHUP/HUP/ERR seen: reads never wait for another edge
+  uint8_t in_kernel_ = 0;    // io_uring: bit per side with an SQE not yet completed
+  uint8_t serials_ = 0;      // io_uring: bit per side, flipped per SQE (stale completions are told apart)
   Pending read_op_ = Pending::none;
   Pending write_op_ = Pending::none;
   asio::mutable_buffer read_buffer_;
   Iov write_iov_;
+  ::msghdr write_msg_{};                // io_uring: the sendmsg's header
+  asio::ip::tcp::endpoint connect_to_;  // io_uring: the connect's address
   IoHandler read_handler_;
   IoHandler write_handler_;
   WaitHandler read_wait_;

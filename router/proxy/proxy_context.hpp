@@ -4,6 +4,7 @@
 // Created once in main(); read-only apart from the atomics and the
 // (internally synchronised) access log.
 #include <atomic>
+
 #include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <string>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "router/io/poller.hpp"
 #include "router/proxy/access_log.hpp"
 #include "router/proxy/worker_stats.hpp"
 #include "router/route/components.hpp"
@@ -80,6 +82,7 @@ struct ProxyContext {
   std::unique_ptr<AccessLog> access_log;  // null when off
   std::atomic<bool> draining{false};       // finish the current request, then close
   ConnectHandler connect;                  // null: CONNECT is a 400, as without tunnels
+  io::Engine io_engine = io::Engine::epoll;  // the workers' socket engine (set once by main)
 
   // max_client_connections across all workers (0 = unlimited; set once by
   // main before the workers start), and the client connections open now.

@@ -20,6 +20,7 @@ Worker::Worker(int index, ProxyContext& context, const route::SnapshotHolder& ro
                const ConnectorFactory& connectors)
     : index_(index),
       context_(context),
+      poller_(io_, context.io_engine),
       cache_(routes),
       connector_(connectors(*this)),
       tick_timer_(io_) {}

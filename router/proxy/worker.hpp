@@ -128,7 +128,7 @@ class Worker {
   // The proxy's sockets (io::Socket). Declared before io_ so it outlives it
   // (destroying io_ destroys suspended sessions, whose sockets detach); its
   // nested descriptor is closed in ~Worker while io_ still exists.
-  io::Poller poller_{io_};
+  io::Poller poller_;  // on ProxyContext::io_engine
   // Every socket of a worker is created, used and closed on its thread, so
   // the reactor's per-descriptor locks are not needed (posts stay locked).
   boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};

@@ -85,6 +85,10 @@ std::string router_yaml(const RouterConfig& config, const std::string& dir, uint
   if (!config.drain_timeout.empty()) out << "drain_timeout: " << config.drain_timeout << "\n";
   if (!config.endpoint_timeout.empty()) out << "endpoint_timeout: " << config.endpoint_timeout << "\n";
   if (config.access_log) out << "access_log:\n  file: " << dir << "/access.log\n";
+  // The engine under test (ctest runs a share of the suite on epoll too);
+  // a test's own io_engine in extra_yaml would be a duplicate key.
+  if (const char* engine = std::getenv("SY_TEST_IO_ENGINE"); engine && *engine)
+    out << "io_engine: " << engine << "\n";
   out << config.extra_yaml;
   return out.str();
 }

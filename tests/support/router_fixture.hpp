@@ -68,6 +68,10 @@ class Router {
   Router(const Router&) = delete;
   Router& operator=(const Router&) = delete;
 
+  // The program start() runs instead of the built switchyard (a wrapper
+  // that execs it, e.g. under a seccomp filter).
+  void set_program(std::string program) { binaries_.switchyard = std::move(program); }
+
   // Picks free ports, writes <dir>/switchyard.yml and starts
   // `switchyard -c FILE` (stdout+stderr -> <dir>/switchyard.log). Does not
   // wait; see wait_healthy(). False if the process could not be started.

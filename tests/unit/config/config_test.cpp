@@ -270,6 +270,16 @@ TEST(ConfigWorkers, GoMaxProcsAndWorkers) {
   EXPECT_NE(parse_error("workers: many\n").find("workers: value \"many\""), std::string::npos);
 }
 
+TEST(ConfigIoEngine, AutoByDefaultAndEachEngineByName) {
+  EXPECT_EQ(parse_ok("port: 80\n").io_engine, IoEngine::automatic);
+  EXPECT_EQ(parse_ok("io_engine: auto\n").io_engine, IoEngine::automatic);
+  EXPECT_EQ(parse_ok("io_engine: io_uring\n").io_engine, IoEngine::io_uring);
+  EXPECT_EQ(parse_ok("io_engine: epoll\n").io_engine, IoEngine::epoll);
+  EXPECT_NE(parse_error("io_engine: kqueue\n").find("io_engine: value \"kqueue\" is not an io engine (auto, io_uring or epoll)"),
+            std::string::npos);
+  EXPECT_NE(parse_error("io_engine: [epoll]\n").find("io_engine"), std::string::npos);
+}
+
 TEST(ConfigKeys, MapsEveryImplementedKey) {
   Config c = parse_ok(R"(bind_address: 0.0.0.0
 port: 80

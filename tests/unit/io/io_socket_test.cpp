@@ -3,7 +3,8 @@
 // last data is read as EOF, not waited for), completions never inline,
 // close/cancel abort pending operations, and Asio's per-operation
 // cancellation (what `||` uses) reaches a waiting operation. No timers: every
-// wait is for an event the test itself causes.
+// wait is for an event the test itself causes. Every test runs on both
+// engines (epoll and io_uring; the latter skipped where the kernel refuses it).
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -29,8 +30,16 @@ namespace {
 namespace asio = boost::asio;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-class IoSocketTest : public ::testing::Test {
+class IoSocketTest : public ::testing::TestWithParam<Engine> {
  protected:
+  static Engine usable(Engine e) {
+    std::string why;
+    return e == Engine::io_uring && !io_uring_available(&why) ? Engine::epoll : e;
+  }
+  void SetUp() override {
+    std::string why;
+    if (GetParam() == Engine::io_uring && !io_uring_available(&why)) GTEST_SKIP() << why;
+  }
   IoSocketTest() {
     int fds[2];
     EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
@@ -50,13 +59,13 @@ class IoSocketTest : public ::testing::Test {
     EXPECT_TRUE(done) << "operation never completed";
   }
 
-  Poller poller_{io_};
+  Poller poller_{io_, usable(GetParam())};
   asio::io_context io_;
   std::unique_ptr<Socket> socket_;
   int peer_ = -1;
 };
 
-TEST_F(IoSocketTest, ReadsWhatIsThereThenWaitsForTheNextEdge) {
+TEST_P(IoSocketTest, ReadsWhatIsThereThenWaitsForTheNextEdge) {
   peer_send("abc");
   std::string got;
   bool done = false;
@@ -76,7 +85,7 @@ TEST_F(IoSocketTest, ReadsWhatIsThereThenWaitsForTheNextEdge) {
   EXPECT_EQ(got, "abclater");
 }
 
-TEST_F(IoSocketTest, FinArrivingWithTheLastDataIsReadAsEof) {
+TEST_P(IoSocketTest, FinArrivingWithTheLastDataIsReadAsEof) {
   bool done = false;
   std::string got;
   boost::system::error_code last;
@@ -104,7 +113,7 @@ TEST_F(IoSocketTest, FinArrivingWithTheLastDataIsReadAsEof) {
 
 // A caller that recv()s itself and reports a short read as drained must
 // still be woken for a FIN that came in the same edge as the data.
-TEST_F(IoSocketTest, OwnShortReadReportedDrainedStillSeesTheFin) {
+TEST_P(IoSocketTest, OwnShortReadReportedDrainedStillSeesTheFin) {
   bool done = false;
   std::string got;
   ssize_t last = -1;
@@ -130,7 +139,7 @@ TEST_F(IoSocketTest, OwnShortReadReportedDrainedStillSeesTheFin) {
   EXPECT_EQ(last, 0) << "EOF, read without waiting for another edge";
 }
 
-TEST_F(IoSocketTest, OwnShortReadReportedDrainedWaitsForMoreData) {
+TEST_P(IoSocketTest, OwnShortReadReportedDrainedWaitsForMoreData) {
   peer_send("abc");
   bool done = false;
   std::string got;
@@ -150,7 +159,7 @@ TEST_F(IoSocketTest, OwnShortReadReportedDrainedWaitsForMoreData) {
   EXPECT_EQ(got, "abclater");
 }
 
-TEST_F(IoSocketTest, CompletionsNeverRunInsideTheInitiatingCall) {
+TEST_P(IoSocketTest, CompletionsNeverRunInsideTheInitiatingCall) {
   peer_send("ready");  // the read can complete at once: it still must not run inline
   bool inside = true, called = false, called_inside = false;
   char buf[16];
@@ -163,7 +172,7 @@ TEST_F(IoSocketTest, CompletionsNeverRunInsideTheInitiatingCall) {
   EXPECT_FALSE(called_inside);
 }
 
-TEST_F(IoSocketTest, CloseAbortsAPendingRead) {
+TEST_P(IoSocketTest, CloseAbortsAPendingRead) {
   bool done = false;
   boost::system::error_code result;
   asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
@@ -178,7 +187,7 @@ TEST_F(IoSocketTest, CloseAbortsAPendingRead) {
   EXPECT_FALSE(socket_->is_open());
 }
 
-TEST_F(IoSocketTest, CancellationSlotReachesAWaitingRead) {
+TEST_P(IoSocketTest, CancellationSlotReachesAWaitingRead) {
   bool done = false;
   boost::system::error_code cancelled;
   asio::cancellation_signal signal;
@@ -199,7 +208,7 @@ TEST_F(IoSocketTest, CancellationSlotReachesAWaitingRead) {
   EXPECT_EQ(cancelled, asio::error::operation_aborted);
 }
 
-TEST_F(IoSocketTest, WritesEverythingThroughAFullBuffer) {
+TEST_P(IoSocketTest, WritesEverythingThroughAFullBuffer) {
   // More than the socket buffers hold: partial writes, then EPOLLOUT edges.
   const std::string big(4 * 1024 * 1024, 'w');
   bool done = false;
@@ -219,6 +228,76 @@ TEST_F(IoSocketTest, WritesEverythingThroughAFullBuffer) {
   run_until(done);
   EXPECT_EQ(received, big.size());
 }
+
+// A cancellation that races the data: the read either ends aborted with
+// nothing consumed, or with the bytes it took. Never both lost.
+TEST_P(IoSocketTest, CancellationNeverLosesReceivedBytes) {
+  bool done = false;
+  std::string got;
+  asio::cancellation_signal signal;
+  asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+    char buf[16];
+    asio::post(io_, [&] {
+      peer_send("raced");  // arrives while the read waits (io_uring: completed in the kernel)...
+      signal.emit(asio::cancellation_type::terminal);  // ...and the cancellation comes before its turn
+    });
+    auto [ec, n] = co_await socket_->async_read_some(asio::buffer(buf), asio::bind_cancellation_slot(signal.slot(), use_tuple));
+    if (!ec) got.assign(buf, n);
+    else EXPECT_EQ(ec, asio::error::operation_aborted);
+    if (got.empty()) {
+      auto [ec2, n2] = co_await socket_->async_read_some(asio::buffer(buf), use_tuple);
+      EXPECT_FALSE(ec2);
+      got.assign(buf, n2);
+    }
+    done = true;
+  }, asio::detached);
+  run_until(done);
+  EXPECT_EQ(got, "raced");
+}
+
+// Closed with a write stuck on a full buffer and a read waiting: both end
+// aborted, and the buffers can go at once (ASan would see a late kernel use).
+TEST_P(IoSocketTest, CloseAbortsAStuckWriteAndAWaitingRead) {
+  auto big = std::make_unique<std::string>(4 * 1024 * 1024, 'w');
+  int finished = 0;
+  boost::system::error_code read_ec, write_ec;
+  asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+    auto [ec, n] = co_await asio::async_write(*socket_, asio::buffer(*big), use_tuple);
+    write_ec = ec;
+    big.reset();
+    ++finished;
+  }, asio::detached);
+  asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+    auto buf = std::make_unique<char[]>(64);
+    auto [ec, n] = co_await socket_->async_read_some(asio::buffer(buf.get(), 64), use_tuple);
+    read_ec = ec;
+    ++finished;
+  }, asio::detached);
+  for (int i = 0; i < 20; ++i) io_.run_for(std::chrono::milliseconds(1));  // both parked
+  socket_->close();
+  for (int i = 0; i < 500 && finished < 2; ++i) io_.run_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(finished, 2);
+  EXPECT_EQ(write_ec, asio::error::operation_aborted);
+  EXPECT_EQ(read_ec, asio::error::operation_aborted);
+}
+
+// Destroyed with operations in the kernel: their completions are dropped.
+TEST_P(IoSocketTest, DestroyedWithPendingOperationsLeavesNothingBehind) {
+  auto buf = std::make_unique<char[]>(64);
+  socket_->async_read_some(asio::buffer(buf.get(), 64), [](boost::system::error_code, size_t) {
+    ADD_FAILURE() << "a destroyed socket's handler ran";
+  });
+  io_.run_for(std::chrono::milliseconds(5));  // queued and submitted
+  socket_.reset();
+  buf.reset();
+  // The peer's send fails (EPIPE): nothing is left to receive it.
+  EXPECT_LT(::send(peer_, "late", 4, MSG_NOSIGNAL), 0);
+  io_.run_for(std::chrono::milliseconds(5));
+  SUCCEED();
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, IoSocketTest, ::testing::Values(Engine::epoll, Engine::io_uring),
+                         [](const ::testing::TestParamInfo<Engine>& info) { return std::string(to_string(info.param)); });
 
 }  // namespace
 }  // namespace sy::io
