@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The one benchmark command: builds (Release), then measures side by side in
 # one run and prints every RESULT line:
-#   1. proxy-compare.sh: HAProxy 2.6, nginx 1.22 and Switchyard (one worker)
-#      on the same nginx backend, small / 64 KiB / new-connection scenarios,
+#   1. proxy-compare.sh: HAProxy 2.6, nginx 1.22 and Switchyard (one worker,
+#      io_uring and epoll engines) on the same nginx backend, small / 64 KiB / new-connection scenarios,
 #      as ratios (req/s and CPU per request);
 #   2. table_bench: route table lookup time and memory per endpoint (Google Benchmark);
 #   3. ingest.sh: registrations through a real nats-server, end to end;
@@ -120,8 +120,13 @@ if [ $smoke = 1 ]; then
 else
   compare=(--rounds 5 --duration 5)
 fi
+# Both io engines side by side: "switchyard" takes io_engine: io_uring,
+# "switchyard-epoll" the epoll engine (auto would fall back to it where the
+# kernel refuses io_uring).
+sy_candidate() { echo "SWITCHYARD_IO_ENGINE=$1 SWITCHYARD_BIN=$SWITCHYARD_BUILD/switchyard bash $root/bench/candidate-switchyard.sh"; }
 bash bench/proxy-compare.sh "${compare[@]}" --out "$out/compare" \
-  --candidate-name switchyard --candidate "SWITCHYARD_BIN=$SWITCHYARD_BUILD/switchyard bash $root/bench/candidate-switchyard.sh" \
+  --candidate-name switchyard --candidate "$(sy_candidate io_uring)" \
+  --candidate-name switchyard-epoll --candidate "$(sy_candidate epoll)" \
   "${extra[@]}" | tee "$out/compare.txt"
 
 tb="$SWITCHYARD_BUILD/bench/table_bench"

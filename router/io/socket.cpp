@@ -1,9 +1,11 @@
 #include "router/io/socket.hpp"
 
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -76,6 +78,15 @@ void Socket::set_nodelay() {
 
 void Socket::shutdown(int how) {
   if (fd_ >= 0) ::shutdown(fd_, how);
+}
+
+void Socket::close_after_peer() {
+  int unacked = -1;
+  if (fd_ >= 0 && ::ioctl(fd_, SIOCOUTQ, &unacked) == 0 && unacked == 0) {
+    const ::linger reset{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  }
+  close();
 }
 
 void Socket::close() {

@@ -138,16 +138,19 @@ asio::awaitable<void> Session::close_client(bool client_gone) {
 }
 
 // An HTTP/1.1 client that sent Connection: close and got a framed answer
-// (Content-Length or chunked) knows where it ends and closes next: closing
-// after its FIN leaves the TIME_WAIT with the client, not with this node's
-// port table (HAProxy's behaviour; a close-delimited answer has to end with
-// our FIN instead). Bytes after the request get the lingering close; no FIN
-// within kAwaitFin, and this side closes.
+// (Content-Length or chunked) knows where it ends and closes next. After its
+// FIN, once it has acknowledged the whole answer, the close is a reset:
+// neither this node nor the client keeps a TIME_WAIT (HAProxy's silent
+// close; a TIME_WAIT on either side ties up a port pair for 60 s). A
+// close-delimited answer has to end with our FIN instead. Bytes after the
+// request get the lingering close; no FIN within kAwaitFin, and this side
+// closes.
 asio::awaitable<void> Session::await_client_fin() {
   watch_.set(route::Clock::now() + kAwaitFin, Watchdog::Target::client);
   char bytes[16];
   auto [ec, n] = co_await client_.stream.async_read_some(asio::buffer(bytes), use_tuple);
   watch_.clear();
+  if (ec == asio::error::eof) co_return client_.stream.socket().close_after_peer();
   if (!ec) co_await linger();
 }
 

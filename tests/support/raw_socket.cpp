@@ -72,6 +72,8 @@ void RawSocket::close() {
   fd_ = -1;
 }
 
+bool RawSocket::shutdown_write() { return fd_ >= 0 && ::shutdown(fd_, SHUT_WR) == 0; }
+
 bool RawSocket::connect(uint16_t port) { return connect("127.0.0.1", port); }
 
 bool RawSocket::connect(const std::string& ipv4, uint16_t port) {

@@ -61,6 +61,8 @@ class RawSocket {
   // Every byte received and not yet consumed by read_response().
   const std::string& received() const { return buffer_; }
   void close();
+  // Sends a FIN and keeps reading (a half-close).
+  bool shutdown_write();
 
  private:
   // One poll+recv bounded by `deadline`: false on timeout or when closed.
