@@ -81,6 +81,13 @@ void Socket::shutdown(int how) {
 }
 
 void Socket::close_after_peer() {
+  if (fd_ < 0) return;
+  if (in_kernel_) ring_cancel(in_kernel_);
+  if (poller_->close_after_peer(fd_)) {  // io_uring: the query, option and close as SQEs
+    fd_ = -1;
+    registered_ = false;
+    return cancel();
+  }
   int unacked = -1;
   if (fd_ >= 0 && ::ioctl(fd_, SIOCOUTQ, &unacked) == 0 && unacked == 0) {
     const ::linger reset{1, 0};
