@@ -4,6 +4,8 @@
 #   1. proxy-compare.sh: HAProxy 2.6, nginx 1.22 and Switchyard (one worker,
 #      io_uring and epoll engines) on the same nginx backend, small / 64 KiB / new-connection scenarios,
 #      as ratios (req/s and CPU per request);
+#   1b. syscalls.sh: syscalls per request (perf) and the user/kernel CPU split, HAProxy and
+#      both engines, small and new-connection;
 #   2. table_bench: route table lookup time and memory per endpoint (Google Benchmark);
 #   3. ingest.sh: registrations through a real nats-server, end to end;
 #   4. idle_conns.sh: RSS per idle keep-alive client connection;
@@ -128,6 +130,13 @@ bash bench/proxy-compare.sh "${compare[@]}" --out "$out/compare" \
   --candidate-name switchyard --candidate "$(sy_candidate io_uring)" \
   --candidate-name switchyard-epoll --candidate "$(sy_candidate epoll)" \
   "${extra[@]}" | tee "$out/compare.txt"
+
+# 1b. Syscalls per request and the user/kernel CPU split, HAProxy and both engines.
+if [ $smoke = 1 ]; then
+  bash bench/syscalls.sh --smoke | tee "$out/syscalls.txt"
+else
+  bash bench/syscalls.sh | tee "$out/syscalls.txt"
+fi
 
 tb="$SWITCHYARD_BUILD/bench/table_bench"
 if [ -x "$tb" ]; then

@@ -20,12 +20,13 @@ run_pkgs=(nats-server curl)
 # by DNS, the client resolves *.apps.test); iproute2 also for `ip netns` in the
 # production-picture test; systemd: systemd-analyze verify of deploy/systemd;
 # nodejs/npm also install kubernetes-models for deploy/k8s's schema check;
-# netcat-openbsd: nc through the SOCKS5 entry, as a user would.)
+# netcat-openbsd: nc through the SOCKS5 entry, as a user would; linux-perf:
+# bench/syscalls.sh counts syscalls per request with perf's tracepoints.)
 test_pkgs=(haproxy nginx wrk prometheus iproute2 gnuplot-nox python3 procps openssl
            golang-go golang-github-hashicorp-yamux-dev golang-github-gorilla-websocket-dev
            clang-14 libclang-rt-14-dev llvm-14
            chromium fonts-dejavu-core
-           dnsmasq-base systemd netcat-openbsd)
+           dnsmasq-base systemd netcat-openbsd linux-perf)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 case "${1:-}" in

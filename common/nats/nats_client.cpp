@@ -1,6 +1,8 @@
 #include "common/nats/nats_client.hpp"
 
 #include <nats/nats.h>
+#include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <stdexcept>
@@ -16,6 +18,31 @@ void check(natsStatus s, const char* what) {
   if (s != NATS_OK) throw std::runtime_error(std::string(what) + ": " + natsStatus_GetText(s));
 }
 
+// NATS traffic is background work: its threads (nats.c's reader, flusher,
+// timers and callbacks, and the batch readers) run SCHED_BATCH, which keeps
+// their fair share of CPU but does not let their wake-ups preempt a proxy
+// worker on the same core (100k routes heartbeating wake them thousands of
+// times a second). Threads inherit the policy, so the ones nats.c starts
+// are covered by holding it while nats.c creates them.
+class BackgroundScheduling {
+ public:
+  BackgroundScheduling() : saved_(::pthread_getschedparam(::pthread_self(), &policy_, &param_) == 0) { make_current(); }
+  ~BackgroundScheduling() {
+    if (saved_) ::pthread_setschedparam(::pthread_self(), policy_, &param_);
+  }
+  BackgroundScheduling(const BackgroundScheduling&) = delete;
+  BackgroundScheduling& operator=(const BackgroundScheduling&) = delete;
+  static void make_current() {
+    const ::sched_param none{};
+    ::pthread_setschedparam(::pthread_self(), SCHED_BATCH, &none);  // best effort
+  }
+
+ private:
+  int policy_ = SCHED_OTHER;
+  ::sched_param param_{};
+  bool saved_;
+};
+
 }  // namespace
 
 struct NatsClient::Batched {
@@ -28,6 +55,7 @@ struct NatsClient::Batched {
 
 NatsClient::NatsClient(const NatsOptions& options, ConnectionEvents events) : events_(std::move(events)) {
   if (options.urls.empty()) throw std::runtime_error("nats: no servers");
+  BackgroundScheduling background;  // for the threads nats.c starts from here
   std::vector<const char*> urls;
   for (const auto& u : options.urls) urls.push_back(u.c_str());
   check(natsOptions_Create(&options_), "nats options");
@@ -78,6 +106,7 @@ NatsClient::~NatsClient() {
 void NatsClient::subscribe(const std::string& subject, MessageHandler handler) {
   auto sub = std::make_unique<Subscription>();
   sub->handler = std::move(handler);
+  BackgroundScheduling background;  // the subscription's delivery thread
   check(natsConnection_Subscribe(&sub->sub, conn_, subject.c_str(), &NatsClient::on_message, sub.get()), "nats subscribe");
   check(natsSubscription_SetOnCompleteCB(sub->sub, &NatsClient::on_complete, sub.get()), "nats on-complete cb");
   // gorouter's pending limits: a burst of heartbeats is buffered, not dropped.
@@ -96,7 +125,10 @@ void NatsClient::subscribe_batched(const std::string& subject, BatchHandler hand
   // messages; a 1M-route burst needs more). Beyond it nats.c drops, counted.
   check(natsSubscription_SetPendingLimits(b->sub, 4 * 1024 * 1024, 1024 * 1024 * 1024), "nats pending limits");
   Batched* raw = b.get();
-  b->thread = std::thread([this, raw] { read_batches(*raw); });
+  b->thread = std::thread([this, raw] {
+    BackgroundScheduling::make_current();
+    read_batches(*raw);
+  });
   batched_.push_back(std::move(b));
 }
 

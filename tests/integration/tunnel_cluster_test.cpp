@@ -390,7 +390,10 @@ TEST_F(TunnelClusterTest, ForwardedRequestNeverHopsTwice) {
   r = quick_get(b().router.port(), host, "/hop-self-b", milliseconds(5000), {header("node-b", rid_value), rid});
   EXPECT_EQ(r.status, 502);
   EXPECT_EQ(r.router_error, "forwarding_loop");
-  const std::string b_log = b().access_log().substr(b_before);
+  // The access log line follows the answer: wait for the last one served.
+  std::string b_log;
+  EXPECT_TRUE(wait_until([&] { return (b_log = b().access_log().substr(b_before)).find("/hop-self-b") != std::string::npos; },
+                         milliseconds(5000)));
   EXPECT_EQ(b_log.find("/hop-foreign"), std::string::npos) << "node A forwarded a forwarded request";
   EXPECT_EQ(b_log.find("/hop-unsigned"), std::string::npos) << "node A forwarded a forwarded request";
   EXPECT_EQ(b_log.find("/hop-self-a"), std::string::npos) << "node A forwarded a looping request";
