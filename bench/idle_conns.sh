@@ -68,6 +68,7 @@ workers: 1
 start_response_delay_interval: 0s
 droplet_stale_threshold: 3600
 logging: {level: warn}
+max_client_connections: $((N + 100))
 EOF
 log "switchyard: proxy 127.0.0.1:$pport, status :$sport (workers 1, ulimit -n $(ulimit -n))"
 start switchyard "$build/switchyard" -c "$tmp/switchyard.yml"

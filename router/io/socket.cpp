@@ -89,7 +89,7 @@ void Socket::close_after_peer() {
     return cancel();
   }
   int unacked = -1;
-  if (fd_ >= 0 && ::ioctl(fd_, SIOCOUTQ, &unacked) == 0 && unacked == 0) {
+  if (::ioctl(fd_, SIOCOUTQ, &unacked) == 0 && unacked == 0) {
     const ::linger reset{1, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
   }

@@ -4,7 +4,6 @@
 // Created once in main(); read-only apart from the atomics and the
 // (internally synchronised) access log.
 #include <atomic>
-
 #include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <string>
