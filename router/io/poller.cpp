@@ -23,7 +23,6 @@ constexpr int kBatch = 64;
 uint64_t make_token(uint32_t index, uint32_t generation) { return (uint64_t{generation} << 32) | index; }
 
 constexpr uint64_t kNoAnswer = uint64_t{2} << 62;
-constexpr uint64_t kCloseQuery = uint64_t{3} << 62;
 
 }  // namespace
 
@@ -45,8 +44,8 @@ Poller::Poller(boost::asio::io_context& io, Engine engine) : io_(io) {
 Poller::~Poller() {
   if (ring_) {
     try {
-      drain_closes();
-    } catch (const std::exception&) {  // a broken ring: the process is ending its worker anyway
+      ring_->flush();  // the closes still queued
+    } catch (const std::exception&) {  // a broken ring: the worker is ending anyway
     }
   }
   nested_.reset();
@@ -167,11 +166,7 @@ void Poller::reap(bool direct) {
     const unsigned n = ring_->take(batch, kBatch);
     for (unsigned i = 0; i < n; ++i) {
       const uint64_t kind = batch[i].user_data >> 62;
-      if (kind == 2) continue;  // a cancellation's own completion, a failed close
-      if (kind == 3) {
-        finish_close(static_cast<int>(batch[i].user_data & 0xffffffff), batch[i].res);
-        continue;
-      }
+      if (kind > 1) continue;  // a cancellation's or a close's own completion
       const auto serial = static_cast<uint32_t>(batch[i].user_data >> 61) & 1;
       if (Socket* s = lookup(batch[i].user_data & kTokenMask))
         s->on_completion(kind == 0 ? Socket::read_side : Socket::write_side, serial, batch[i].res, direct);
@@ -185,33 +180,11 @@ void Poller::reap(bool direct) {
   if (ring_->queued()) want_flush();
 }
 
-bool Poller::close_after_peer(int fd) {
-  if (!ring_ || !ring_->socket_commands()) return false;
-  ring_->queue_unacked(fd, kCloseQuery | static_cast<uint32_t>(fd));
-  ++closing_;
+bool Poller::close_fd(int fd) {
+  if (!ring_) return false;
+  ring_->queue_close(fd, kNoAnswer);
   want_flush();
   return true;
-}
-
-void Poller::finish_close(int fd, int32_t unacked) {
-  --closing_;
-  if (unacked == 0)
-    ring_->queue_reset_close(fd, kNoAnswer);
-  else
-    ring_->queue_close(fd, kNoAnswer);  // unsent or unacknowledged bytes: a FIN after them, never a reset
-  want_flush();
-}
-
-// Before the ring goes: the closes it holds happen (the sockets' own
-// operations were cancelled when they closed).
-void Poller::drain_closes() {
-  for (int i = 0; i < 8 && (closing_ > 0 || ring_->queued()); ++i) {
-    ring_->flush();
-    Completion batch[kBatch];
-    for (unsigned n; (n = ring_->take(batch, kBatch)) > 0;)
-      for (unsigned j = 0; j < n; ++j)
-        if (batch[j].user_data >> 62 == 3) finish_close(static_cast<int>(batch[j].user_data & 0xffffffff), batch[j].res);
-  }
 }
 
 }  // namespace sy::io

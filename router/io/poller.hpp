@@ -75,17 +75,14 @@ class Poller {
   // io_uring: submit now and post the completions that came back (a
   // cancellation's, and whatever the operation it cancelled produced).
   void settle();
-  // io_uring with socket commands (else false, and the caller closes):
-  // takes `fd`, a socket whose peer has closed, and closes it through the
-  // ring — with a reset (SO_LINGER 0) when SIOCOUTQ says the peer has
-  // acknowledged everything, so no side keeps a TIME_WAIT; else plainly.
-  bool close_after_peer(int fd);
+  // io_uring: takes `fd` and closes it with the pass's other operations
+  // (one crossing fewer per connection); false with epoll (close it).
+  bool close_fd(int fd);
 
   // Token layout: slot index (low 32 bits), generation (29 bits). An SQE's
   // user_data adds the operation's kind (bits 62-63: 0 a read-side and 1 a
-  // write-side socket operation, 2 the Poller's own that need no answer —
-  // cancellations, a failed close —, 3 close_after_peer's SIOCOUTQ with the
-  // fd in the low bits) and the side's serial (bit 61).
+  // write-side socket operation, 2 the Poller's own that need no answer:
+  // cancellations and closes) and the side's serial (bit 61).
   static constexpr uint32_t kGenerationMask = (1u << 29) - 1;
   static constexpr uint64_t kTokenMask = (uint64_t{1} << 61) - 1;
 
@@ -94,15 +91,12 @@ class Poller {
   void dispatch();
   void flush();
   void reap(bool direct);
-  void finish_close(int fd, int32_t unacked);
-  void drain_closes();
   Socket* lookup(uint64_t token) const;
 
   boost::asio::io_context& io_;
   int epfd_ = -1;
   std::unique_ptr<Ring> ring_;
   bool flush_posted_ = false;
-  size_t closing_ = 0;  // close_after_peer()s waiting for their SIOCOUTQ
   std::unique_ptr<boost::asio::posix::stream_descriptor> nested_;
   std::vector<Socket*> slots_;
   std::vector<uint32_t> generations_;

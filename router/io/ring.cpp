@@ -1,8 +1,5 @@
 #include "router/io/ring.hpp"
 
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -27,7 +24,7 @@ bool supports_all(std::string* why) {
   };
   constexpr Op kOps[] = {{IORING_OP_RECV, "recv"},           {IORING_OP_SENDMSG, "sendmsg"},
                          {IORING_OP_POLL_ADD, "poll_add"},   {IORING_OP_CONNECT, "connect"},
-                         {IORING_OP_ASYNC_CANCEL, "cancel"}};
+                         {IORING_OP_ASYNC_CANCEL, "cancel"}, {IORING_OP_CLOSE, "close"}};
   bool ok = true;
   for (const Op& op : kOps) {
     if (!::io_uring_opcode_supported(probe, op.code)) {
@@ -37,37 +34,6 @@ bool supports_all(std::string* why) {
     }
   }
   ::io_uring_free_probe(probe);
-  return ok;
-}
-
-// io_uring socket commands (IORING_OP_URING_CMD on a socket, Linux 6.7+;
-// Debian 12's headers predate them).
-constexpr uint32_t kSocketSiocoutq = 1;
-constexpr uint32_t kSocketSetsockopt = 3;
-constexpr ::linger kResetOnClose{1, 0};
-
-void prep_socket_command(::io_uring_sqe* sqe, int fd, uint32_t op) {
-  std::memset(sqe, 0, sizeof *sqe);  // a reused slot: no field of its last operation may stay
-  sqe->opcode = IORING_OP_URING_CMD;
-  sqe->fd = fd;
-  sqe->cmd_op = op;
-}
-
-// Whether this kernel runs socket commands: SIOCOUTQ on a fresh socket.
-bool probe_socket_commands(::io_uring* ring) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  ::io_uring_sqe* sqe = ::io_uring_get_sqe(ring);
-  bool ok = false;
-  if (sqe) {
-    prep_socket_command(sqe, fd, kSocketSiocoutq);
-    ::io_uring_cqe* cqe = nullptr;
-    if (::io_uring_submit_and_wait(ring, 1) == 1 && ::io_uring_peek_cqe(ring, &cqe) == 0) {
-      ok = cqe->res >= 0;
-      ::io_uring_cqe_seen(ring, cqe);
-    }
-  }
-  ::close(fd);
   return ok;
 }
 
@@ -101,7 +67,6 @@ std::unique_ptr<Ring> Ring::create(std::string* why) {
     return nullptr;
   }
   if (!supports_all(why)) return nullptr;
-  ring->socket_commands_ = probe_socket_commands(&ring->ring_);
   return ring;
 }
 
@@ -119,27 +84,9 @@ Ring::~Ring() {
   return sqe;
 }
 
-void Ring::queue_unacked(int fd, uint64_t user_data) {
-  ::io_uring_sqe* s = sqe();
-  prep_socket_command(s, fd, kSocketSiocoutq);
-  ::io_uring_sqe_set_data64(s, user_data);
-}
-
-void Ring::queue_reset_close(int fd, uint64_t user_data) {
-  ::io_uring_sqe* s = sqe();
-  prep_socket_command(s, fd, kSocketSetsockopt);
-  s->addr = uint64_t{SOL_SOCKET} | (uint64_t{SO_LINGER} << 32);  // level, optname
-  s->splice_fd_in = sizeof kResetOnClose;                         // optlen
-  s->addr3 = reinterpret_cast<uint64_t>(&kResetOnClose);          // optval
-  s->flags = IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS;
-  ::io_uring_sqe_set_data64(s, user_data);
-  queue_close(fd, user_data);
-}
-
 void Ring::queue_close(int fd, uint64_t user_data) {
   ::io_uring_sqe* s = sqe();
   ::io_uring_prep_close(s, fd);
-  s->flags |= IOSQE_CQE_SKIP_SUCCESS;
   ::io_uring_sqe_set_data64(s, user_data);
 }
 

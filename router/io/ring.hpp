@@ -40,16 +40,7 @@ class Ring {
   // never fails.
   ::io_uring_sqe* sqe();
   bool queued() const { return ::io_uring_sq_ready(&ring_) > 0; }
-  // Socket commands (ioctl, setsockopt as SQEs: Linux 6.7+) work here.
-  bool socket_commands() const { return socket_commands_; }
-  // With socket_commands(): SIOCOUTQ (bytes sent but not acknowledged) as
-  // the completion's result.
-  void queue_unacked(int fd, uint64_t user_data);
-  // SO_LINGER 0 then close, linked (the close runs even if the option
-  // fails); a completion only for a failure. With socket_commands().
-  void queue_reset_close(int fd, uint64_t user_data);
-  // close; a completion only for a failure (Linux 5.17+: all kernels with
-  // socket_commands()).
+  // close(fd) as an SQE (it goes with the next flush).
   void queue_close(int fd, uint64_t user_data);
   // Submits what is queued (one io_uring_enter; none when nothing is).
   void flush();
@@ -60,7 +51,6 @@ class Ring {
   Ring() = default;
   ::io_uring ring_{};
   bool ready_ = false;
-  bool socket_commands_ = false;
 };
 
 }  // namespace sy::io

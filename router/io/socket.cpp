@@ -1,11 +1,9 @@
 #include "router/io/socket.hpp"
 
 #include <fcntl.h>
-#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -49,7 +47,7 @@ Socket::Socket(Poller& poller, int fd) : poller_(&poller), token_(poller.attach(
 Socket::~Socket() {
   destroy_pending();
   if (in_kernel_) ring_cancel(in_kernel_);  // its completions find no operation: dropped
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0 && !poller_->close_fd(fd_)) ::close(fd_);
   poller_->detach(token_);
 }
 
@@ -80,26 +78,11 @@ void Socket::shutdown(int how) {
   if (fd_ >= 0) ::shutdown(fd_, how);
 }
 
-void Socket::close_after_peer() {
-  if (fd_ < 0) return;
-  if (in_kernel_) ring_cancel(in_kernel_);
-  if (poller_->close_after_peer(fd_)) {  // io_uring: the query, option and close as SQEs
-    fd_ = -1;
-    registered_ = false;
-    return cancel();
-  }
-  int unacked = -1;
-  if (::ioctl(fd_, SIOCOUTQ, &unacked) == 0 && unacked == 0) {
-    const ::linger reset{1, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
-  }
-  close();
-}
-
 void Socket::close() {
   if (fd_ < 0) return;
   if (in_kernel_) ring_cancel(in_kernel_);
-  ::close(fd_);  // also leaves the epoll set: the fd is never duplicated
+  // epoll: also leaves the epoll set (the fd is never duplicated).
+  if (!poller_->close_fd(fd_)) ::close(fd_);
   fd_ = -1;
   registered_ = false;
   cancel();

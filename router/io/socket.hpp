@@ -74,11 +74,6 @@ class Socket {
   void set_nodelay();
   void shutdown(int how);  // SHUT_RD / SHUT_WR / SHUT_RDWR; errors ignored
   void close();            // pending operations complete with operation_aborted
-  // After the peer's FIN was read: closes with a reset (SO_LINGER 0) when
-  // the peer has acknowledged everything sent, so neither side keeps a
-  // TIME_WAIT (HAProxy's silent close); otherwise a plain close, which
-  // loses nothing unsent.
-  void close_after_peer();
   void cancel();           // the same, keeping the socket open
   void note_read_eagain() { read_ready_ = false; }
   // For callers that recv() themselves: a read that returned less than asked

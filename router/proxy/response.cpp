@@ -167,7 +167,6 @@ asio::awaitable<AttemptResult> Session::relay_response(Attempt& at) {
                 log::Fields()("host", req_.host)("endpoint", at.endpoint.address())("bytes", body.bytes));
     co_return answered(false);  // the head is out: the only signal left is closing
   }
-  client_.fin_first = close_client && client_asked_close() && !at.uploading && framing.kind != Framing::Kind::until_eof;
   at.reusable = framing.kind != Framing::Kind::until_eof && up_.head.keep_alive && up_.in.size() == 0 &&
                 !cfg_.disable_keep_alives;
   co_return answered(!close_client);

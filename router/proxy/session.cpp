@@ -80,10 +80,6 @@ bool Session::client_keep_alive() const {
          !ctx_.draining.load(std::memory_order_relaxed);
 }
 
-// An HTTP/1.1 request with Connection: close (HTTP/1.0 clients may read a
-// response to the end of the connection, so they are not waited for).
-bool Session::client_asked_close() const { return req_.parsed && !req_.facts.keep_alive && req_.facts.version == 11; }
-
 void Session::consume_head() {
   client_.in.consume(req_.head_len);
   req_.head_len = 0;
@@ -131,27 +127,8 @@ asio::awaitable<void> Session::close_client(bool client_gone) {
     co_await tls->async_shutdown(use_tuple);  // its error does not matter: the connection closes anyway
     watch_.clear();
   }
-  if (client_.fin_first && !client_gone && !client_.linger && client_.in.size() == 0 && !client_.stream.tls_stream())
-    co_await await_client_fin();
   if (req_.facts.keep_alive || client_.in.size() > 0) client_.stream.shutdown(SHUT_WR);
   client_.stream.close();
-}
-
-// An HTTP/1.1 client that sent Connection: close and got a framed answer
-// (Content-Length or chunked) knows where it ends and closes next. After its
-// FIN, once it has acknowledged the whole answer, the close is a reset:
-// neither this node nor the client keeps a TIME_WAIT (HAProxy's silent
-// close; a TIME_WAIT on either side ties up a port pair for 60 s). A
-// close-delimited answer has to end with our FIN instead. Bytes after the
-// request get the lingering close; no FIN within kAwaitFin, and this side
-// closes.
-asio::awaitable<void> Session::await_client_fin() {
-  watch_.set(route::Clock::now() + kAwaitFin, Watchdog::Target::client);
-  char bytes[16];
-  auto [ec, n] = co_await client_.stream.async_read_some(asio::buffer(bytes), use_tuple);
-  watch_.clear();
-  if (ec == asio::error::eof) co_return client_.stream.socket().close_after_peer();
-  if (!ec) co_await linger();
 }
 
 // The TLS handshake, bounded by kTlsHandshakeTimeout. Bytes already read
@@ -301,7 +278,6 @@ asio::awaitable<bool> Session::answer(Failure f, std::string_view detail) {
   auto [ec, n] = co_await asio::async_write(client_.stream, asio::buffer(out_), use_tuple);
   consume_head();
   finish_request(info.status, nullptr, outcome::router_error_value(f, detail));
-  client_.fin_first = !keep && !ec && client_asked_close() && !unread_body;
   co_return keep && !ec;
 }
 

@@ -66,9 +66,6 @@ inline constexpr uint64_t kSpliceMin = 32 * 1024;
 // How long a client that got an early answer may go on sending its body
 // before the connection is closed (see Session::linger).
 inline constexpr std::chrono::seconds kLinger{2};
-// How long a client that asked to close (and has its whole, framed answer)
-// is given to close first (see Session::await_client_fin).
-inline constexpr std::chrono::milliseconds kAwaitFin{1000};
 // Response heads are read this much at a time, so a large body stays in the
 // socket for splice.
 inline constexpr size_t kHeadRead = 8 * 1024;
@@ -88,7 +85,6 @@ struct ClientSide {
   bool nodelay = false;   // TCP_NODELAY set
   bool idle = false;      // waiting for a request: a drain may close it
   bool linger = false;    // an answer went out before the request body was all read
-  bool fin_first = false; // the client asked to close and has a framed answer: it closes first
   std::string address() const { return ip + ':' + std::to_string(port); }
 };
 
@@ -194,9 +190,7 @@ class Session final : public Connection {
   boost::asio::awaitable<bool> serve_connect();  // connect.cpp
   boost::asio::awaitable<bool> answer(Failure f, std::string_view detail);
   boost::asio::awaitable<void> linger();
-  boost::asio::awaitable<void> await_client_fin();
   bool client_keep_alive() const;
-  bool client_asked_close() const;
   void consume_head();
   void take_scratch();
   void give_scratch();
