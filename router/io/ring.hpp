@@ -1,6 +1,6 @@
 #pragma once
 // Ring: the io_uring engine's queues (liburing), one per worker, owned by its
-// Poller. Sockets queue their receives, sends, polls and connects as SQEs;
+// Poller. Sockets queue their receives, sends, polls, connects and closes as SQEs;
 // nothing enters the kernel until flush(), which the Poller runs once per
 // pass of the worker's loop (a posted handler), so one io_uring_enter carries
 // every operation the pass's completions started. Completions are taken in
