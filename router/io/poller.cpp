@@ -22,8 +22,6 @@ constexpr int kBatch = 64;
 
 uint64_t make_token(uint32_t index, uint32_t generation) { return (uint64_t{generation} << 32) | index; }
 
-constexpr uint64_t kNoAnswer = uint64_t{2} << 62;
-
 }  // namespace
 
 const char* to_string(Engine engine) { return engine == Engine::io_uring ? "io_uring" : "epoll"; }

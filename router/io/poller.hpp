@@ -85,6 +85,7 @@ class Poller {
   // cancellations and closes) and the side's serial (bit 61).
   static constexpr uint32_t kGenerationMask = (1u << 29) - 1;
   static constexpr uint64_t kTokenMask = (uint64_t{1} << 61) - 1;
+  static constexpr uint64_t kNoAnswer = uint64_t{2} << 62;  // user_data whose completion is dropped
 
  private:
   void arm();

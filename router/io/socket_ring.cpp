@@ -12,8 +12,6 @@
 namespace sy::io {
 namespace {
 
-constexpr uint64_t kCancelKind = uint64_t{2} << 62;
-
 template <typename Handler>
 void clear_slot(Handler& h) {
   if (!h) return;
@@ -77,7 +75,7 @@ void Socket::ring_cancel(uint8_t sides) {
     const uint64_t serial = (serials_ & bit) ? 1 : 0;
     ::io_uring_sqe* sqe = poller_->ring()->sqe();
     ::io_uring_prep_cancel64(sqe, token_ | (uint64_t{side} << 62) | (serial << 61), 0);
-    ::io_uring_sqe_set_data64(sqe, kCancelKind);
+    ::io_uring_sqe_set_data64(sqe, Poller::kNoAnswer);
   }
   poller_->settle();
 }
