@@ -23,13 +23,6 @@ namespace {
 error_code last_error() { return error_code(errno, boost::system::system_category()); }
 bool would_block() { return errno == EAGAIN || errno == EWOULDBLOCK; }
 
-template <typename Handler>
-void clear_slot(Handler& h) {
-  if (!h) return;
-  auto slot = asio::get_associated_cancellation_slot(h);
-  if (slot.is_connected()) slot.clear();
-}
-
 }  // namespace
 
 // Installed in an operation's cancellation slot while it waits for an edge.

@@ -33,6 +33,7 @@
 #include <array>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -146,6 +147,13 @@ class Socket {
   void ring_cancel(uint8_t sides);            // io_uring: cancel those in the kernel, settle
   Outcome ring_outcome(Side side, int32_t res);
   void cancel_side(Side side, error_code ec);
+  // A finished operation's Cancel must not outlive it: its slot is cleared.
+  template <typename Handler>
+  static void clear_slot(Handler& h) {
+    if (!h) return;
+    auto slot = asio::get_associated_cancellation_slot(h);
+    if (slot.is_connected()) slot.clear();
+  }
   void destroy_pending();
   void post(IoHandler h, error_code ec, size_t n);
   void post(WaitHandler h, error_code ec);

@@ -12,13 +12,6 @@
 namespace sy::io {
 namespace {
 
-template <typename Handler>
-void clear_slot(Handler& h) {
-  if (!h) return;
-  auto slot = asio::get_associated_cancellation_slot(h);
-  if (slot.is_connected()) slot.clear();
-}
-
 error_code from_res(int32_t res) {
   if (res == -ECANCELED) return asio::error::operation_aborted;
   return error_code(-res, boost::system::system_category());
