@@ -101,6 +101,16 @@ void Control::start(std::function<void()> ready) {
 }
 
 bool Control::publish(const std::string& subject, std::string_view payload) {
+  if (subject == "router.register" || subject == "router.unregister") {
+    auto parsed = route::parse_route_message(payload);
+    if (auto* msg = std::get_if<route::RouteMessage>(&parsed)) {
+      std::vector<Inbound> own(1);
+      own[0].kind = subject == "router.register" ? Kind::reg : Kind::unreg;
+      own[0].msg = std::move(*msg);
+      own[0].local = true;
+      enqueue(std::move(own));
+    }
+  }
   return nats_ && nats_->publish(subject, payload);
 }
 
@@ -159,7 +169,10 @@ void Control::on_batch(const std::vector<nats::NatsClient::Message>& batch) {
     Inbound in;
     if (parse(m, &in)) parsed.push_back(std::move(in));
   }
-  if (parsed.empty()) return;
+  if (!parsed.empty()) enqueue(std::move(parsed));
+}
+
+void Control::enqueue(std::vector<Inbound> parsed) {
   std::lock_guard lock(queue_mutex_);
   if (queue_.empty()) {
     queue_ = std::move(parsed);
@@ -210,19 +223,21 @@ void Control::apply(Inbound& in, route::TimePoint now) {
     if (on_router_start_) on_router_start_();
     return;
   }
-  last_update_ = std::chrono::system_clock::now();
+  if (!in.local) last_update_ = std::chrono::system_clock::now();
   // The slot travels with the endpoint: the workers count its requests by it.
   const uint8_t slot = components_.slot(in.msg.endpoint.meta.tag("component"));
   in.msg.endpoint.meta.component_slot = slot;
   if (in.kind == Kind::reg) {
     route::Change c = registry_.apply_register(in.msg, now);
-    observe_registration_latency(in.msg);
-    registry_counter(slot, c.endpoints_added > 0 ? "added" : "updated").inc();
+    if (!in.local) {
+      observe_registration_latency(in.msg);
+      registry_counter(slot, c.endpoints_added > 0 ? "added" : "updated").inc();
+    }
     if (c.endpoints_added > 0 || c.routes_added > 0)
       log::info("endpoint-registered", log::Fields()("address", in.msg.endpoint.address())("uris", in.msg.uris.size() == 1 ? in.msg.uris[0].str() : std::to_string(in.msg.uris.size()) + " uris")("new_routes", c.routes_added));
   } else {
     route::Change c = registry_.apply_unregister(in.msg, now);
-    registry_counter(slot, "removed").inc();
+    if (!in.local) registry_counter(slot, "removed").inc();
     if (c.endpoints_removed > 0)
       log::info("endpoint-unregistered",
                 log::Fields()("address", in.msg.endpoint.address())("removed", c.endpoints_removed)("routes_removed", c.routes_removed));

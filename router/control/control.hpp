@@ -44,7 +44,11 @@ class Control {
   void run() { io_.run(); }
   void stop() { io_.stop(); }
 
-  // Publishes on NATS (any thread). For other components (tunnels).
+  // Publishes on NATS (any thread). For other components (tunnels). A
+  // router.register / router.unregister is also applied to this router's own
+  // table at once (uncounted: its echo from NATS is counted as usual), so a
+  // request forwarded here for a tunnel this node just took is not a 404
+  // while the echo is on its way.
   bool publish(const std::string& subject, std::string_view payload);
   // The `router.start` / greet payload.
   std::string start_message() const;
@@ -74,10 +78,12 @@ class Control {
     Kind kind;
     route::RouteMessage msg;
     std::string reply;
+    bool local = false;  // our own announcement, applied before NATS echoes it
   };
 
   void on_batch(const std::vector<nats::NatsClient::Message>& batch);  // NATS reader thread
   bool parse(const nats::NatsClient::Message& m, Inbound* in);           // NATS reader thread
+  void enqueue(std::vector<Inbound> parsed);                             // any thread
   void drain();  // control thread
   void apply(Inbound& in, route::TimePoint now);
   void observe_registration_latency(const route::RouteMessage& msg);

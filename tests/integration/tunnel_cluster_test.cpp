@@ -5,7 +5,7 @@
 // with the client's address; an agent's death is a 404 everywhere; a node
 // SIGKILLed or drained under load loses (almost) nothing; ownership races
 // end the same on every node; bad tokens are 401; a forwarded request
-// never hops twice.
+// never hops twice; a node serves its own tunnels without NATS.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -110,6 +110,22 @@ TEST_F(TunnelClusterTest, HostReachesServiceThroughEitherNodeAndHaproxyWithClien
   }
   EXPECT_NE(a().access_log().find("/front"), std::string::npos) << "HAProxy never sent a request to node A";
   EXPECT_NE(b().access_log().find("/front"), std::string::npos) << "HAProxy never sent a request to node B";
+}
+
+// 1b. A node applies its own tunnel registrations at once, not when NATS
+// echoes them: with NATS gone, the node holding the tunnel still serves its
+// host (a request forwarded there in the echo's window was a 404 before).
+TEST_F(TunnelClusterTest, NodeServesItsTunnelWithoutWaitingForTheNatsEcho) {
+  ASSERT_NO_FATAL_FAILURE(start(ClusterOptions{}, false));
+  EchoBackend& svc = start_echo("svc");
+  cluster_->nats().stop();
+  Agent& agent = start_agent({{b().tunnel_url()}, "own-agent", "own", "", svc.port(), 1, {}});
+  const std::string host = agent.wait_ready();
+  ASSERT_FALSE(host.empty()) << agent.err();
+  const QuickResponse r = quick_get(b().router.port(), host, "/own", milliseconds(5000));
+  EXPECT_EQ(r.status, 200) << r.router_error;
+  EXPECT_EQ(parse_echo(r.body).name, "svc");
+  EXPECT_EQ(a().route_endpoints(host), 0) << "node A cannot know of it without NATS";
 }
 
 // 2. The agent killed: its sessions end, B unregisters at once, and the host

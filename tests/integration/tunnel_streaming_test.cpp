@@ -143,7 +143,11 @@ TEST_F(TunnelStreamingTest, ClientAbortReachesTarget) {
   ASSERT_TRUE(client.connect(a().router.port()));
   ASSERT_TRUE(client.send("POST /abort HTTP/1.1\r\nHost: " + host + "\r\nContent-Length: 100000000\r\n\r\n"));
   ASSERT_TRUE(client.send(std::string(256 * 1024, 'x')));
-  ASSERT_TRUE(wait_until([&] { return target.accepted() == 1; }, seconds(10))) << "the upload never reached the target";
+  if (!wait_until([&] { return target.accepted() == 1; }, seconds(10))) {
+    client.wait_closed(milliseconds(200));
+    FAIL() << "the upload never reached the target; the client got: " << client.received().substr(0, 400)
+           << "\n---- agent ----\n" << agent.err();
+  }
   EXPECT_EQ(target.ended(), 0);
   client.close();
   EXPECT_TRUE(wait_until([&] { return target.ended() == 1; }, seconds(10)))
