@@ -97,7 +97,7 @@ bool Cluster::start() {
   // Below the ephemeral range (32768-60999), where no client socket and no
   // free_port() of another test can hold a port a node wants (a mirror needs
   // the very port its holder took); the nodes skip a busy one all the same.
-  tcp_base_ = static_cast<uint16_t>(20000 + (::getpid() % 60) * 200);
+  tcp_base_ = static_cast<uint16_t>(20000 + (::getpid() % 60) * 200);  // above free_port()'s ports
   for (int i = 0; i < options_.nodes; ++i) {
     auto node = std::make_unique<ClusterNode>("node-" + std::string(1, static_cast<char>('a' + i)), binaries_);
     RouterConfig c;

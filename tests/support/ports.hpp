@@ -6,9 +6,9 @@
 
 namespace sy::test {
 
-// A port that was free on 127.0.0.1 a moment ago: binds port 0 (without
-// SO_REUSEADDR), reads the port the kernel chose and closes the socket.
-// Returns 0 if no socket could be bound.
+// A port that was free on 127.0.0.1 a moment ago (bound without SO_REUSEADDR
+// and closed again), below the kernel's ephemeral range so no outgoing
+// connection takes it meanwhile. Returns 0 if no socket could be bound.
 uint16_t free_port();
 
 // Polls until a TCP connect to 127.0.0.1:port succeeds or `timeout` passes.
