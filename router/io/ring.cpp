@@ -24,7 +24,8 @@ bool supports_all(std::string* why) {
   };
   constexpr Op kOps[] = {{IORING_OP_RECV, "recv"},           {IORING_OP_SENDMSG, "sendmsg"},
                          {IORING_OP_POLL_ADD, "poll_add"},   {IORING_OP_CONNECT, "connect"},
-                         {IORING_OP_ASYNC_CANCEL, "cancel"}, {IORING_OP_CLOSE, "close"}};
+                         {IORING_OP_ASYNC_CANCEL, "cancel"}, {IORING_OP_CLOSE, "close"},
+                         {IORING_OP_ACCEPT, "accept"}};
   bool ok = true;
   for (const Op& op : kOps) {
     if (!::io_uring_opcode_supported(probe, op.code)) {

@@ -188,7 +188,7 @@ void Socket::start_wait(WaitType type, WaitHandler handler) {
 void Socket::start_connect(const asio::ip::tcp::endpoint& peer, WaitHandler handler) {
   if (fd_ < 0) return post(std::move(handler), asio::error::bad_descriptor);
   if (poller_->ring()) {
-    connect_to_ = peer;
+    peer_ = peer;
     write_ready_ = false;
     write_op_ = Pending::connect;
     write_wait_.swap(handler);
@@ -206,6 +206,14 @@ void Socket::start_connect(const asio::ip::tcp::endpoint& peer, WaitHandler hand
   park(write_side);
 }
 
+void Socket::start_accept(IoHandler handler) {
+  if (fd_ < 0) return post(std::move(handler), asio::error::bad_descriptor, 0);
+  if (!poller_->ring()) return post(std::move(handler), asio::error::operation_not_supported, 0);
+  read_op_ = Pending::accept;
+  read_handler_.swap(handler);
+  park(read_side);
+}
+
 void Socket::park(Side side) {
   if (poller_->ring()) {
     ring_queue(side);
@@ -214,8 +222,8 @@ void Socket::park(Side side) {
     registered_ = true;  // the kernel reports readiness that is already there
   }
   if (side == read_side) {
-    auto slot = read_op_ == Pending::read ? asio::get_associated_cancellation_slot(read_handler_)
-                                          : asio::get_associated_cancellation_slot(read_wait_);
+    auto slot = read_op_ == Pending::wait ? asio::get_associated_cancellation_slot(read_wait_)
+                                          : asio::get_associated_cancellation_slot(read_handler_);
     if (slot.is_connected()) slot.template emplace<Cancel>(this, read_side);
   } else {
     auto slot = write_op_ == Pending::write ? asio::get_associated_cancellation_slot(write_handler_)
@@ -231,8 +239,8 @@ void Socket::cancel_side(Side side, error_code ec) {
   Pending& op = side == read_side ? read_op_ : write_op_;
   const Pending was = op;
   op = Pending::none;
-  if (was == Pending::read || was == Pending::write) {
-    post(std::move(was == Pending::read ? read_handler_ : write_handler_), ec, 0);
+  if (was == Pending::read || was == Pending::write || was == Pending::accept) {
+    post(std::move(side == read_side ? read_handler_ : write_handler_), ec, 0);
   } else if (was == Pending::wait || was == Pending::connect) {
     post(std::move(side == read_side ? read_wait_ : write_wait_), ec);
   }

@@ -115,6 +115,17 @@ class Socket {
         [this, type](auto handler) { start_wait(type, WaitHandler(std::move(handler))); }, token);
   }
 
+  // io_uring only (engine() == io_uring), on a listening socket: accepts one
+  // connection as an SQE. The handler's size_t is the new descriptor
+  // (non-blocking, close-on-exec; the caller owns it) and accepted_peer()
+  // its peer's address until the next accept.
+  template <typename Token>
+  auto async_accept(Token&& token) {
+    return asio::async_initiate<Token, void(error_code, size_t)>(
+        [this](auto handler) { start_accept(IoHandler(std::move(handler))); }, token);
+  }
+  const asio::ip::tcp::endpoint& accepted_peer() const { return peer_; }
+
   template <typename Token>
   auto async_connect(const asio::ip::tcp::endpoint& peer, Token&& token) {
     return asio::async_initiate<Token, void(error_code)>(
@@ -127,7 +138,7 @@ class Socket {
     std::array<::iovec, kMaxIov> items{};
     size_t count = 0;
   };
-  enum class Pending : uint8_t { none, read, wait, write, connect };
+  enum class Pending : uint8_t { none, read, wait, write, connect, accept };
   enum Side : uint8_t { read_side, write_side };
   struct Cancel;
   struct Outcome;
@@ -136,6 +147,7 @@ class Socket {
   void start_write(const Iov& iov, IoHandler handler);
   void start_wait(WaitType type, WaitHandler handler);
   void start_connect(const asio::ip::tcp::endpoint& peer, WaitHandler handler);
+  void start_accept(IoHandler handler);
   bool try_read(error_code& ec, size_t& n);   // false: EAGAIN (now waiting for an edge)
   bool try_write(error_code& ec, size_t& n);  // false: EAGAIN
   void on_event(uint32_t events);             // from the Poller (epoll)
@@ -172,7 +184,8 @@ class Socket {
   asio::mutable_buffer read_buffer_;
   Iov write_iov_;
   ::msghdr write_msg_{};                // io_uring: the sendmsg's header
-  asio::ip::tcp::endpoint connect_to_;  // io_uring: the connect's address
+  asio::ip::tcp::endpoint peer_;        // io_uring: the connect's address, or the accepted peer's
+  ::socklen_t peer_len_ = 0;            // io_uring: the accept's address length
   IoHandler read_handler_;
   IoHandler write_handler_;
   WaitHandler read_wait_;

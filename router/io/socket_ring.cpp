@@ -44,7 +44,11 @@ void Socket::ring_queue(Side side) {
       ::io_uring_prep_poll_add(sqe, fd_, side == read_side ? POLLIN | POLLRDHUP : POLLOUT);
       break;
     case Pending::connect:
-      ::io_uring_prep_connect(sqe, fd_, connect_to_.data(), static_cast<socklen_t>(connect_to_.size()));
+      ::io_uring_prep_connect(sqe, fd_, peer_.data(), static_cast<socklen_t>(peer_.size()));
+      break;
+    case Pending::accept:
+      peer_len_ = static_cast<::socklen_t>(peer_.capacity());
+      ::io_uring_prep_accept(sqe, fd_, peer_.data(), &peer_len_, SOCK_NONBLOCK | SOCK_CLOEXEC);
       break;
     case Pending::none:
       break;
@@ -108,6 +112,13 @@ Socket::Outcome Socket::ring_outcome(Side side, int32_t res) {
     case Pending::connect:
       if (res == 0) write_ready_ = true;
       out.wait.swap(write_wait_);
+      break;
+    case Pending::accept:
+      if (res >= 0) {
+        out.n = static_cast<size_t>(res);
+        peer_.resize(peer_len_);
+      }
+      out.io.swap(read_handler_);
       break;
     case Pending::none:
       break;

@@ -110,8 +110,12 @@ class Worker {
   struct Listener {
     ListenerSpec spec;
     boost::asio::ip::tcp::acceptor acceptor;
+    std::unique_ptr<io::Socket> ring;  // io_uring: the listening fd, taken from `acceptor`
+    void close();
   };
   boost::asio::awaitable<void> accept_loop(Listener& listener);
+  boost::asio::awaitable<void> ring_accept_loop(Listener& listener);
+  void accepted(Listener& listener, int fd, const boost::asio::ip::tcp::endpoint& peer);
   void refuse(int fd);
   void schedule_tick();
   void shutdown_connections();

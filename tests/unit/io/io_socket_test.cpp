@@ -7,6 +7,7 @@
 // engines (epoll and io_uring; the latter skipped where the kernel refuses it).
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include <chrono>
 #include <cstring>
 #include <string>
+#include <tuple>
 
 #include "router/io/poller.hpp"
 #include "router/io/socket.hpp"
@@ -349,6 +351,49 @@ TEST_P(IoSocketTest, CloseEndsTheConnectionAfterItsData) {
     got.append(buf, static_cast<size_t>(r));
   }
   EXPECT_EQ(got, "answer");
+}
+
+// A listening socket: io_uring accepts as an SQE, with the peer's address;
+// closing the listener aborts a pending accept. epoll has no such operation
+// (the worker accepts with accept4 there) and says so.
+TEST_P(IoSocketTest, AcceptOnTheRingGivesTheFdAndThePeerAndCloseAbortsIt) {
+  const int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(lfd, 4), 0);
+  ASSERT_EQ(::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  Socket listener(poller_, lfd);
+  const int raw = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(::connect(raw, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  sockaddr_in mine{};
+  len = sizeof mine;
+  ASSERT_EQ(::getsockname(raw, reinterpret_cast<sockaddr*>(&mine), &len), 0);
+  bool done = false;
+  boost::system::error_code first_ec, second_ec;
+  size_t fd = 0;
+  asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+    std::tie(first_ec, fd) = co_await listener.async_accept(use_tuple);
+    if (!first_ec) {
+      asio::post(io_, [&] { listener.close(); });
+      std::tie(second_ec, std::ignore) = co_await listener.async_accept(use_tuple);
+    }
+    done = true;
+  }, asio::detached);
+  run_until(done);
+  ::close(raw);
+  if (poller_.engine() == Engine::epoll) {
+    EXPECT_EQ(first_ec, asio::error::operation_not_supported);
+    return;
+  }
+  ASSERT_FALSE(first_ec) << first_ec.message();
+  EXPECT_EQ(listener.accepted_peer().port(), ntohs(mine.sin_port));
+  EXPECT_EQ(listener.accepted_peer().address().to_string(), "127.0.0.1");
+  EXPECT_NE(::fcntl(static_cast<int>(fd), F_GETFL) & O_NONBLOCK, 0);
+  ::close(static_cast<int>(fd));
+  EXPECT_EQ(second_ec, asio::error::operation_aborted);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, IoSocketTest, ::testing::Values(Engine::epoll, Engine::io_uring),
