@@ -19,7 +19,8 @@
 # Go reference agent; TUNNEL_AGENT=go puts the Go reference agent behind
 # our node instead, a cross-check). Prints `candidate-tunnel MODE addr=127.0.0.1:$PROXY_PORT
 # host=$ROUTE_HOST` once started; the harness retries its first request while
-# the agent connects. SWITCHYARD_BUILD overrides the build dir.
+# the agent connects. SWITCHYARD_BUILD overrides the build dir,
+# SWITCHYARD_IO_ENGINE the nodes' io_engine (default auto).
 set -eu
 mode=${1:?usage: candidate-tunnel.sh local|forward|go}
 : "${PROXY_PORT:?}" "${BACKEND_ADDR:?}" "${ROUTE_HOST:?}" "${BENCH_TMPDIR:?}"
@@ -64,6 +65,7 @@ port: $2
 status: {host: 127.0.0.1, port: $3}
 nats: {hosts: [{hostname: 127.0.0.1, port: $nats_port}]}
 workers: 1
+io_engine: ${SWITCHYARD_IO_ENGINE:-auto}
 start_response_delay_interval: 0s
 max_idle_conns_per_host: $(( ${BENCH_CONNECTIONS:-64} * 2 ))
 logging: {level: warn}

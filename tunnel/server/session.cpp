@@ -64,6 +64,9 @@ TunnelSession::TunnelSession(TunnelNode& node, proxy::Worker& worker, int fd, co
       handshake_deadline_(route::Clock::now() + kHandshakeTimeout) {
   proxy::format_peer(peer, &remote_);
   remote_ += ":" + std::to_string(peer.port());
+  // Many small yamux frames go to the agent (stream opens, window updates,
+  // request heads): with Nagle one would wait for the ACK of another.
+  socket_.set_nodelay();
   worker_.add(this);
 }
 
