@@ -303,19 +303,26 @@ TEST_P(IoSocketTest, DestroyedWithPendingOperationsLeavesNothingBehind) {
   SUCCEED();
 }
 
+// A socket listening on a loopback port of the kernel's choice; *addr is it.
+int loopback_listener(int flags, sockaddr_in* addr) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+  *addr = sockaddr_in{};
+  addr->sin_family = AF_INET;
+  addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof *addr;
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(addr), sizeof *addr), 0);
+  EXPECT_EQ(::listen(fd, 4), 0);
+  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(addr), &len), 0);
+  return fd;
+}
+
 // A loopback TCP pair: the accepted end on the Poller, the connecting end raw.
 struct TcpPair {
   int raw = -1;
   std::unique_ptr<Socket> socket;
   TcpPair(Poller& poller) {
-    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    EXPECT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::listen(listener, 1), 0);
-    EXPECT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    sockaddr_in addr;
+    const int listener = loopback_listener(0, &addr);
     raw = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     EXPECT_EQ(::connect(raw, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
     socket = std::make_unique<Socket>(poller, ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
@@ -357,19 +364,12 @@ TEST_P(IoSocketTest, CloseEndsTheConnectionAfterItsData) {
 // closing the listener aborts a pending accept. epoll has no such operation
 // (the worker accepts with accept4 there) and says so.
 TEST_P(IoSocketTest, AcceptOnTheRingGivesTheFdAndThePeerAndCloseAbortsIt) {
-  const int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(lfd, 4), 0);
-  ASSERT_EQ(::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  Socket listener(poller_, lfd);
+  sockaddr_in addr;
+  Socket listener(poller_, loopback_listener(SOCK_NONBLOCK, &addr));
   const int raw = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_EQ(::connect(raw, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   sockaddr_in mine{};
-  len = sizeof mine;
+  socklen_t len = sizeof mine;
   ASSERT_EQ(::getsockname(raw, reinterpret_cast<sockaddr*>(&mine), &len), 0);
   bool done = false;
   boost::system::error_code first_ec, second_ec;
